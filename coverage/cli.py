@@ -1,0 +1,57 @@
+"""The ``parcours`` command line: one sub-command per module of ``coverage.commands``.
+
+Each command module exposes ``register(subparsers)``, which adds its parser and sets
+``func`` (taking the parsed arguments, returning an exit code). Errors of the package
+(``CoverageError``) are printed as one plain French message, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ._errors import CoverageError
+
+#: Modules of ``coverage.commands`` that provide sub-commands, in help order.
+COMMANDS: tuple[str, ...] = ("find", "registry", "analyse", "roads")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="parcours",
+        description=(
+            "Parcours de soins global après cancer en Auvergne-Rhône-Alpes : "
+            "trouver une structure porteuse, mesurer la couverture du territoire."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"coverage.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"coverage.commands.{name}":
+                continue  # command not part of this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``parcours`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CoverageError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

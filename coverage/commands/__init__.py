@@ -1,0 +1,1 @@
+"""Sub-commands of ``parcours``; each module has ``register(subparsers)`` (see ``coverage.cli``)."""
