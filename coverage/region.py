@@ -64,7 +64,7 @@ class Region:
     france: pd.DataFrame
     manifest: dict
     folder: Path
-    _polygons: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def source_version(self) -> str:
@@ -78,20 +78,34 @@ class Region:
 
     def polygons(self) -> gpd.GeoDataFrame:
         """Commune polygons (EPSG:4326), indexed like ``communes``; loaded once, on demand."""
-        if "gdf" not in self._polygons:
+        if "gdf" not in self._memo:
             gdf = gpd.read_parquet(self.folder / "polygons.parquet")
-            self._polygons["gdf"] = gdf.set_index("insee").loc[self.communes["insee"]].reset_index()
-        return self._polygons["gdf"]
+            self._memo["gdf"] = gdf.set_index("insee").loc[self.communes["insee"]].reset_index()
+        return self._memo["gdf"]
+
+    def commune_at(self, lon: float, lat: float) -> str | None:
+        """INSEE code of the region's commune whose polygon contains the point, else None."""
+        if "tree" not in self._memo:
+            geoms = self.polygons().geometry.to_numpy()
+            self._memo["tree"] = shapely.STRtree(geoms)
+        hits = self._memo["tree"].query(shapely.Point(lon, lat), predicate="within")
+        if len(hits) == 0:
+            return None
+        return str(self.communes["insee"].iloc[int(min(hits))])
 
     def commune(self, insee: str) -> pd.Series:
         """One commune's row by INSEE code (raises ``KeyError`` if unknown)."""
         idx = self._index()
         return self.communes.iloc[idx[insee]]
 
+    def is_commune(self, code: str) -> bool:
+        """True when ``code`` is the INSEE code of a commune of the region."""
+        return code in self._index()
+
     def _index(self) -> dict[str, int]:
-        if "index" not in self._polygons:
-            self._polygons["index"] = {c: i for i, c in enumerate(self.communes["insee"])}
-        return self._polygons["index"]
+        if "index" not in self._memo:
+            self._memo["index"] = {c: i for i, c in enumerate(self.communes["insee"])}
+        return self._memo["index"]
 
     def parent_code(self, code: str) -> str | None:
         """INSEE code of the commune for a commune, commune déléguée/associée or arrondissement."""
