@@ -55,5 +55,8 @@ def cache_dir() -> Path:
 
 
 def vendor_dir() -> Path:
-    """Folder where set-up placed the JavaScript/CSS libraries inlined into HTML maps."""
-    return PROJECT_ROOT / "vendor"
+    """Folder where set-up placed the JavaScript/CSS libraries inlined into HTML maps.
+
+    ``make setup`` runs ``npm ci --prefix js``, so it is ``js/node_modules`` (git-ignored).
+    """
+    return PROJECT_ROOT / "js" / "node_modules"
