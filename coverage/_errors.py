@@ -22,10 +22,10 @@ class ValidationError(CoverageError, ValueError):
 class RegistryError(ValidationError):
     """A registry file was rejected; ``problems`` lists one message per problem."""
 
-    def __init__(self, path: str, problems: list[str]) -> None:
+    def __init__(self, path: str, problems: list[str], *, what: str = "de structures") -> None:
         self.path = path
         self.problems = list(problems)
-        head = f"Le fichier de structures {path!r} est refusé ({len(problems)} problème(s)) :"
+        head = f"Le fichier {what} {path!r} est refusé ({len(problems)} problème(s)) :"
         super().__init__("\n".join([head, *(f"- {p}" for p in problems)]))
 
 

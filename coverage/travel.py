@@ -155,3 +155,26 @@ def nearest(table: pd.DataFrame, *, by: str = "distance_km") -> pd.DataFrame:
     out = ordered.drop_duplicates("origin", keep="first").reset_index(drop=True)
     out.attrs["model"] = models[0]
     return out
+
+
+#: Travel models a user can choose, by name.
+MODEL_KINDS: tuple[str, ...] = ("geodesic", "estimate", "osrm")
+
+
+def make_model(
+    kind: str = "geodesic", *, dataset: str | None = None, url: str | None = None
+) -> TravelModel:
+    """Build a travel model by name: ``geodesic`` (default), ``estimate`` or ``osrm``.
+
+    ``osrm`` needs a dataset built by ``parcours roads build`` (or ``url`` of a running
+    ``osrm-routed``); the road engine is imported only then.
+    """
+    if kind == "geodesic":
+        return GeodesicModel()
+    if kind == "estimate":
+        return CircuityModel()
+    if kind == "osrm":
+        from .road_travel import OsrmModel
+
+        return OsrmModel(dataset=dataset, url=url)
+    raise ValidationError(f"`kind` must be one of {MODEL_KINDS!r}; got {kind!r}.")
