@@ -262,8 +262,10 @@ def inline_assets(
     for ref in _find_resources(html):
         asset = _asset_for(ref.url, "js" if ref.tag == "script" else "css")
         if asset is not None:
-            replacement = "" if asset.name in done else _inline_element(
-                asset, asset_text(asset.name, folder=folder)
+            replacement = (
+                ""
+                if asset.name in done
+                else _inline_element(asset, asset_text(asset.name, folder=folder))
             )
             done.add(asset.name)
         elif should_drop(ref.url):
