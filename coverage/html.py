@@ -121,7 +121,8 @@ def safe_url(url: object) -> str | None:
 def tel_url(phone: object) -> str | None:
     """``tel:`` URL for a phone number written in any usual French way, else ``None``.
 
-    ``"04 73 75 00 00"``, ``"04.73.75.00.00"`` and ``"+33 4 73 75 00 00"`` all give
+    ``"04 73 75 00 00"``, ``"04.73.75.00.00"``, ``"+33 4 73 75 00 00"`` and
+    ``"+33 (0)4 73 75 00 00"`` all give
     ``"tel:+33473750000"``; a short number (``"15"``) gives ``"tel:15"``. Text that is not
     only a phone number (``"voir site"``, two numbers joined by "ou") gives ``None``.
     """
@@ -131,6 +132,8 @@ def tel_url(phone: object) -> str | None:
     if not text or not _PHONE_CHARS.fullmatch(text):
         return None
     plus = text.startswith("+")
+    if plus:  # "+33 (0)4 ...": the bracketed trunk 0 is not dialled from abroad
+        text = re.sub(r"\(\s*0\s*\)", "", text)
     digits = re.sub(r"\D", "", text)
     if not 2 <= len(digits) <= 15:
         return None
