@@ -6,7 +6,7 @@ on a dataset built by ``coverage.roads.build_dataset``, or from a running ``osrm
 (``url``, HTTP ``/table/v1/driving``). Tables of any size are cut into blocks that each engine
 accepts. Unreachable pairs and points too far from any road are NaN, never 0, and counted in a
 warning and in ``table.attrs``. Results are cached on disk, keyed by the dataset's identity and
-the points' coordinates.
+the points' coordinates. ``travel.make_model("osrm", dataset=..., url=...)`` builds one.
 """
 
 from __future__ import annotations
@@ -31,13 +31,7 @@ import pandas as pd
 from . import roads, settings
 from ._atomic import atomic_open
 from ._errors import RoadEngineError, ValidationError
-from .travel import (
-    TABLE_COLUMNS,
-    CircuityModel,
-    GeodesicModel,
-    TravelModel,
-    check_points,
-)
+from .travel import TABLE_COLUMNS, check_points
 
 #: Points farther than this from every road of the dataset get NaN: the dataset does not
 #: cover them (a commune's town hall is always much closer to a road than this).
@@ -50,8 +44,6 @@ DEFAULT_MAX_TABLE_SIZE = 100
 SNAP_COLUMNS: tuple[str, ...] = ("origin_snap_m", "destination_snap_m")
 #: Bump when the cached arrays change meaning.
 CACHE_SCHEMA = 1
-#: Travel models ``make_model`` knows.
-MODEL_KINDS: tuple[str, ...] = ("geodesic", "estimate", "osrm")
 
 
 class RoadTravelWarning(UserWarning):
@@ -397,22 +389,3 @@ def _unreachable_message(
             f"par exemple {examples!r}"
         )
     return text + "."
-
-
-def make_model(
-    kind: str,
-    *,
-    dataset: str | os.PathLike[str] | None = None,
-    url: str | None = None,
-) -> TravelModel:
-    """The travel model named ``kind``: ``"geodesic"``, ``"estimate"`` or ``"osrm"``.
-
-    ``dataset`` and ``url`` apply to ``"osrm"`` only (see ``OsrmModel``).
-    """
-    if kind == "geodesic":
-        return GeodesicModel()
-    if kind == "estimate":
-        return CircuityModel()
-    if kind == "osrm":
-        return OsrmModel(dataset=dataset, url=url)
-    raise ValidationError(f"`kind` must be one of {MODEL_KINDS!r}; got {kind!r}.")

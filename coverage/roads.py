@@ -458,7 +458,9 @@ def _refuse_area(pbf: Path, missing: list[str]) -> RoadEngineError:
 
 
 def fr_seconds(seconds: float) -> str:
-    """Duration for a French reader: ``"0,8 s"``, ``"12 min 05 s"``."""
+    """Duration for a French reader: ``"0,08 s"``, ``"2,5 s"``, ``"12 min 05 s"``."""
+    if seconds < 1:
+        return f"{seconds:.2f} s".replace(".", ",")
     if seconds < 60:
         return f"{seconds:.1f} s".replace(".", ",")
     minutes, secs = divmod(round(seconds), 60)
@@ -589,6 +591,67 @@ def _reusable(out: Path, dataset_id: str, partial: bool, pbf: Path) -> Dataset |
     return ds
 
 
+def _tool_stages(
+    pbf: Path,
+    base: Path,
+    profile: Path,
+    threads: int,
+    dataset_id: str,
+    say: Progress,
+    log: Progress | None,
+    stages: list[dict],
+) -> None:
+    """Run osrm-extract, osrm-partition and osrm-customize into ``base``; append stage times."""
+    commands = {
+        "extract": [str(tool_path("extract")), str(pbf), "-p", str(profile),
+                    "-t", str(threads), "-o", str(base), "-d", dataset_id],
+        "partition": [str(tool_path("partition")), str(base), "-t", str(threads)],
+        "customize": [str(tool_path("customize")), str(base), "-t", str(threads)],
+    }  # fmt: skip
+    n_steps = len(STAGES) + 1
+    for i, (key, tool, label) in enumerate(STAGES, start=1):
+        say(f"Étape {i}/{n_steps} : {label} ({tool})…")
+        seconds, peak = _run_tool(commands[key], label=label, pbf=pbf, log=log)
+        peak_mb = round(peak, 1) if peak is not None else None
+        stages.append({"name": key, "label_fr": label, "tool": tool,
+                       "seconds": round(seconds, 3), "peak_rss_mb": peak_mb})  # fmt: skip
+        say(f"  {label} : {fr_seconds(seconds)} (mémoire max {fr_megabytes(peak)})")
+
+
+def _coverage_stage(
+    base: Path, communes: pd.DataFrame, say: Progress, stages: list[dict]
+) -> dict[str, Any]:
+    """Check the freshly built dataset against the communes; return the manifest's entry."""
+    label = "vérification de la couverture des 12 départements"
+    n_steps = len(STAGES) + 1
+    say(f"Étape {n_steps}/{n_steps} : {label}…")
+    t0 = time.perf_counter()
+    try:
+        table = coverage_by_departement(
+            Dataset(folder=base.parent, base=base, manifest={}), region=_RegionLike(communes)
+        )
+    finally:
+        _load_engine.cache_clear()  # the folder is about to be renamed
+    seconds = time.perf_counter() - t0
+    stages.append({"name": "coverage", "label_fr": label,
+                   "seconds": round(seconds, 3), "peak_rss_mb": None})  # fmt: skip
+    missing = table.loc[table["missing"], "dep"].tolist()
+    say(f"  couverture vérifiée : {fr_seconds(seconds)} ; "
+        + ("12 départements sur 12" if not missing
+           else f"départements absents : {_name_deps(missing)}"))  # fmt: skip
+    return {
+        "checked": True,
+        "snap_limit_m": COVERED_SNAP_M,
+        "min_share": COVERED_SHARE,
+        "missing": missing,
+        "departements": {
+            r.dep: {"communes": int(r.communes), "covered": int(r.covered),
+                    "share": round(float(r.share), 4)}
+            for r in table.itertuples()
+        },
+    }  # fmt: skip
+
+
 def build_dataset(
     pbf: str | os.PathLike[str],
     *,
@@ -703,49 +766,12 @@ def build_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     try:
         base = tmp / BASE_NAME
-        commands = {
-            "extract": [str(tool_path("extract")), str(pbf), "-p", str(profile_path),
-                        "-t", str(threads), "-o", str(base), "-d", dataset_id],
-            "partition": [str(tool_path("partition")), str(base), "-t", str(threads)],
-            "customize": [str(tool_path("customize")), str(base), "-t", str(threads)],
-        }  # fmt: skip
-        n_steps = len(STAGES) + 1
-        for i, (key, tool, label) in enumerate(STAGES, start=1):
-            say(f"Étape {i}/{n_steps} : {label} ({tool})…")
-            seconds, peak = _run_tool(commands[key], label=label, pbf=pbf, log=log)
-            peak_mb = round(peak, 1) if peak is not None else None
-            stages.append({"name": key, "label_fr": label, "tool": tool,
-                           "seconds": round(seconds, 3), "peak_rss_mb": peak_mb})  # fmt: skip
-            say(f"  {label} : {fr_seconds(seconds)} (mémoire max {fr_megabytes(peak)})")
-
+        _tool_stages(pbf, base, profile_path, threads, dataset_id, say, log, stages)
         coverage: dict[str, Any] = {"checked": False, "missing": []}
         if communes is not None:
-            label = "vérification de la couverture des 12 départements"
-            say(f"Étape {n_steps}/{n_steps} : {label}…")
-            t0 = time.perf_counter()
-            ds = Dataset(folder=tmp, base=base, manifest={})
-            table = coverage_by_departement(ds, region=_RegionLike(communes))
-            _load_engine.cache_clear()
-            seconds = time.perf_counter() - t0
-            stages.append({"name": "coverage", "label_fr": label,
-                           "seconds": round(seconds, 3), "peak_rss_mb": None})  # fmt: skip
-            missing = table.loc[table["missing"], "dep"].tolist()
-            coverage = {
-                "checked": True,
-                "snap_limit_m": COVERED_SNAP_M,
-                "min_share": COVERED_SHARE,
-                "missing": missing,
-                "departements": {
-                    r.dep: {"communes": int(r.communes), "covered": int(r.covered),
-                            "share": round(float(r.share), 4)}
-                    for r in table.itertuples()
-                },
-            }  # fmt: skip
-            say(f"  couverture vérifiée : {fr_seconds(seconds)} ; "
-                + ("12 départements sur 12" if not missing
-                   else f"départements absents : {_name_deps(missing)}"))  # fmt: skip
-            if missing and not partial:
-                raise _refuse_area(pbf, missing)
+            coverage = _coverage_stage(base, communes, say, stages)
+            if coverage["missing"] and not partial:
+                raise _refuse_area(pbf, coverage["missing"])
 
         tool_peaks = [s["peak_rss_mb"] for s in stages if s["peak_rss_mb"] is not None]
         manifest = {
