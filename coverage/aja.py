@@ -24,12 +24,13 @@ import pandas as pd
 from . import settings
 from ._errors import RegistryError, ValidationError
 from .region import Region
-from .registry import Registry, read_rows
+from .registry import Registry, Schema, read_rows
 from .travel import GeodesicModel, TravelModel, nearest
 
 COMPUTED_LABEL_FR = "zones calculées (dispositif AJA le plus proche), pas le zonage officiel"
 OFFICIAL_LABEL_FR = "zonage officiel chargé depuis {path}"
 ZONE_COLUMNS = ("device_id", "dep", "insee", "source")
+ZONES = Schema(("device_id", "source"), ZONE_COLUMNS, what="de zones AJA")
 _URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
@@ -112,17 +113,12 @@ def computed_zones(
 def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones:
     """Read and validate an official zoning file; reject it whole on any problem."""
     name = str(path)
-    rows = read_rows(path) if path.suffix.lower() == ".csv" else _unsupported(name)
+    rows = read_rows(path, ZONES) if path.suffix.lower() == ".csv" else _unsupported(name)
     devices = set(registry.structures.loc[registry.structures["kind"] == "aja", "id"])
     problems: list[str] = []
     by_dep: dict[str, str] = {}
     by_insee: dict[str, str] = {}
     for line, row in rows:
-        unknown = [c for c in row if c not in ZONE_COLUMNS]
-        if unknown:
-            problems.append(f"{name}, ligne 1 : colonne(s) inconnue(s) {unknown!r} ; "
-                            f"colonnes permises : {list(ZONE_COLUMNS)!r}.")  # fmt: skip
-            break
         dev = (row.get("device_id") or "").strip()
         dep = (row.get("dep") or "").strip()
         code = (row.get("insee") or "").strip()
@@ -164,4 +160,3 @@ def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones
 
 def _unsupported(name: str) -> list:
     raise ValidationError(f"Le fichier de zones AJA {name!r} doit être un CSV (.csv).")
-

@@ -171,7 +171,9 @@ def _structure_lines(r: dict[str, Any], rank: int | None) -> list[str]:
     if r.get("services"):
         lines.append(f"    Services : {r['services']}")
     if r.get("commune_inferred"):
-        lines.append("    Lieu déduit, non confirmé par une source : " + str(r.get("location_note", "")))
+        lines.append(
+            "    Lieu déduit, non confirmé par une source : " + str(r.get("location_note", ""))
+        )
     return lines
 
 
@@ -185,7 +187,9 @@ def _structure_json(r: dict[str, Any]) -> dict[str, Any]:
     out["insee"] = out.pop("commune_insee")
     for k in ("distance_km", "duration_min", "lat", "lon"):
         v = out.get(k)
-        out[k] = None if v is None or _isnan(v) else round(float(v), 6 if k in ("lat", "lon") else 3)
+        out[k] = (
+            None if v is None or _isnan(v) else round(float(v), 6 if k in ("lat", "lon") else 3)
+        )
     out["located"] = True
     out["commune_inferred"] = bool(out["commune_inferred"])
     return out
@@ -252,7 +256,9 @@ class Finder:
             if row.empty:
                 reason = f"Le dispositif AJA {device_id!r} du zonage n'est pas localisé."
             else:
-                applies = None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
+                applies = (
+                    None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
+                )
                 aja = AjaAnswer(
                     row[list(STRUCTURE_FIELDS)].iloc[0].to_dict(), self.zones.official,
                     self.zones.label_fr, applies,

@@ -34,8 +34,7 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
         mine = zones[zones["device_id"] == result.aja.device["id"]].copy()
         if not mine.empty:
             mine["label"] = (
-                f"Secteur du dispositif AJA : {result.aja.device['name']} "
-                f"({result.aja.zone_label})"
+                f"Secteur du dispositif AJA : {result.aja.device['name']} ({result.aja.zone_label})"
             )
             maps.add_zones(
                 m, mine, label_field="label", layer_name="Secteur AJA (15-25 ans)",

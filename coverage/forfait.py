@@ -82,7 +82,9 @@ def check_plan(bilans: Sequence[str], consultations: int) -> PlanCheck:
     if consultations < 0:
         problems.append("Le nombre de consultations ne peut pas être négatif.")
     if consultations > MAX_CONSULTATIONS:
-        problems.append(f"Au plus {MAX_CONSULTATIONS} consultations de suivi sont prises en charge.")
+        problems.append(
+            f"Au plus {MAX_CONSULTATIONS} consultations de suivi sont prises en charge."
+        )
     total = BILAN_EUR * len(bilans) + CONSULTATION_EUR * max(consultations, 0)
     if total > ANNUAL_CAP_EUR:
         problems.append(
@@ -113,5 +115,6 @@ def summary_fr() -> list[str]:
         "Il est prescrit par votre cancérologue, votre médecin traitant ou votre pédiatre, dans "
         f"les {PRESCRIPTION_WINDOW_MONTHS} mois qui suivent la fin des traitements actifs ; il se "
         f"déroule sur les {PATHWAY_MONTHS} mois qui suivent le premier bilan.",
-        "Les séances d'activité physique adaptée elles-mêmes ne sont pas comprises dans le forfait.",
+        "Les séances d'activité physique adaptée elles-mêmes ne sont pas comprises dans le "
+        "forfait.",
     ]

@@ -58,7 +58,7 @@ class Place:
 
     @property
     def label(self) -> str:
-        """"Le Puy-en-Velay (43)" style label."""
+        """ "Le Puy-en-Velay (43)" style label."""
         return f"{self.name} ({self.dep})"
 
 
@@ -140,7 +140,9 @@ def _build_index(region: Region) -> _Index:
     insee = list(c["insee"])
     kind = ["commune"] * len(c)
     detail = [""] * len(c)
-    for code, name, parent, typ in zip(a["code"], a["name"], a["parent_insee"], a["type"], strict=True):
+    for code, name, parent, typ in zip(
+        a["code"], a["name"], a["parent_insee"], a["type"], strict=True
+    ):
         k = _strip_article(normalize(name))
         if code == parent and k in keys and insee[keys.index(k)] == parent:
             continue  # the commune déléguée that bears the commune's own name

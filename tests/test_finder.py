@@ -1,0 +1,99 @@
+"""The finder on real data: distances checked against an independent pyproj computation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from coverage._errors import ValidationError
+from coverage.finder import Finder, format_km, format_min
+from coverage.places import lookup
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _independent_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return GEOD.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
+
+
+def test_aurillac_distances_match_pyproj_geod(finder: Finder) -> None:
+    place = lookup("Aurillac", finder.region).place
+    result = finder.find(place, k=5)
+    located = finder.registry.located("tous_publics")
+    assert len(result.structures) == min(5, len(located))
+    for row in result.structures.to_dict("records"):
+        expected = _independent_km(place.lat, place.lon, row["lat"], row["lon"])
+        assert row["distance_km"] == pytest.approx(expected, rel=0.005)
+    # Ranked by distance, and no located all-patients structure is nearer than the first.
+    d = result.structures["distance_km"].to_numpy()
+    assert np.all(np.diff(d) >= 0)
+    everyone = [_independent_km(place.lat, place.lon, la, lo)
+                for la, lo in zip(located["lat"], located["lon"], strict=True)]  # fmt: skip
+    assert d[0] == pytest.approx(min(everyone), rel=0.005)
+
+
+def test_aja_device_is_the_nearest_one_for_computed_zones(finder: Finder) -> None:
+    place = lookup("Aurillac", finder.region).place
+    result = finder.find(place, age=19)
+    devices = finder.registry.located("aja")
+    dist = {r["id"]: _independent_km(place.lat, place.lon, r["lat"], r["lon"])
+            for r in devices.to_dict("records")}  # fmt: skip
+    assert result.aja is not None
+    assert result.aja.device["id"] == min(dist, key=dist.get)
+    assert result.aja.applies is True
+    assert not result.aja.zone_official
+    assert "pas le zonage officiel" in result.aja.zone_label
+
+
+@pytest.mark.parametrize(("age", "applies"), [(None, None), (14, False), (15, True), (25, True),
+                                              (26, False), (70, False)])  # fmt: skip
+def test_age_decides_whether_the_aja_device_applies(
+    finder: Finder, age: int | None, applies: bool | None
+) -> None:
+    result = finder.find(lookup("Grenoble", finder.region).place, age=age)
+    assert result.aja is not None and result.aja.applies is applies
+
+
+@pytest.mark.parametrize("age", [-1, 121, 19.5, True])
+def test_bad_age(finder: Finder, age: object) -> None:
+    with pytest.raises(ValidationError, match="L'âge doit être un nombre entier"):
+        finder.find(lookup("Grenoble", finder.region).place, age=age)  # type: ignore[arg-type]
+
+
+def test_unlocated_structures_of_the_departement_are_listed(finder: Finder) -> None:
+    result = finder.find(lookup("Moulins", finder.region).place)
+    unlocated = finder.registry.not_located()
+    expected = set(unlocated.loc[unlocated["dep"] == "03", "id"])
+    assert expected and set(result.not_located["id"]) == expected
+    assert set(result.structures["id"]).isdisjoint(expected)  # never given a distance
+    assert "sans commune connue" in result.to_text_fr()
+
+
+def test_json_answer_has_the_documented_shape(finder: Finder) -> None:
+    result = finder.find(lookup("Le Puy-en-Velay", finder.region).place, age=19)
+    doc = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert doc["place"]["insee"] == "43157" and doc["place"]["name"] == "Le Puy-en-Velay"
+    s = doc["structures"][0]
+    assert {"id", "name", "kind", "commune", "lat", "lon", "distance_km", "located"} <= set(s)
+    assert s["located"] is True and s["kind"] == "tous_publics"
+    assert doc["aja"]["zone"]["official"] is False
+    assert doc["travel_model"] == {"name": "geodesic", "label": "à vol d'oiseau", "has_time": False}
+    assert doc["forfait"]["annual_cap_eur"] == 180.0
+
+
+def test_text_answer_in_french(finder: Finder) -> None:
+    text = finder.find(lookup("Le Puy-en-Velay", finder.region).place, age=19).to_text_fr()
+    assert "depuis la mairie du Puy-en-Velay" in text
+    assert "à vol d'oiseau" in text
+    assert "180,00 €" in text and "22,50 €" in text
+    assert "15-25 ans" in text
+
+
+def test_formats() -> None:
+    assert format_km(8.44) == "8,4 km"
+    assert format_km(187.4) == "187 km"
+    assert format_min(45.2) == "45 min"
+    assert format_min(65) == "1 h 05"

@@ -1,0 +1,49 @@
+"""The forfait: 45 EUR a bilan, 22.50 EUR a consultation, at most six, 180 EUR a year."""
+
+from __future__ import annotations
+
+import pytest
+
+from coverage._errors import ValidationError
+from coverage.forfait import check_plan, format_eur, max_consultations
+
+
+@pytest.mark.parametrize(
+    ("bilans", "consultations"),
+    [(["apa"], 6), (["apa", "dietetique"], 4), (["apa", "dietetique", "psychologique"], 2),
+     (["psychologique"], 0)],
+)  # fmt: skip
+def test_combinations_within_the_forfait(bilans: list[str], consultations: int) -> None:
+    plan = check_plan(bilans, consultations)
+    assert plan.ok and plan.total_eur <= 180
+    assert plan.total_eur == 45 * len(bilans) + 22.5 * consultations
+
+
+@pytest.mark.parametrize(
+    ("bilans", "consultations", "problem"),
+    [
+        (["apa", "dietetique", "psychologique"], 3, "dépasse le forfait annuel de 180,00 €"),
+        (["apa"], 7, "Au plus 6 consultations"),
+        ([], 2, "Au moins un bilan"),
+        (["apa", "apa"], 0, "qu'une fois"),
+    ],
+)
+def test_combinations_outside_the_forfait(
+    bilans: list[str], consultations: int, problem: str
+) -> None:
+    plan = check_plan(bilans, consultations)
+    assert not plan.ok
+    assert any(problem in p for p in plan.problems)
+    assert "hors forfait" in plan.summary_fr()
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValidationError, match="`bilans` must be keys"):
+        check_plan(["yoga"], 1)
+    with pytest.raises(ValidationError, match="`consultations` must be an integer"):
+        check_plan(["apa"], 1.5)  # type: ignore[arg-type]
+
+
+def test_helpers() -> None:
+    assert [max_consultations(n) for n in range(4)] == [6, 6, 4, 2]
+    assert format_eur(22.5) == "22,50 €"

@@ -1,0 +1,137 @@
+"""Place lookup on real data: tricky names, codes, postcodes and points."""
+
+from __future__ import annotations
+
+import pytest
+
+from coverage._errors import OutsideRegionError, PlaceError
+from coverage.places import MAX_QUERY_CHARS, lookup, normalize
+from coverage.region import Region
+
+
+@pytest.mark.parametrize(
+    ("query", "insee", "matched"),
+    [
+        ("Le Puy-en-Velay", "43157", "nom"),
+        ("le puy en velay", "43157", "nom"),
+        ("PUY-EN-VELAY", "43157", "nom"),  # without its article
+        ("Puy en Velay (43)", "43157", "nom"),
+        ("St-Flour", "15187", "nom"),
+        ("saint flour", "15187", "nom"),
+        ("Évian-les-Bains", "74119", "nom"),
+        ("evian les bains", "74119", "nom"),
+        ("L'Abergement-Clémenciat", "01001", "nom"),
+        ("abergement clemenciat", "01001", "nom"),
+        ("Aurillacc", "15014", "nom approché"),  # a typo
+        ("43157", "43157", "code INSEE"),
+        ("69388", "69123", "code INSEE"),  # Lyon 8e arrondissement -> Lyon
+        ("Lyon 8e Arrondissement", "69123", "arrondissement"),
+        ("Bellegarde-sur-Valserine", "01033", "commune déléguée"),  # now Valserhône
+        ("Annecy-le-Vieux", "74010", "commune déléguée"),
+        ("Murat (15)", "15138", "nom"),
+        ("Murat 03", "03191", "nom"),
+        ("Murat 15300", "15138", "nom"),  # qualified by postcode
+        ("43000", None, "code postal"),
+    ],
+)
+def test_lookup_resolves(region: Region, query: str, insee: str | None, matched: str) -> None:
+    found = lookup(query, region)
+    assert all(p.matched == matched for p in found.places)
+    if insee is not None:
+        assert not found.ambiguous
+        assert found.place.insee == insee
+    else:
+        assert all(region.commune(p.insee)["dep"] == "43" for p in found.places)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Murat", {"03191", "15138"}),  # homonyms in Allier and Cantal
+        ("Clermont", {"74078", "63113"}),  # Clermont (74) and Clermont-Ferrand
+    ],
+)
+def test_homonyms_return_candidates_never_a_guess(
+    region: Region, query: str, expected: set[str]
+) -> None:
+    found = lookup(query, region)
+    assert found.ambiguous
+    assert {p.insee for p in found.places} == expected
+    with pytest.raises(PlaceError, match="plusieurs communes"):
+        _ = found.place
+
+
+def test_shared_postcode_returns_every_commune(region: Region) -> None:
+    found = lookup("15300", region)
+    pcs = region.postcodes
+    expected = set(pcs.loc[(pcs["postcode"] == "15300") & pcs["in_region"], "insee"])
+    assert len(expected) > 1
+    assert {p.insee for p in found.places} == expected
+
+
+def test_a_unique_name_is_not_made_ambiguous_by_smaller_namesakes(region: Region) -> None:
+    found = lookup("Saint-Étienne", region)
+    assert not found.ambiguous and found.place.insee == "42218"
+
+
+def test_point_inside_the_region(region: Region) -> None:
+    found = lookup("45.7772, 3.0872", region)
+    assert found.place.insee == "63113"
+    assert found.place.matched == "coordonnées"
+    assert (found.place.lat, found.place.lon) == (45.7772, 3.0872)
+    assert lookup("45,7772 ; 3,0872", region).place.insee == "63113"  # French decimals
+
+
+def test_point_outside_the_region(region: Region) -> None:
+    with pytest.raises(OutsideRegionError, match="hors d'Auvergne-Rhône-Alpes"):
+        lookup("43.2965, 5.3698", region)  # Marseille
+
+
+def test_swapped_point_is_explained(region: Region) -> None:
+    with pytest.raises(OutsideRegionError, match="inversées") as err:
+        lookup("3.0872, 45.7772", region)
+    assert err.value.suggestions == ["Clermont-Ferrand"]
+
+
+@pytest.mark.parametrize("query", ["91, 3", "45.5, 200"])
+def test_impossible_coordinates(region: Region, query: str) -> None:
+    with pytest.raises(PlaceError, match="impossibles"):
+        lookup(query, region)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("Marseille", "Marseille \\(13\\) n'est pas en Auvergne-Rhône-Alpes"),
+        ("13001", "hors d'Auvergne-Rhône-Alpes"),
+        ("75001", "Paris \\(75\\), hors d'Auvergne-Rhône-Alpes"),
+    ],
+)
+def test_places_outside_the_region(region: Region, query: str, message: str) -> None:
+    with pytest.raises(OutsideRegionError, match=message):
+        lookup(query, region)
+
+
+def test_unknown_place_suggests_the_closest(region: Region) -> None:
+    with pytest.raises(PlaceError, match="Vouliez-vous dire") as err:
+        lookup("Clermond-Ferant", region)
+    assert any("Clermont-Ferrand" in s for s in err.value.suggestions)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\u200f\u200e", "\x00\x01"])
+def test_empty_input(region: Region, query: str) -> None:
+    with pytest.raises(PlaceError, match="Indiquez une commune"):
+        lookup(query, region)
+
+
+def test_overlong_input_is_cut_before_matching(region: Region) -> None:
+    with pytest.raises(PlaceError):
+        lookup("Aurillac" + "x" * 10_000, region)
+    found = lookup("Aurillac" + " " * 10_000, region)
+    assert found.place.insee == "15014"
+    assert MAX_QUERY_CHARS < 1_000
+
+
+def test_normalize() -> None:
+    assert normalize("St-Étienne-de-Saint-Geoirs") == "saint etienne de saint geoirs"
+    assert normalize("L'Œuvre  ") == "l oeuvre"
