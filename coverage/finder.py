@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import forfait, settings
@@ -203,6 +204,7 @@ class Finder:
     registry: Registry
     zones: AjaZones
     model: TravelModel = field(default_factory=GeodesicModel)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(
@@ -220,6 +222,28 @@ class Finder:
         zones = load_zones(zones_path, region=region, registry=registry, model=model)
         return cls(region, registry, zones, model)
 
+    def _prepared(self) -> dict[str, Any]:
+        """Per-structure data computed once per finder (arrays, records, statements)."""
+        if self._memo.get("registry") is not self.registry:
+            loc = self.registry.located()
+            fields = [f for f in STRUCTURE_FIELDS if f not in ("distance_km", "duration_min")]
+            unlocated = self.registry.not_located()
+            self._memo.clear()
+            self._memo.update(
+                registry=self.registry,
+                points=loc[["id", "lon", "lat"]],
+                ids=loc["id"].to_numpy(dtype=object),
+                kinds=loc["kind"].to_numpy(dtype=object),
+                records=loc[fields].to_dict("records"),
+                index={str(i): n for n, i in enumerate(loc["id"])},
+                not_located={
+                    str(dep): grp.reset_index(drop=True) for dep, grp in unlocated.groupby("dep")
+                },
+                no_rows=unlocated.iloc[0:0],
+                completeness=self.registry.completeness_fr(),
+            )
+        return self._memo
+
     def lookup(self, query: str) -> Lookup:
         """Resolve a typed place (see ``coverage.places.lookup``)."""
         return lookup(query, self.region)
@@ -235,41 +259,42 @@ class Finder:
         if age is not None and (isinstance(age, bool) or not isinstance(age, int)
                                 or not 0 <= age <= 120):  # fmt: skip
             raise ValidationError(f"L'âge doit être un nombre entier de 0 à 120 ; reçu {age!r}.")
-        s = self.registry.structures
-        located = s[s["located"]]
+        pre = self._prepared()
         origin = pd.DataFrame({"id": ["place"], "lon": [place.lon], "lat": [place.lat]})
-        table = self.model.table(origin, located[["id", "lon", "lat"]])
-        costs = table.set_index("destination")[["distance_km", "duration_min"]]
-        ranked = located.join(costs, on="id")
-        by = "duration_min" if self.model.has_time else "distance_km"
-        ranked = ranked.sort_values([by, "distance_km", "id"], kind="stable", na_position="last")
-        nearest_all = ranked[ranked["kind"] == "tous_publics"].head(k)
-        nearest_all = nearest_all[list(STRUCTURE_FIELDS)].reset_index(drop=True)
+        table = self.model.table(origin, pre["points"])
+        pos = {d: n for n, d in enumerate(table["destination"])}
+        order = np.array([pos[i] for i in pre["ids"]])
+        dist = table["distance_km"].to_numpy(dtype=float)[order]
+        dur = table["duration_min"].to_numpy(dtype=float)[order]
+        primary = dur if self.model.has_time else dist
+        primary = np.where(np.isnan(primary), np.inf, primary)
+        ranked = np.lexsort((pre["ids"], dist, primary))
+
+        def record(n: int) -> dict[str, Any]:
+            return {**pre["records"][n], "distance_km": dist[n], "duration_min": dur[n]}
+
+        picked = [n for n in ranked if pre["kinds"][n] == "tous_publics"][:k]
+        nearest_all = pd.DataFrame([record(n) for n in picked], columns=list(STRUCTURE_FIELDS))
 
         aja, reason = None, ""
         device_id = self.zones.device_for(place.insee)
         if device_id is None:
-            reason = ("Aucun secteur AJA ne couvre cette commune"
-                      + (" dans le zonage chargé." if self.zones.official else "."))  # fmt: skip
+            reason = "Aucun secteur AJA ne couvre cette commune" + (
+                " dans le zonage chargé." if self.zones.official else "."
+            )
+        elif device_id not in pre["index"]:
+            reason = f"Le dispositif AJA {device_id!r} du zonage n'est pas localisé."
         else:
-            row = ranked[ranked["id"] == device_id]
-            if row.empty:
-                reason = f"Le dispositif AJA {device_id!r} du zonage n'est pas localisé."
-            else:
-                applies = (
-                    None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
-                )
-                aja = AjaAnswer(
-                    row[list(STRUCTURE_FIELDS)].iloc[0].to_dict(), self.zones.official,
-                    self.zones.label_fr, applies,
-                )  # fmt: skip
-        not_located = self.registry.not_located()
-        not_located = not_located[not_located["dep"] == place.dep].reset_index(drop=True)
+            applies = None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
+            aja = AjaAnswer(
+                record(pre["index"][device_id]), self.zones.official, self.zones.label_fr, applies
+            )
+        not_located = pre["not_located"].get(place.dep, pre["no_rows"])
         return FinderResult(
             place=place, model=self.model.name, model_label=self.model.label_fr,
             has_time=self.model.has_time, structures=nearest_all, aja=aja,
             aja_missing_reason=reason, not_located=not_located,
-            completeness=self.registry.completeness_fr(), age=age,
+            completeness=pre["completeness"], age=age,
             origin_note=origin_note(place, self.region),
             registry_is_default=self.registry.is_default,
         )  # fmt: skip
