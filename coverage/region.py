@@ -376,7 +376,11 @@ def _read_cache(folder: Path, version: str) -> Region | None:
         for name, size in manifest["files"].items():
             if (folder / name).stat().st_size != size:
                 return None
-        communes = gpd.read_parquet(folder / "communes.parquet")
+        # The points are stored both as GeoParquet geometry and as exact lon/lat columns;
+        # rebuilding them from lon/lat skips WKB decoding and PROJJSON parsing (~60% of a load).
+        table = pd.read_parquet(folder / "communes.parquet", columns=list(COMMUNE_COLUMNS))
+        points = gpd.points_from_xy(table["lon"], table["lat"], crs=settings.WGS84)
+        communes = gpd.GeoDataFrame(table, geometry=points, crs=settings.WGS84)
         aliases = pd.read_parquet(folder / "aliases.parquet")
         postcodes = pd.read_parquet(folder / "postcodes.parquet")
         france = pd.read_parquet(folder / "france.parquet")
