@@ -14,6 +14,7 @@ before any matching, and matching is a fixed number of passes over fixed-size na
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -203,8 +204,12 @@ def _parse_coords(text: str) -> tuple[float, float] | None:
 
 def check_point(lat: float, lon: float) -> None:
     """Raise ``PlaceError`` unless (lat, lon) are finite degrees within range."""
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise PlaceError("Les coordonnées doivent être des nombres (latitude, longitude).")
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (lat, lon))
+    if not (numeric and math.isfinite(lat) and math.isfinite(lon)):
+        raise PlaceError(
+            "Les coordonnées doivent être des nombres (latitude, longitude) ; "
+            f"reçu {lat!r}, {lon!r}."
+        )
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise PlaceError(
             f"Coordonnées impossibles : latitude {lat} (de -90 à 90), longitude {lon} "
