@@ -338,10 +338,11 @@ def _from_name(text: str, region: Region) -> Lookup:
     if found:
         best = found[0][1]
         close = [i for _, s, i in found if s >= best - AMBIGUITY_MARGIN]
-        if best >= ACCEPT_SCORE:
+        # One or two letters are part of hundreds of names: never an answer, only an error.
+        if best >= ACCEPT_SCORE and len(key) >= 3:
             places = _dedupe(region, idx, close, best, matched="nom approché")
             places = _apply_qualifier(places, qualifier, region, text)
-            return Lookup(text, places)
+            return Lookup(text, places[:MAX_CANDIDATES])
     suggestions = [
         f"{region.commune(str(idx.insee[i]))['name']} ({region.commune(str(idx.insee[i]))['dep']})"
         for _, _, i in found[:5]
