@@ -62,9 +62,12 @@ LONG_COLUMNS: tuple[str, ...] = ("commune", "structure", "distance_km", "duratio
 _CANDIDATE_CHUNK = 256
 
 
-def _as_cost(values: object) -> np.ndarray:
+def _as_cost(values: pd.Series) -> np.ndarray:
     """Travel costs as floats, NaN (no route) turned into ``inf``."""
-    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, copy=True)
+    if values.dtype.kind == "f":
+        arr = values.to_numpy(dtype=float, copy=True)
+    else:
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
     arr[np.isnan(arr)] = np.inf
     return arr
 
@@ -72,21 +75,36 @@ def _as_cost(values: object) -> np.ndarray:
 def _matrices(
     model: TravelModel, origins: pd.DataFrame, points: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(distance, duration) matrices origins x points from one call of the travel model."""
+    """(distance, duration) matrices origins x points from one call of the travel model.
+
+    The model is given positional ids (0..n-1, 0..m-1) rather than the INSEE codes and
+    structure ids: the table is indexed back by them, which is exact and avoids converting
+    millions of strings.
+    """
     n, m = len(origins), len(points)
     if m == 0:
         return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
-    table = model.table(origins, points[["id", "lon", "lat"]])
-    models = table["model"].unique()
+    o = pd.DataFrame({"id": np.arange(n), "lon": origins["lon"].to_numpy(dtype=float),
+                      "lat": origins["lat"].to_numpy(dtype=float)})  # fmt: skip
+    d = pd.DataFrame({"id": np.arange(m), "lon": points["lon"].to_numpy(dtype=float),
+                      "lat": points["lat"].to_numpy(dtype=float)})  # fmt: skip
+    table = model.table(o, d)
+    models = pd.unique(table["model"].to_numpy())
     if len(models) != 1 or models[0] != model.name:
         raise ValidationError(
             f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
         )
-    # Travel models return the full cross product, origins-major; index it back anyway so a
-    # model that orders rows otherwise cannot misplace a cost.
-    oi = pd.Index(origins["id"]).get_indexer(table["origin"])
-    di = pd.Index(points["id"]).get_indexer(table["destination"])
-    if (oi < 0).any() or (di < 0).any():
+    oi = table["origin"].to_numpy()
+    di = table["destination"].to_numpy()
+    if not (
+        np.issubdtype(oi.dtype, np.integer)
+        and np.issubdtype(di.dtype, np.integer)
+        and len(oi)
+        and 0 <= oi.min()
+        and oi.max() < n
+        and 0 <= di.min()
+        and di.max() < m
+    ):
         raise ValidationError("The travel model returned ids it was not given.")
     dist = np.full((n, m), np.inf)
     dist[oi, di] = _as_cost(table["distance_km"])
@@ -182,7 +200,29 @@ class AccessTable:
     @property
     def population(self) -> np.ndarray:
         """Population of each commune (float)."""
-        return self.communes["population"].to_numpy(dtype=float)
+        return self.col("population")
+
+    def col(self, name: str) -> np.ndarray:
+        """A column of ``communes`` as a numpy array (kept; strings as Python objects)."""
+        key = ("col", name)
+        if key not in self._memo:
+            numeric = name in ("population", "lon", "lat")
+            self._memo[key] = self.communes[name].to_numpy(dtype=float if numeric else object)
+        return self._memo[key]
+
+    def structure_ids(self) -> np.ndarray:
+        """Ids of the structures, in column order."""
+        if ("sid",) not in self._memo:
+            self._memo[("sid",)] = self.structures["id"].to_numpy(dtype=object)
+        return self._memo[("sid",)]
+
+    def origins(self) -> pd.DataFrame:
+        """The communes as a travel-model point set (``id`` = INSEE code, ``lon``, ``lat``)."""
+        if ("origins",) not in self._memo:
+            self._memo[("origins",)] = pd.DataFrame(
+                {"id": self.col("insee"), "lon": self.col("lon"), "lat": self.col("lat")}
+            )
+        return self._memo[("origins",)]
 
     def matrix(self, by: Cost = "distance_km") -> np.ndarray:
         """The commune x structure matrix of ``by`` (``distance_km`` or ``duration_min``)."""
@@ -201,7 +241,7 @@ class AccessTable:
         """Column indices of the structures of ``kind`` (``tous_publics`` or ``aja``)."""
         if kind not in KINDS:
             raise ValidationError(f"`kind` must be one of {KINDS!r}; got {kind!r}.")
-        return np.flatnonzero(self.structures["kind"].to_numpy() == kind)
+        return np.flatnonzero(self.structures["kind"].to_numpy(dtype=object) == kind)
 
     def origin_note_fr(self) -> str:
         """Where distances are measured from, with the count of approximate points."""
@@ -222,42 +262,60 @@ class AccessTable:
 
     # ---------------------------------------------------------------------------- nearest
 
+    def nearest_index(self, kind: str) -> np.ndarray:
+        """Per commune, the column of the nearest structure of ``kind`` (-1 when none).
+
+        Nearest by the model's main cost (duration when known, else distance); ties go to
+        the first structure in column order (registry order, then added ones).
+        """
+        key = ("nearest_index", kind)
+        if key not in self._memo:
+            cols = self.kind_columns(kind)
+            n = len(self.communes)
+            out = np.full(n, -1, dtype=np.int64)
+            if cols.size:
+                main = self.matrix(self.main_cost)[:, cols]
+                j = np.argmin(main, axis=1)
+                ok = np.isfinite(main[np.arange(n), j])
+                out[ok] = cols[j][ok]
+            self._memo[key] = out
+        return self._memo[key]
+
+    def nearest_cost(self, kind: str, by: Cost = "distance_km") -> np.ndarray:
+        """Per commune, ``by`` to the nearest structure of ``kind`` (NaN when none)."""
+        key = ("nearest_cost", kind, by)
+        if key not in self._memo:
+            idx = self.nearest_index(kind)
+            matrix = self.matrix(by)
+            out = np.full(len(idx), np.nan)
+            rows = np.flatnonzero(idx >= 0)
+            out[rows] = matrix[rows, idx[rows]]
+            out[~np.isfinite(out)] = np.nan
+            self._memo[key] = out
+        return self._memo[key]
+
     def nearest(self, kind: str) -> pd.DataFrame:
-        """Per commune, the nearest structure of ``kind`` by the model's main cost.
+        """Per commune, the nearest structure of ``kind`` (see ``nearest_index``).
 
         Returns
         -------
         pandas.DataFrame
             ``insee``, ``structure_id`` (``""`` when none is reachable), ``structure_name``,
             ``distance_km`` and ``duration_min`` of that structure (NaN when none; duration
-            NaN when the model has no time). Ties go to the first structure in registry order.
+            NaN when the model has no time).
         """
-        key = ("nearest", kind)
-        if key not in self._memo:
-            self._memo[key] = self._nearest(kind)
-        return self._memo[key]
-
-    def _nearest(self, kind: str) -> pd.DataFrame:
-        cols = self.kind_columns(kind)
-        n = len(self.communes)
-        dist = np.full(n, np.nan)
-        dur = np.full(n, np.nan)
-        ids = np.full(n, "", dtype=object)
-        names = np.full(n, "", dtype=object)
-        if cols.size:
-            main = self.matrix(self.main_cost)[:, cols]
-            j = np.argmin(main, axis=1)
-            rows = np.arange(n)
-            ok = np.isfinite(main[rows, j])
-            pick = cols[j]
-            dist[ok] = self.distance_km[rows, pick][ok]
-            if self.duration_min is not None:
-                dur[ok] = self.duration_min[rows, pick][ok]
-            ids[ok] = self.structures["id"].to_numpy()[pick][ok]
-            names[ok] = self.structures["name"].to_numpy()[pick][ok]
+        idx = self.nearest_index(kind)
+        ok = idx >= 0
+        ids = np.full(len(idx), "", dtype=object)
+        names = np.full(len(idx), "", dtype=object)
+        ids[ok] = self.structure_ids()[idx[ok]]
+        names[ok] = self.structures["name"].to_numpy(dtype=object)[idx[ok]]
+        dur = (
+            self.nearest_cost(kind, "duration_min") if self.has_time else np.full(len(idx), np.nan)
+        )
         return pd.DataFrame({
-            "insee": self.communes["insee"].to_numpy(), "structure_id": ids,
-            "structure_name": names, "distance_km": dist, "duration_min": dur,
+            "insee": self.col("insee"), "structure_id": ids, "structure_name": names,
+            "distance_km": self.nearest_cost(kind, "distance_km"), "duration_min": dur,
         })  # fmt: skip
 
     def _nearest_by_distance(self, kind: str) -> np.ndarray:
@@ -266,7 +324,7 @@ class AccessTable:
         out = np.full(len(self.communes), "", dtype=object)
         if cols.size:
             sub = self.distance_km[:, cols]
-            ids = self.structures["id"].to_numpy()[cols]
+            ids = self.structure_ids()[cols]
             # ties: lowest id first, as ``travel.nearest`` orders them
             order = np.argsort(ids, kind="stable")
             j = order[np.argmin(sub[:, order], axis=1)]
@@ -274,24 +332,22 @@ class AccessTable:
             out[ok] = ids[j][ok]
         return out
 
-    def zone_costs(self) -> pd.DataFrame:
-        """Per commune, the distance (and duration) to the device of its AJA zone.
+    def zone_cost(self, by: Cost = "distance_km") -> np.ndarray:
+        """Per commune, ``by`` to the device of its AJA zone.
 
-        NaN when the commune is in no zone or its zone's device is not located.
+        NaN when the commune is in no zone, its zone's device is not located, or no route.
         """
-        device = self.communes["aja_zone_device"].to_numpy()
-        col = pd.Index(self.structures["id"]).get_indexer(device)
-        ok = col >= 0
-        rows = np.flatnonzero(ok)
-        dist = np.full(len(device), np.nan)
-        dur = np.full(len(device), np.nan)
-        dist[rows] = self.distance_km[rows, col[ok]]
-        if self.duration_min is not None:
-            dur[rows] = self.duration_min[rows, col[ok]]
-        dist[~np.isfinite(dist)] = np.nan
-        dur[~np.isfinite(dur)] = np.nan
-        return pd.DataFrame({"insee": self.communes["insee"].to_numpy(), "distance_km": dist,
-                             "duration_min": dur})  # fmt: skip
+        key = ("zone_cost", by)
+        if key not in self._memo:
+            matrix = self.matrix(by)
+            device = self.col("aja_zone_device")
+            col = pd.Index(self.structure_ids()).get_indexer(device)
+            rows = np.flatnonzero(col >= 0)
+            out = np.full(len(device), np.nan)
+            out[rows] = matrix[rows, col[rows]]
+            out[~np.isfinite(out)] = np.nan
+            self._memo[key] = out
+        return self._memo[key]
 
     def per_commune(self) -> pd.DataFrame:
         """The per-commune table: commune columns, nearest all-patients structure, AJA.
@@ -301,11 +357,11 @@ class AccessTable:
         ``aja_distance_km``, ``aja_duration_min`` (nearest AJA device), ``aja_zone_km``,
         ``aja_zone_min`` (device of the commune's AJA zone).
         """
-        if "per_commune" not in self._memo:
+        if ("per_commune",) not in self._memo:
             out = self.communes[list(COMMUNE_COLUMNS)].copy()
             tp = self.nearest("tous_publics")
             aja = self.nearest("aja")
-            zone = self.zone_costs()
+            none = np.full(len(out), np.nan)
             out["nearest_id"] = tp["structure_id"].to_numpy()
             out["nearest_name"] = tp["structure_name"].to_numpy()
             out["distance_km"] = tp["distance_km"].to_numpy()
@@ -313,10 +369,10 @@ class AccessTable:
             out["aja_nearest_id"] = aja["structure_id"].to_numpy()
             out["aja_distance_km"] = aja["distance_km"].to_numpy()
             out["aja_duration_min"] = aja["duration_min"].to_numpy()
-            out["aja_zone_km"] = zone["distance_km"].to_numpy()
-            out["aja_zone_min"] = zone["duration_min"].to_numpy()
-            self._memo["per_commune"] = out
-        return self._memo["per_commune"]
+            out["aja_zone_km"] = self.zone_cost("distance_km")
+            out["aja_zone_min"] = self.zone_cost("duration_min") if self.has_time else none
+            self._memo[("per_commune",)] = out
+        return self._memo[("per_commune",)]
 
     def long(self) -> pd.DataFrame:
         """The long (commune, structure, distance_km, duration_min, model) table.
@@ -330,14 +386,24 @@ class AccessTable:
         else:
             dur = np.where(np.isfinite(self.duration_min), self.duration_min, np.nan).ravel()
         table = pd.DataFrame({
-            "commune": np.repeat(self.communes["insee"].to_numpy(), m),
-            "structure": np.tile(self.structures["id"].to_numpy(), n),
+            "commune": np.repeat(self.col("insee"), m),
+            "structure": np.tile(self.structure_ids(), n),
             "distance_km": dist, "duration_min": dur, "model": self.model_name,
         })  # fmt: skip
         table.attrs["model"] = self.model_name
         return table
 
     # ---------------------------------------------------------------------------- what-if
+
+    def _carried_memo(self, *, zones_changed: bool) -> dict:
+        """Memo entries that depend only on the communes (kept across what-ifs)."""
+        keep = {}
+        for key, value in self._memo.items():
+            if key[0] in ("col", "origins", "commune_costs"):
+                if zones_changed and key == ("col", "aja_zone_device"):
+                    continue
+                keep[key] = value
+        return keep
 
     def with_changes(
         self, *, add: pd.DataFrame | None = None, remove: Sequence[str] = ()
@@ -346,7 +412,8 @@ class AccessTable:
 
         Only the added structures' columns are asked of the travel model (one call); the
         other columns are reused. When the AJA zones are computed (not official), they are
-        recomputed as each commune's nearest AJA device.
+        recomputed as each commune's nearest AJA device by distance (as
+        ``coverage.aja.computed_zones`` does).
 
         Parameters
         ----------
@@ -357,7 +424,7 @@ class AccessTable:
         remove
             Ids of located structures to remove.
         """
-        ids = self.structures["id"].to_numpy()
+        ids = self.structure_ids()
         remove = list(remove)
         unknown = [r for r in remove if r not in set(ids)]
         if unknown:
@@ -369,31 +436,37 @@ class AccessTable:
         structures = self.structures[keep]
         dist = self.distance_km[:, keep]
         dur = None if self.duration_min is None else self.duration_min[:, keep]
+        added_aja = False
         if add is not None and len(add):
-            new = _check_added(add, kept=set(structures["id"]))
-            origins = self.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
-            d_new, t_new = _matrices(self.model, origins, new)
+            new = _check_added(add, kept=set(ids[keep]))
+            added_aja = bool((new["kind"] == "aja").any())
+            d_new, t_new = _matrices(self.model, self.origins(), new)
             structures = pd.concat([structures, _structures_frame(new)], ignore_index=True)
             dist = np.concatenate([dist, d_new], axis=1)
             if dur is not None and t_new is not None:
                 dur = np.concatenate([dur, t_new], axis=1)
         structures = structures.reset_index(drop=True)
-        out = replace(self, structures=structures, distance_km=dist, duration_min=dur, _memo={})
-        kinds_changed = (add is not None and len(add) and (add["kind"] == "aja").any()) or (
-            (self.structures["kind"].to_numpy()[~keep] == "aja").any()
-        )
-        if kinds_changed and not self.zones_official:
-            communes = out.communes.copy()
-            communes["aja_zone_device"] = out._nearest_by_distance("aja")
-            out = replace(out, communes=communes, _memo={})
-        elif self.zones_official and not keep.all():
-            # An official zone whose device is removed keeps its communes without a device.
-            communes = out.communes.copy()
-            gone = ~communes["aja_zone_device"].isin(structures["id"]) & communes[
-                "aja_zone_device"
-            ].ne("")
-            communes.loc[gone, "aja_zone_device"] = ""
-            out = replace(out, communes=communes, _memo={})
+        removed_aja = bool((self.structures["kind"].to_numpy(dtype=object)[~keep] == "aja").any())
+        communes = self.communes
+        zones_changed = False
+        if not self.zones_official and (added_aja or removed_aja):
+            communes = communes.copy()
+            zones_changed = True
+        elif self.zones_official and removed_aja:
+            # An official zone whose device is removed keeps its communes, without a device.
+            communes = communes.copy()
+            zones_changed = True
+        out = replace(
+            self, communes=communes, structures=structures, distance_km=dist, duration_min=dur,
+            _memo=self._carried_memo(zones_changed=zones_changed),
+        )  # fmt: skip
+        if zones_changed:
+            if self.zones_official:
+                device = communes["aja_zone_device"].to_numpy(dtype=object)
+                gone = (device != "") & ~np.isin(device, structures["id"].to_numpy(dtype=object))
+                communes["aja_zone_device"] = np.where(gone, "", device)
+            else:
+                communes["aja_zone_device"] = out._nearest_by_distance("aja")
         return out
 
     # ---------------------------------------------------------------------------- candidates
@@ -421,7 +494,7 @@ class AccessTable:
                     return arr
             except (OSError, ValueError):
                 pass
-        origins = self.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
+        origins = self.origins()
         n = len(origins)
         out = np.empty((n, n), dtype=np.float32)
         for s in range(0, n, _CANDIDATE_CHUNK):
@@ -440,8 +513,9 @@ class AccessTable:
         h = hashlib.sha256()
         h.update(repr(self.model).encode())
         h.update(by.encode())
-        h.update(self.communes["insee"].to_numpy().astype("U5").tobytes())
-        h.update(self.communes[["lon", "lat"]].to_numpy(dtype=float).tobytes())
+        h.update("\n".join(self.col("insee")).encode())
+        h.update(self.col("lon").tobytes())
+        h.update(self.col("lat").tobytes())
         return (
             settings.cache_dir() / "access" / f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
         )
@@ -490,6 +564,7 @@ def build_access(
         zones = load_zones(region=region, registry=registry, model=model)
     c = region.communes
     communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
+    communes["population"] = communes["population"].astype(float)
     device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
     communes["aja_zone_device"] = communes["insee"].map(device).fillna("").astype(str)
     structures = _structures_frame(registry.located())

@@ -133,18 +133,17 @@ def headline(
 
 def zone_groups(access: AccessTable) -> np.ndarray:
     """AJA zone of each commune (device id, or ``NO_ZONE``), as Theil groups."""
-    device = access.communes["aja_zone_device"].to_numpy(dtype=object)
+    device = access.col("aja_zone_device")
     return np.where(device == "", NO_ZONE, device)
 
 
 def access_headline(access: AccessTable, *, threshold: float, by: Cost) -> dict[str, Any]:
     """``headline`` of the nearest all-patients structure's ``by`` cost for ``access``."""
-    table = access.per_commune()
     return headline(
-        table[by].to_numpy(dtype=float),
+        access.nearest_cost("tous_publics", by),
         access.population,
         threshold=threshold,
-        deps=table["dep"].to_numpy(dtype=object),
+        deps=access.col("dep"),
         zones=zone_groups(access),
     )
 
@@ -407,8 +406,7 @@ def suggest_sites(
         raise ValidationError(
             f"Le nombre de sites `k` doit être un entier de 1 à {nmax} ; reçu {k!r}."
         )
-    table = access.per_commune()
-    existing = table[by].to_numpy(dtype=float)
+    existing = access.nearest_cost("tous_publics", by).copy()
     existing[np.isnan(existing)] = np.inf
     cost = access.commune_costs(by)
     res = siting.greedy(
