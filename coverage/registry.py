@@ -39,6 +39,7 @@ import math
 import os
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,11 +328,14 @@ def _check_header(header: list[str], name: str, problems: list[str], schema: Sch
         problems.append(f"{name}, ligne 1 : colonne(s) obligatoire(s) absente(s) : {missing!r}.")
     unknown = [c for c in header if c not in schema.allowed]
     if unknown:
+        shown = f"{unknown[:10]!r}"
+        if len(unknown) > 10:
+            shown += f" (et {len(unknown) - 10} autres)"
         problems.append(
-            f"{name}, ligne 1 : colonne(s) inconnue(s) {unknown!r} ; colonnes permises : "
+            f"{name}, ligne 1 : colonne(s) inconnue(s) {shown} ; colonnes permises : "
             f"{list(schema.allowed)!r}."
         )
-    dup = sorted({c for c in header if header.count(c) > 1})
+    dup = sorted(c for c, n in Counter(header).items() if n > 1)[:10]
     if dup:
         problems.append(f"{name}, ligne 1 : colonne(s) en double : {dup!r}.")
 
