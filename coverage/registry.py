@@ -294,6 +294,10 @@ def _geojson_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[
         raise RegistryError(
             name, [f"{name}, ligne {exc.lineno} : JSON illisible ({exc.msg})."]
         ) from None
+    except (ValueError, RecursionError):  # a 5,000-digit number, [[[[... nested too deep
+        raise RegistryError(
+            name, [f"{name} : JSON illisible (nombre trop long ou imbrication trop profonde)."]
+        ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise RegistryError(name, [f"{name} : attendu une FeatureCollection GeoJSON."])
     feats = doc.get("features")
@@ -311,9 +315,14 @@ def _geojson_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[
         row = {k: "" if v is None else str(v) for k, v in props.items()}
         geom = feat.get("geometry")
         if isinstance(geom, dict) and geom.get("type") == "Point":
-            coords = geom.get("coordinates") or []
-            if len(coords) >= 2:
+            coords = geom.get("coordinates")
+            if isinstance(coords, list) and len(coords) >= 2:
                 row["lon"], row["lat"] = str(coords[0]), str(coords[1])
+            else:
+                problems.append(
+                    f"{name}, structure n° {i} : point sans coordonnées [longitude, latitude] ; "
+                    f"trouvé {str(coords)[:60]!r}."
+                )
         rows.append((i, row))
     header = sorted({k for _, r in rows for k in r})
     _check_header(header, name, problems, schema)
