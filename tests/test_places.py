@@ -135,3 +135,14 @@ def test_overlong_input_is_cut_before_matching(region: Region) -> None:
 def test_normalize() -> None:
     assert normalize("St-Étienne-de-Saint-Geoirs") == "saint etienne de saint geoirs"
     assert normalize("L'Œuvre  ") == "l oeuvre"
+
+
+def test_an_arrondissement_is_measured_from_its_own_town_hall(region: Region) -> None:
+    lyon = region.commune("69123")
+    eighth = region.aliases.set_index("code").loc["69388"]
+    for query in ("69388", "Lyon 8e Arrondissement"):
+        place = lookup(query, region).place
+        assert place.insee == "69123"
+        assert (place.lon, place.lat) == (eighth["lon"], eighth["lat"])
+        assert (place.lon, place.lat) != (lyon["lon"], lyon["lat"])
+    assert lookup("Lyon", region).place.lon == lyon["lon"]
