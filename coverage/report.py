@@ -51,7 +51,7 @@ td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabul
 .card .l { color: #4b5563; font-size: .88rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
   gap: 1rem; } figure { margin: 0; } figure svg { width: 100%; height: auto; }
-figcaption { color: #4b5563; font-size: .88rem; }
+figcaption { color: #4b5563; font-size: .88rem; } .scroll { overflow-x: auto; }
 dl.meta dt { font-weight: 600; margin-top: .5rem; } dl.meta dd { margin-left: 1rem; }
 """
 
@@ -305,7 +305,10 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -
                          for c, (_, n) in zip(r, headers, strict=True)) + "</tr>"
         for r in rows
     )  # fmt: skip
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _card(value: str, label: str) -> str:
@@ -409,8 +412,9 @@ def _gaps_html(a: Analysis) -> str:
     intro = (f"<p>{_int(len(a.gaps))} communes, {_int(a.main['population_beyond'])} habitants, "
              f"sont à plus de {z} {u} d'une structure tous publics localisée. Les plus peuplées "
              "d'abord : c'est là que sont les habitants à rapprocher.</p>")  # fmt: skip
+    what = "Distance" if a.by == "distance_km" else "Durée"
     headers = [("Commune", False), ("Code INSEE", False), ("Dép.", False), ("EPCI", False),
-               ("Habitants", True), (f"Coût ({u})", True),
+               ("Habitants", True), (f"{what} ({u})", True),
                ("Structure la plus proche", False)]  # fmt: skip
     rows = [
         [esc(r["name"]), esc(r["insee"]), esc(r["dep"]), esc(r["epci_name"]),
