@@ -257,6 +257,7 @@ def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str,
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     problems: list[str] = []
+    hidden = 0  # problems beyond MAX_PROBLEMS_SHOWN: counted, not kept (bounded memory)
     rows: list[tuple[int, dict[str, str]]] = []
     try:
         header = [h.strip() for h in next(reader)]
@@ -272,6 +273,9 @@ def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str,
                     name, [f"{name} : trop de lignes (plus de {MAX_ROWS} structures)."]
                 )
             if len(record) != len(header):
+                if len(problems) >= MAX_PROBLEMS_SHOWN:
+                    hidden += 1
+                    continue
                 problems.append(
                     f"{name}, ligne {line} : {len(record)} valeur(s) pour {len(header)} "
                     "colonne(s) (guillemets ou séparateurs en trop ?)."
@@ -280,6 +284,8 @@ def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str,
             rows.append((line, dict(zip(header, record, strict=True))))
     except csv.Error as exc:
         problems.append(f"{name}, ligne {reader.line_num} : CSV illisible ({exc}).")
+    if hidden:
+        problems.append(f"… et {hidden} autre(s) problème(s).")
     if problems:
         raise RegistryError(name, problems)
     if not rows:
