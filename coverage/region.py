@@ -384,7 +384,7 @@ def _read_cache(folder: Path, version: str) -> Region | None:
         aliases = pd.read_parquet(folder / "aliases.parquet")
         postcodes = pd.read_parquet(folder / "postcodes.parquet")
         france = pd.read_parquet(folder / "france.parquet")
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged: rebuild
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # damaged: rebuild
         del exc
         return None
     if len(communes) != manifest.get("communes"):
