@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import lzma
@@ -354,6 +355,7 @@ def build_cache(root: Path | None = None) -> Path:
             "population": int(communes["population"].sum()),
             "problems": problems,
             "files": {p.name: p.stat().st_size for p in tmp.glob("*.parquet")},
+            "sha256": {p.name: _sha256(p) for p in tmp.glob("*.parquet")},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         if final.exists():
@@ -363,6 +365,11 @@ def build_cache(root: Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _read_cache(folder: Path, version: str) -> Region | None:
@@ -375,6 +382,10 @@ def _read_cache(folder: Path, version: str) -> Region | None:
             return None
         for name, size in manifest["files"].items():
             if (folder / name).stat().st_size != size:
+                return None
+        # Same-size damage (a bad copy, bit rot) in a file read only later (polygons.parquet).
+        for name, digest in manifest.get("sha256", {}).items():
+            if _sha256(folder / name) != digest:
                 return None
         # The points are stored both as GeoParquet geometry and as exact lon/lat columns;
         # rebuilding them from lon/lat skips WKB decoding and PROJJSON parsing (~60% of a load).
