@@ -21,6 +21,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -471,34 +472,55 @@ class AccessTable:
 
     # ---------------------------------------------------------------------------- candidates
 
-    def commune_costs(self, by: Cost = "distance_km", *, cache: bool = True) -> np.ndarray:
-        """Commune x commune matrix of ``by``: every commune's point as a candidate site.
+    def commune_costs(
+        self,
+        by: Cost = "distance_km",
+        *,
+        columns: Sequence[int] | np.ndarray | None = None,
+        cache: bool = True,
+    ) -> np.ndarray:
+        """Commune x candidate matrix of ``by``, the candidates being communes' points.
 
-        Asked of the travel model in blocks of columns. For 4,025 communes that is 16 million
-        pairs (about 25 s for the geodesic model), so the result is kept in memory and, for
-        the geodesic and estimate models, in ``settings.cache_dir() / "access"`` as float32
-        (about 65 MB; one metre of precision at 100 km). The road model caches its own tables.
-        Use it to *rank* candidate sites; measure the chosen ones again with
-        ``with_changes``.
+        Parameters
+        ----------
+        by
+            ``distance_km`` or ``duration_min``.
+        columns
+            Row positions of the communes used as candidate sites (default: all of them).
+        cache
+            Keep the result on disk (geodesic and estimate models only).
+
+        Notes
+        -----
+        Asked of the travel model in blocks of columns. For all 4,025 communes that is 16
+        million pairs (about 25 s for the geodesic model), so the result is kept in memory
+        and, for the geodesic and estimate models, in ``settings.cache_dir() / "access"`` as
+        float32 (about 65 MB; one metre of precision at 100 km). The road model caches its own
+        tables. Use it to *rank* candidate sites; measure the chosen ones again with
+        ``with_changes`` (float64, one call).
         """
         self.matrix(by)  # validates ``by`` against the model
-        key = ("commune_costs", by)
+        n = len(self.communes)
+        cols = np.arange(n) if columns is None else np.asarray(columns, dtype=np.int64)
+        if cols.ndim != 1 or cols.size == 0 or (cols < 0).any() or (cols >= n).any():
+            raise ValidationError(f"`columns` must be commune positions in [0, {n}).")
+        digest = hashlib.sha256(cols.tobytes()).hexdigest()[:16]
+        key = ("commune_costs", by, digest)
         if key in self._memo:
             return self._memo[key]
-        path = self._candidate_cache_path(by) if cache else None
+        path = self._candidate_cache_path(by, digest) if cache else None
         if path is not None and path.is_file():
             try:
                 arr = np.load(path, allow_pickle=False)
-                if arr.shape == (len(self.communes),) * 2:
+                if arr.shape == (n, cols.size):
                     self._memo[key] = arr
                     return arr
             except (OSError, ValueError):
                 pass
         origins = self.origins()
-        n = len(origins)
-        out = np.empty((n, n), dtype=np.float32)
-        for s in range(0, n, _CANDIDATE_CHUNK):
-            block = origins.iloc[s : s + _CANDIDATE_CHUNK]
+        out = np.empty((n, cols.size), dtype=np.float32)
+        for s in range(0, cols.size, _CANDIDATE_CHUNK):
+            block = origins.iloc[cols[s : s + _CANDIDATE_CHUNK]]
             dist, dur = _matrices(self.model, origins, block)
             out[:, s : s + len(block)] = dist if by == "distance_km" else dur
         if path is not None:
@@ -507,18 +529,18 @@ class AccessTable:
         self._memo[key] = out
         return out
 
-    def _candidate_cache_path(self, by: str) -> os.PathLike[str] | None:
+    def _candidate_cache_path(self, by: str, digest: str) -> Path | None:
         if self.model_name not in ("geodesic", "estimate"):
             return None
         h = hashlib.sha256()
         h.update(repr(self.model).encode())
         h.update(by.encode())
+        h.update(digest.encode())
         h.update("\n".join(self.col("insee")).encode())
         h.update(self.col("lon").tobytes())
         h.update(self.col("lat").tobytes())
-        return (
-            settings.cache_dir() / "access" / f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
-        )
+        name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
+        return settings.cache_dir() / "access" / name
 
 
 def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
@@ -536,6 +558,66 @@ def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
     new = add.copy()
     new["added"] = True
     return new
+
+
+def access_from_frames(
+    communes: pd.DataFrame,
+    structures: pd.DataFrame,
+    *,
+    model: TravelModel,
+    zones_official: bool = False,
+    zones_label: str = "",
+) -> AccessTable:
+    """Build an access table from plain tables (one call of the travel model).
+
+    Parameters
+    ----------
+    communes
+        Origins: ``insee``, ``lon``, ``lat``, ``population``, ``dep``; optional ``name``,
+        ``epci_code``, ``epci_name``, ``point_source`` (default ``""``) and
+        ``aja_zone_device`` (default ``""``: no zone).
+    structures
+        Located structures: ``id``, ``name``, ``kind``, ``lon``, ``lat``; optional
+        ``commune_insee``, ``commune_name``, ``dep``, ``capacity``.
+    model
+        The travel model.
+    zones_official, zones_label
+        Provenance of ``aja_zone_device``.
+    """
+    missing = [c for c in ("insee", "lon", "lat", "population", "dep") if c not in communes]
+    if missing:
+        raise ValidationError(f"`communes` lacks column(s) {missing!r}.")
+    if communes["insee"].duplicated().any():
+        raise ValidationError("`communes` repeats INSEE codes.")
+    pop = pd.to_numeric(communes["population"], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(pop).all() and (pop >= 0).all()):
+        raise ValidationError("`communes` population must be finite numbers >= 0.")
+    frame = pd.DataFrame(index=range(len(communes)))
+    for col in COMMUNE_COLUMNS:
+        if col in communes.columns:
+            frame[col] = communes[col].to_numpy()
+        else:
+            frame[col] = ""
+    frame["population"] = pop
+    frame["aja_zone_device"] = frame["aja_zone_device"].fillna("").astype(str)
+    s = structures.copy()
+    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in s.columns]
+    if missing:
+        raise ValidationError(f"`structures` lacks column(s) {missing!r}.")
+    bad = sorted(set(s["kind"]) - set(KINDS))
+    if bad:
+        raise ValidationError(f"`structures` kind must be one of {KINDS!r}; got {bad!r}.")
+    s = _structures_frame(s)
+    dist, dur = _matrices(model, frame[["insee", "lon", "lat"]], s)
+    return AccessTable(
+        communes=frame,
+        structures=s,
+        distance_km=dist,
+        duration_min=dur,
+        model=model,
+        zones_official=zones_official,
+        zones_label=zones_label,
+    )
 
 
 def build_access(
@@ -564,17 +646,11 @@ def build_access(
         zones = load_zones(region=region, registry=registry, model=model)
     c = region.communes
     communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
-    communes["population"] = communes["population"].astype(float)
     device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
     communes["aja_zone_device"] = communes["insee"].map(device).fillna("").astype(str)
-    structures = _structures_frame(registry.located())
-    origins = communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
-    dist, dur = _matrices(model, origins, structures)
-    return AccessTable(
-        communes=communes,
-        structures=structures,
-        distance_km=dist,
-        duration_min=dur,
+    return access_from_frames(
+        communes,
+        registry.located(),
         model=model,
         zones_official=zones.official,
         zones_label=zones.label_fr,

@@ -345,6 +345,8 @@ class SiteSuggestions:
         Headline figures without and with every suggested site.
     seconds
         Time spent (search and measurement).
+    candidates
+        Number of candidate sites considered.
     """
 
     objective: str
@@ -355,12 +357,18 @@ class SiteSuggestions:
     before: dict[str, Any]
     after: dict[str, Any]
     seconds: float
+    candidates: int = 0
+
+    @property
+    def candidates_fr(self) -> str:
+        """The candidate sites, in French."""
+        return f"points représentatifs de {self.candidates} communes candidates"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "objective": self.objective, "method": self.method, "threshold": self.threshold,
-            "by": self.by, "suggestions": _records(self.table),
+            "by": self.by, "candidates": self.candidates, "suggestions": _records(self.table),
             "share_beyond_before": self.before.get("share_beyond"),
             "share_beyond_after": self.after.get("share_beyond"),
             "mean_before": self.before.get("mean"), "mean_after": self.after.get("mean"),
@@ -408,12 +416,12 @@ def suggest_sites(
         )
     existing = access.nearest_cost("tous_publics", by).copy()
     existing[np.isnan(existing)] = np.inf
-    cost = access.commune_costs(by)
+    cost = access.commune_costs(by, columns=cand_idx)
     res = siting.greedy(
         cost, access.population, objective=SITING_OBJECTIVES[objective], k=int(k),
-        existing=existing, threshold=z, candidates=cand_idx,
+        existing=existing, threshold=z,
     )  # fmt: skip
-    chosen = list(res.chosen)
+    chosen = [cand_idx[j] for j in res.chosen] if cand_idx is not None else list(res.chosen)
     picked = communes.iloc[chosen]
     add = pd.DataFrame({
         "id": [f"suggestion-{i}" for i in range(1, len(chosen) + 1)],
@@ -451,7 +459,7 @@ def suggest_sites(
         objective=objective, method=res.method, threshold=z, by=by, table=out,
         before=access_headline(access, threshold=z, by=by),
         after=access_headline(after_access, threshold=z, by=by),
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, candidates=cost.shape[1],
     )  # fmt: skip
 
 

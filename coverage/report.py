@@ -180,7 +180,7 @@ def siting_lines(a: Analysis) -> list[str]:
     unit = a.unit
     what = ("couverture maximale (MCLP)" if s.objective == "mclp"
             else "distance totale minimale (p-médiane)")  # fmt: skip
-    out = [f"Sites suggérés ({what}, recherche gloutonne, candidats : points des communes) :"]
+    out = [f"Sites suggérés ({what}, recherche gloutonne ; {s.candidates_fr}) :"]
     for r in s.table.to_dict("records"):
         out.append(f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "
                    f"habitants à moins de {_num(s.threshold, 0)} {unit} ; part au-delà ensuite "
@@ -459,7 +459,7 @@ def _siting_html(a: Analysis) -> str:
     ]  # fmt: skip
     return (
         f"<p>Objectif : {esc(what)}. Recherche gloutonne (chaque site choisi apporte le plus "
-        "compte tenu des précédents) parmi les points représentatifs de toutes les communes ; "
+        f"compte tenu des précédents) parmi les {esc(s.candidates_fr)} ; "
         "les structures existantes restent ouvertes. Part des habitants au-delà du seuil : "
         f"{format_share(s.before.get('share_beyond'))} → "
         f"{format_share(s.after.get('share_beyond'))}.</p>"

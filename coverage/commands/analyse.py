@@ -78,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--objective", choices=("mclp", "pmedian"), default="mclp",
                    help="mclp : le plus d'habitants à moins du seuil (défaut) ; pmedian : la "
                    "plus petite distance totale")  # fmt: skip
+    s.add_argument("--candidates-min-population", type=_positive_int, metavar="N",
+                   help="candidats : seulement les communes d'au moins N habitants (défaut : "
+                   "toutes les communes)")  # fmt: skip
     add_data_options(p)
     p.set_defaults(func=run)
 
@@ -104,8 +107,17 @@ def run(args: argparse.Namespace) -> int:
     if not scenario.is_empty:
         result = WhatIf(access, region, threshold=args.threshold, by=by).run(scenario)
         access = result.access
+    candidates = None
+    if args.candidates_min_population is not None:
+        c = access.communes
+        candidates = c.loc[c["population"] >= args.candidates_min_population, "insee"].tolist()
+        if not candidates:
+            raise ValidationError(
+                f"Aucune commune n'a au moins {args.candidates_min_population} habitants."
+            )
     analysis = analyse(access, region=region, registry=registry, threshold=args.threshold,
-                       by=by, site_k=args.site, objective=args.objective)  # fmt: skip
+                       by=by, site_k=args.site, objective=args.objective,
+                       candidates=candidates)  # fmt: skip
     if result is not None:
         meta = {**analysis.meta, "scenario": list(result.changes)}
         analysis = dataclasses.replace(analysis, meta=meta)
