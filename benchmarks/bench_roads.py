@@ -113,8 +113,9 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
 
     region = load_region(ROOT / ".cache")
     size_mb = args.extract.stat().st_size / 1e6
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"== Construction : {args.extract.name} ({size_mb:.2f} Mo), osrm-bindings "
-          f"{roads.osrm_version()}, {os.cpu_count()} CPU")  # fmt: skip
+          f"{roads.osrm_version()}, {os.cpu_count()} CPU, charge {load}")  # fmt: skip
     t0 = time.perf_counter()
     folder = roads.build_dataset(args.extract, out=tmp / "ds", partial=True, activate=False,
                                  region=region)  # fmt: skip

@@ -144,7 +144,14 @@ class OsrmModel:
                     f"${roads.DATASET_ENV} ou un serveur osrm-routed avec ${roads.URL_ENV}. "
                     "Les distances à vol d'oiseau restent disponibles."
                 )
-            self.dataset = roads.open_dataset(path)
+            try:
+                self.dataset = roads.open_dataset(path)
+            except RoadEngineError as exc:
+                if dataset is None and os.environ.get(roads.DATASET_ENV, "").strip():
+                    raise RoadEngineError(
+                        f"{exc} (jeu de données indiqué par ${roads.DATASET_ENV})"
+                    ) from exc
+                raise
             self.chunk_size = chunk_size or DEFAULT_CHUNK
 
     def __repr__(self) -> str:

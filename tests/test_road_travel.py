@@ -221,6 +221,16 @@ def test_a_missing_dataset_is_one_clear_error(tmp_path: Path) -> None:
         OsrmModel(dataset=tmp_path / "absent")
 
 
+def test_a_missing_dataset_named_by_the_variable_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(roads.URL_ENV, raising=False)
+    monkeypatch.setenv(roads.DATASET_ENV, str(tmp_path / "parti"))
+    with pytest.raises(RoadEngineError, match=r"'.*parti' est introuvable.*\(jeu de données "
+                       r"indiqué par \$PARCOURS_OSRM_DATASET\)"):  # fmt: skip
+        OsrmModel()
+
+
 def test_without_any_dataset_the_geodesic_model_still_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
