@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import settings
 from ._atomic import write_text
-from ._errors import CoverageError, RoadEngineError
+from ._errors import CoverageError, RoadEngineError, ValidationError
 
 #: Environment variable naming the dataset (folder or ``.osrm`` base path) to use.
 DATASET_ENV = "PARCOURS_OSRM_DATASET"
@@ -578,6 +578,20 @@ def _stem(pbf: Path) -> str:
     return pbf.stem or "extrait"
 
 
+def _check_target(out: Path) -> None:
+    """Refuse to replace a folder that is neither empty nor a road dataset (user files)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise RoadEngineError(f"{str(out)!r} existe et n'est pas un dossier : choisissez --out.")
+    ours = (out / MANIFEST_NAME).is_file() or any(out.glob(f"{BASE_NAME}.*"))
+    if not ours and any(out.iterdir()):
+        raise RoadEngineError(
+            f"Le dossier {str(out)!r} existe et ne contient pas un jeu de données routier : "
+            "il ne sera pas remplacé ; choisissez un dossier neuf avec --out."
+        )
+
+
 def _reusable(out: Path, dataset_id: str, partial: bool, pbf: Path) -> Dataset | None:
     try:
         ds = open_dataset(out)
@@ -710,6 +724,8 @@ def build_dataset(
     profile_path = Path(profile).expanduser().resolve() if profile else car_profile()
     if not profile_path.is_file():
         raise RoadEngineError(f"Le profil de routage {str(profile_path)!r} est introuvable.")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValidationError(f"`threads` must be a positive integer; got {threads!r}.")
     threads = int(threads or os.cpu_count() or 1)
     version = osrm_version()
     started = time.perf_counter()
@@ -727,6 +743,7 @@ def build_dataset(
         if out is not None
         else datasets_root().resolve() / f"{_stem(pbf)}-{dataset_id[:12]}"
     )
+    _check_target(out_dir)
     if not force:
         existing = _reusable(out_dir, dataset_id, partial, pbf)
         if existing is not None:

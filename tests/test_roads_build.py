@@ -17,7 +17,7 @@ import osmium
 import pytest
 
 from coverage import roads
-from coverage._errors import RoadEngineError
+from coverage._errors import RoadEngineError, ValidationError
 from coverage.cli import main
 from coverage.region import Region
 
@@ -361,3 +361,15 @@ def test_cli_build_prints_stages_and_errors_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("Erreur : ") and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, region: Region) -> None:
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "rapport.txt").write_text("à garder", encoding="utf-8")
+    with pytest.raises(RoadEngineError, match=r"'.*documents' existe et ne contient pas un jeu "
+                       r"de données routier : il ne sera pas remplacé"):  # fmt: skip
+        roads.build_dataset(GRID, out=mine, partial=True, activate=False, region=region)
+    assert (mine / "rapport.txt").read_text(encoding="utf-8") == "à garder"
+    with pytest.raises(ValidationError, match=r"`threads` must be a positive integer; got 0"):
+        roads.build_dataset(GRID, out=tmp_path / "x", partial=True, threads=0, region=region)
