@@ -225,9 +225,9 @@ class OsrmModel:
     # ---------------------------------------------------------------------------------------
 
     def _matrices(self, o: pd.DataFrame, d: pd.DataFrame) -> tuple[np.ndarray, ...]:
-        identity = self._identity(o)
+        identity = self._identity(o) if self.cache else None
         path = None
-        if self.cache and identity:
+        if identity:
             path = settings.cache_dir() / "osrm-tables" / identity / f"{_points_key(o, d)}.npz"
             cached = _read_cache(path, len(o), len(d))
             if cached is not None:
