@@ -294,8 +294,9 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 20.0) -> N
 
 
 def test_a_running_osrm_routed_answers_like_the_bindings_then_a_stopped_one_is_an_error(
-    grid: Path, grid_model: OsrmModel
+    grid: Path, grid_model: OsrmModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PARCOURS_CACHE_DIR", str(tmp_path))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [str(roads.tool_path("routed")), "--algorithm", "MLD", "-i", "127.0.0.1",
@@ -311,6 +312,11 @@ def test_a_running_osrm_routed_answers_like_the_bindings_then_a_stopped_one_is_a
         pd.testing.assert_frame_equal(remote, local, atol=1e-3)
         with pytest.warns(RoadTravelWarning, match="16 paire"):
             served.table(_points("ABCDEF"), _points("ABCDEF"))
+        # The server reports the dataset's identity (its data version): results are cached
+        # under the same key as in this process.
+        OsrmModel(url=url).table(pts, pts)
+        cached = list((tmp_path / "osrm-tables").rglob("*.npz"))
+        assert [p.parent.name for p in cached] == [roads.open_dataset(grid).dataset_id]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
