@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ._errors import CoverageError
@@ -44,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = int(args.func(args) or 0)
+        for w in caught:  # e.g. pairs with no road route: one French line, not a Python warning
+            if w.category.__module__.startswith("coverage."):
+                print(f"Attention : {w.message}", file=sys.stderr)
+        return code
     except CoverageError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
