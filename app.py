@@ -216,7 +216,9 @@ def prescriber_page() -> None:
         f"{forfait.format_eur(forfait.ANNUAL_CAP_EUR)}.",
     )  # fmt: skip
     plan = forfait.check_plan(chosen, int(consultations))
-    if plan.ok:
+    if not chosen:
+        st.info("Cochez au moins un bilan.")
+    elif plan.ok:
         st.success(ui.md_escape(plan.summary_fr()))
     else:
         st.error(ui.md_escape(plan.summary_fr()))
@@ -239,7 +241,8 @@ def prescriber_page() -> None:
                         placeholder="Choisissez la structure (facultatif)")  # fmt: skip
     structure = None if pick is None else s.iloc[int(pick)].to_dict()
     if not plan.ok:
-        st.info("Corrigez la prescription pour pouvoir imprimer la fiche.")
+        if chosen:
+            st.info("Corrigez la prescription pour pouvoir imprimer la fiche.")
         return
     sheet = prescription.prescription_html(plan, structure)
     st.download_button(
@@ -360,7 +363,7 @@ def desk_headline(a, access, finder, key) -> None:
         return
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
     cols = st.columns(5)
-    _metric(cols[0], f"Habitants à plus de {z}", ui.analysis_share(head["share_beyond"]))
+    _metric(cols[0], f"Au-delà de {z}", ui.analysis_share(head["share_beyond"]))
     _metric(cols[1], "Habitants concernés", ui.format_number(head["population_beyond"]))
     _metric(cols[2], "Moyenne par habitant", ui.cost_text(head["mean"], a.unit))
     _metric(cols[3], "P90", ui.cost_text(head["p90"], a.unit))
@@ -370,12 +373,13 @@ def desk_headline(a, access, finder, key) -> None:
                  width="stretch")  # fmt: skip
     hist, lorenz = ui.charts_svg(key, a.threshold, a.by, _analysis=a)
     c1, c2 = st.columns(2)
+    # st.image shows the SVG as an image (st.html's sanitiser drops inline SVG).
     if hist:
         c1.markdown("**Habitants selon la distance**")
-        c1.html(hist)
+        c1.image(hist, width="stretch")
     if lorenz:
         c2.markdown("**Courbe de Lorenz**")
-        c2.html(lorenz)
+        c2.image(lorenz, width="stretch")
     if a.aja_headline:
         h = a.aja_headline
         st.caption(ui.md_escape(
@@ -443,7 +447,7 @@ def desk_scenario(a, access, finder, key) -> None:
         return
     cols = st.columns(4)
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
-    _metric(cols[0], f"Habitants à plus de {z}", ui.analysis_share(f["share_beyond"]),
+    _metric(cols[0], f"Au-delà de {z}", ui.analysis_share(f["share_beyond"]),
             ui.delta_text(d.get("share_beyond"), "point", scale=100))
     _metric(cols[1], "Habitants concernés", ui.format_number(f["population_beyond"]),
             ui.delta_text(d.get("population_beyond"), "hab.", decimals=0))
@@ -509,25 +513,23 @@ def desk_exports(a, access, finder, key) -> None:
 
 def main() -> None:
     """Page set-up and navigation (the page functions above can also be run one by one)."""
+    # No page_icon and no page icons: a Material icon becomes the favicon, which the browser
+    # then fetches from fonts.gstatic.com; Streamlit's default favicon is served locally.
     st.set_page_config(
         page_title="Parcours de soins global après cancer – Auvergne-Rhône-Alpes",
-        page_icon=":material/health_and_safety:", layout="centered",
-    )  # fmt: skip
+        layout="centered",
+    )
     st.html(ui.PAGE_CSS)
     pages = {
         "Patients": [
-            st.Page(patient_page, title="Trouver une structure", icon=":material/search:",
-                    default=True),
+            st.Page(patient_page, title="Trouver une structure", default=True),
         ],
         "Professionnels": [
-            st.Page(prescriber_page, title="Prescrire le parcours",
-                    icon=":material/edit_note:", url_path="prescription"),
-            st.Page(registry_page, title="Registre des structures", icon=":material/list:",
-                    url_path="registre"),
+            st.Page(prescriber_page, title="Prescrire le parcours", url_path="prescription"),
+            st.Page(registry_page, title="Registre des structures", url_path="registre"),
         ],
         "ARS": [
-            st.Page(planner_page, title="Couverture régionale", icon=":material/map:",
-                    url_path="planification"),
+            st.Page(planner_page, title="Couverture régionale", url_path="planification"),
         ],
     }  # fmt: skip
     st.navigation(pages).run()

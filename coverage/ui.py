@@ -541,6 +541,9 @@ PAGE_CSS = """<style>
 .pc-list { margin: 0.2rem 0 0.6rem 1.2rem; padding: 0; overflow-wrap: anywhere; }
 .pc-list li { margin: 0.2rem 0; }
 .pc-p { margin: 0 0 0.6rem; overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.9rem !important; line-height: 1.2 !important; }
+}
 .pc-problems { font-family: ui-monospace, monospace; font-size: 0.9rem;
   overflow-wrap: anywhere; }
 </style>"""

@@ -1,0 +1,389 @@
+"""The Streamlit page without a browser: ``streamlit.testing`` AppTest and ``coverage.ui``.
+
+The whole app runs through ``AppTest.from_file("app.py")`` (navigation, patient finder);
+the other pages, which ``st.navigation`` registers as functions, run one by one through
+``AppTest.from_function`` (``app.py`` only calls ``main()`` when run as a script).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coverage import forfait, prescription, settings, ui
+from coverage._errors import DataSourceError, PlaceError, RegistryError, ValidationError
+from coverage.analysis import analyse, format_share
+from coverage.finder import format_km
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+TIMEOUT = 120
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _page_script(root: str, page: str) -> None:
+    """Run one page function of app.py as the whole script (for AppTest.from_function)."""
+    import sys
+
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    import app
+
+    getattr(app, page)()
+
+
+def page_test(page: str) -> AppTest:
+    return AppTest.from_function(_page_script, args=(str(ROOT), page), default_timeout=TIMEOUT)
+
+
+def app_test(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at
+
+
+def html_bodies(at: AppTest) -> str:
+    return "\n".join(str(e.proto.body) for e in at.get("html"))
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+# --------------------------------------------------------------------------- search flow
+
+
+def test_query_in_url_runs_the_search_and_ranks_structures(finder):
+    at = app_test(q="Le Puy-en-Velay").run()
+    assert not at.exception
+    assert texts(at.subheader) == ["Structures les plus proches du Puy-en-Velay (43)"]
+    assert at.text_input(key="q_input").value == "Le Puy-en-Velay"
+    expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
+    body = html_bodies(at)
+    for i, row in enumerate(expected.structures.to_dict("records"), start=1):
+        assert f"{i}. {ui.esc(row['name'])}" in body
+        assert f"{format_km(row['distance_km'])} à vol d&#x27;oiseau" in body
+    # The incomplete embedded registry is far from Le Puy: the page says so.
+    assert any("ne nomme qu" in w for w in texts(at.warning))
+
+
+def test_typed_search_goes_into_the_url():
+    at = app_test().run()
+    assert not at.subheader  # nothing searched yet
+    at.text_input(key="q_input").input("Aurillac")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.query_params["q"] == "Aurillac"
+    assert texts(at.subheader) == ["Structures les plus proches d'Aurillac (15)"]
+
+
+def test_ambiguous_name_offers_candidates_and_a_pick_resolves_it():
+    at = app_test(q="Murat").run()
+    assert not at.exception
+    labels = [b.label for b in at.button if b.key and b.key.startswith("cand-")]
+    assert any("Murat \\(15\\)" in lab for lab in labels)
+    assert any("Murat \\(03\\)" in lab for lab in labels)
+    assert not at.subheader
+    at.button(key="cand-15138").click().run()
+    assert at.query_params["q"] == "Murat (15)"
+    assert texts(at.subheader) == ["Structures les plus proches de Murat (15)"]
+
+
+def test_place_outside_region_gets_the_french_message():
+    at = app_test(q="Marseille").run()
+    assert not at.exception
+    warnings = texts(at.warning)
+    assert len(warnings) == 1
+    assert "pas en Auvergne" in warnings[0]
+    assert not at.subheader and not at.get("iframe")
+
+
+def test_unknown_place_gets_suggestions_as_buttons(finder):
+    query = "Brioudeux"
+    with pytest.raises(PlaceError) as info:
+        finder.lookup(query)
+    at = app_test(q=query).run()
+    assert not at.exception
+    assert texts(at.warning) == [ui.md_escape(str(info.value))]
+    sugg = [b for b in at.button if b.key and b.key.startswith("sugg-")]
+    assert [b.label for b in sugg] == [ui.md_escape(s) for s in info.value.suggestions[:5]]
+    sugg[0].click().run()
+    assert texts(at.subheader)[0].endswith(info.value.suggestions[0])
+
+
+def test_young_switch_shows_the_aja_device_first_and_goes_into_the_url(finder):
+    at = app_test(q="Le Puy-en-Velay", jeune="1").run()
+    assert not at.exception
+    assert at.toggle(key="young").value is True
+    expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
+    body = html_bodies(at)
+    badge = body.index("Pour les 15-25 ans")
+    assert body.index(ui.esc(expected.aja.device["name"])) > badge
+    assert badge < body.index("1. ")
+    at.toggle(key="young").set_value(False).run()
+    assert "jeune" not in at.query_params
+    assert "Pour les 15-25 ans" not in html_bodies(at)
+
+
+def test_hostile_query_text_is_not_markdown():
+    at = app_test(q="[Cliquez ici](https://exemple.invalid) <b>x</b>").run()
+    assert not at.exception
+    shown = " ".join(texts(at.warning) + texts(at.info))
+    assert "\\[Cliquez ici\\]\\(https\\:" in shown
+
+
+# --------------------------------------------------------------------------- other pages
+
+
+def test_prescriber_checks_the_forfait_and_offers_the_sheet():
+    at = page_test("prescriber_page").run()
+    assert not at.exception
+    assert not at.get("download_button")
+    at.checkbox(key="bilan-apa").check()
+    at.checkbox(key="bilan-dietetique").check()
+    at.number_input(key="consultations").set_value(4).run()
+    assert texts(at.success) == [ui.md_escape(forfait.check_plan(["apa", "dietetique"], 4)
+                                              .summary_fr())]  # fmt: skip
+    buttons = at.get("download_button")
+    assert len(buttons) == 1
+    assert buttons[0].proto.label.startswith("Télécharger la fiche")
+    at.number_input(key="consultations").set_value(5).run()
+    assert at.error and "dépasse le forfait" in at.error[0].value
+    assert not at.get("download_button")
+
+
+def test_registry_page_lists_structures_and_sources(registry):
+    at = page_test("registry_page").run()
+    assert not at.exception
+    body = html_bodies(at)
+    assert ui.esc(registry.completeness_fr()) in body
+    for src in set(registry.structures["source"]):
+        assert f'href="{ui.esc(src)}"' in body
+
+
+def test_uploaded_registry_stays_in_its_session(region, registry, tmp_path):
+    s = registry.structures
+    row = s[s["kind"] == "tous_publics"].iloc[0]
+    data = (
+        "id,name,kind,insee,source\n"
+        f"essai-1,Structure d'essai,tous_publics,{row['insee']},{row['source']}\n"
+    ).encode()
+    uploaded = ui.load_upload("essai.csv", data, region=region)
+    finder = ui.finder_for_registry(region, uploaded, model=ui.GeodesicModel())
+    mine = page_test("registry_page")
+    mine.session_state["upload"] = {"key": ui.upload_key(data), "name": "essai.csv",
+                                    "finder": finder}  # fmt: skip
+    mine.run()
+    other = page_test("registry_page").run()
+    assert not mine.exception and not other.exception
+    assert "Structure d&#x27;essai" in html_bodies(mine)
+    assert "Structure d&#x27;essai" not in html_bodies(other)
+    assert ui.esc(registry.completeness_fr()) in html_bodies(other)
+
+
+def _planner(**params: str) -> AppTest:
+    at = page_test("planner_page")
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_planner_desk_metrics_match_the_analysis(finder):
+    at = _planner()
+    assert not at.exception
+    from coverage.access import build_access
+
+    acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
+    a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Au-delà de 30 km"] == format_share(a.main["share_beyond"])
+    at.slider(key="seuil").set_value(60).run()
+    a60 = analyse(acc, region=finder.region, registry=finder.registry, threshold=60)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Au-delà de 60 km"] == format_share(a60.main["share_beyond"])
+
+
+def test_planner_what_if_adding_a_structure_lowers_the_figures(finder):
+    at = _planner(onglet="Scénario")
+    assert not at.exception
+    puy = finder.lookup("Le Puy-en-Velay").place.insee
+    at.multiselect(key="sc_add").select(puy)
+    at.button[0].click().run()
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    mean = metrics["Moyenne par habitant"]
+    assert mean.delta.startswith("-") and mean.delta.endswith(" km")
+    assert metrics["Au-delà de 30 km"].delta.startswith("-")
+    changes = html_bodies(at)
+    assert "Ajout" in changes and "Le Puy-en-Velay (43)" in changes
+
+
+def test_unexpected_error_shows_one_french_message_and_no_traceback():
+    def script() -> None:
+        import app
+
+        @app.guarded
+        def broken() -> None:
+            raise KeyError("secret internal detail")
+
+        broken()
+
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    finally:
+        sys.path.remove(str(ROOT))
+    assert not at.exception
+    assert texts(at.error) == [ui.md_escape(ui.GENERIC_ERROR_FR)]
+    assert "secret" not in str(at.error[0].value)
+
+
+# --------------------------------------------------------------------------- page logic
+
+
+def test_run_search_outcomes(finder):
+    assert ui.run_search(finder, "   ").kind == "empty"
+    assert ui.run_search(finder, "Murat").kind == "ambiguous"
+    out = ui.run_search(finder, "Marseille")
+    assert out.kind == "outside" and out.suggestions
+    res = ui.run_search(finder, "Aurillac")
+    assert res.kind == "result" and res.result.place.name == "Aurillac"
+
+
+def test_candidate_query_selects_one_place(finder):
+    for place in finder.lookup("Murat").places:
+        q = ui.candidate_query(place, finder)
+        found = finder.lookup(q)
+        assert not found.ambiguous and found.places[0].insee == place.insee
+
+
+def test_query_from_params_cleans_and_cuts():
+    assert ui.query_from_params({"q": ["Le Puy\x00en\nVelay", "x"]}) == "Le Puy en Velay"
+    assert ui.query_from_params({}) == ""
+    assert len(ui.query_from_params({"q": "a" * 1000})) == ui.MAX_QUERY_CHARS
+    assert ui.flag_from_params({"jeune": "1"}, "jeune")
+    assert not ui.flag_from_params({"jeune": "0"}, "jeune")
+
+
+def test_position_query_rounds_and_refuses_garbage():
+    assert ui.position_query(45.04321, 3.88512) == "45.043, 3.885"
+    with pytest.raises(PlaceError, match="illisible"):
+        ui.position_query(float("nan"), 3.0)
+    with pytest.raises(PlaceError, match="illisible"):
+        ui.position_query("abc", 3.0)
+
+
+def test_structure_card_escapes_every_field_and_refuses_bad_links():
+    row = {
+        "name": HOSTILE, "commune_name": "Riom <b>", "dep": "63", "distance_km": 12.34,
+        "duration_min": float("nan"), "address": "<img src=x onerror=alert(1)>",
+        "phone": "04 73 00 00 00", "email": "a@b.fr", "website": "javascript:alert(1)",
+        "services": "`${alert(1)}`", "commune_inferred": True, "location_note": "<svg onload=x>",
+    }  # fmt: skip
+    card = ui.structure_card_html(row, model_label="à vol d'oiseau", rank=1)
+    for raw in (HOSTILE, "<img", "<svg", "<b>", "${"):
+        assert raw not in card
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
+    assert 'href="tel:+33473000000"' in card and 'href="mailto:a@b.fr"' in card
+    assert 'href="javascript' not in card and "javascript:alert(1)" in card  # shown as text
+    assert f"{format_km(12.34)} à vol d" in card and "Lieu déduit" in card
+
+
+def test_md_escape_neutralises_markdown():
+    assert ui.md_escape("[a](http://x) *b* :red[c] $d$") == (
+        "\\[a\\]\\(http\\://x\\) \\*b\\* \\:red\\[c\\] \\$d\\$"
+    )
+
+
+def test_delta_text_signs_and_units():
+    assert ui.delta_text(-0.0155, "point", scale=100) == "-1,6 point"
+    assert ui.delta_text(2.25, "km") == "+2,2 km" or ui.delta_text(2.25, "km") == "+2,3 km"
+    assert ui.delta_text(None, "km") is None
+    assert ui.delta_text(float("nan"), "km") is None
+
+
+def test_error_messages_are_french_and_hide_internals():
+    assert ui.error_message_fr(KeyError("x")) == ui.GENERIC_ERROR_FR
+    assert ui.error_message_fr(ValidationError("`k` must be an integer")) == ui.GENERIC_ERROR_FR
+    assert "indisponibles" in ui.error_message_fr(DataSourceError("cache illisible."))
+    msg = ui.error_message_fr(RegistryError("f.csv", ["ligne 2 : x", "ligne 3 : y"]))
+    assert "2 problème(s)" in msg
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def test_malformed_upload_lists_problems_by_line_and_writes_nothing(region):
+    before = sorted(p.name for p in settings.DATA_DIR.iterdir())
+    data = (
+        b"id,name,kind,insee,source\n"
+        b"a1,Centre A,tous_publics,99999,https://example.org/a\n"
+        b"a1,Centre B,inconnu,63113,pas-une-url\n"
+    )
+    with pytest.raises(RegistryError, match="refusé") as info:
+        ui.load_upload("../../etc/ars.csv", data, region=region)
+    problems = info.value.problems
+    assert len(problems) >= 3
+    assert all("ars.csv" in p for p in problems)
+    assert any("ligne 2" in p for p in problems) and any("ligne 3" in p for p in problems)
+    assert not any("parcours-upload-" in p for p in problems)
+    assert sorted(p.name for p in settings.DATA_DIR.iterdir()) == before
+
+
+def test_upload_refuses_unknown_formats_and_huge_files(region):
+    with pytest.raises(RegistryError, match="format non reconnu"):
+        ui.load_upload("registre.xlsx", b"PK", region=region)
+    with pytest.raises(RegistryError, match="trop gros"):
+        ui.load_upload("r.csv", b"x" * (ui.MAX_FILE_BYTES + 1), region=region)
+
+
+def test_good_upload_is_named_by_its_file(region, registry):
+    s = registry.structures
+    row = s[s["located"]].iloc[0]
+    data = f"id,name,kind,insee,source\nx1,Essai,aja,{row['insee']},{row['source']}\n".encode()
+    reg = ui.load_upload("C:\\Users\\ars\\structures-ars.csv", data, region=region)
+    assert reg.path == "structures-ars.csv" and not reg.is_default
+    assert list(reg.structures["id"]) == ["x1"]
+
+
+# --------------------------------------------------------------------------- prescription
+
+
+def test_prescription_sheet_names_structure_plan_and_cost(registry):
+    plan = forfait.check_plan(["apa", "psychologique"], 4)
+    s = registry.structures.iloc[0].to_dict() | {"name": HOSTILE, "phone": "04 73 00 00 00"}
+    sheet = prescription.prescription_html(plan, s, issued=dt.date(2026, 3, 5))
+    assert sheet.startswith("<!DOCTYPE html>") and "<script" not in sheet
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sheet
+    assert forfait.format_eur(plan.total_eur) in sheet
+    assert "5 mars 2026" in sheet
+    assert "Bilan psychologique" in sheet and "@media print" in sheet
+    assert 'href="tel:+33473000000"' in sheet
+
+
+def test_prescription_refuses_a_plan_outside_the_forfait():
+    with pytest.raises(ValidationError, match="ne respecte pas le forfait"):
+        prescription.prescription_html(forfait.check_plan(["apa"], 7))
+    with pytest.raises(ValidationError, match="PlanCheck"):
+        prescription.prescription_html({"ok": True})  # type: ignore[arg-type]
+
+
+def test_frames_for_display_have_french_headers(finder):
+    from coverage.access import build_access
+
+    acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
+    a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
+    deps = ui.departements_frame(a)
+    assert len(deps) == 12 and "Département" in deps.columns
+    assert deps["Habitants"].sum() == pytest.approx(a.main["population"])
+    gaps = ui.gaps_frame(a, top=10)
+    assert len(gaps) == min(10, len(a.gaps))
+    assert isinstance(ui.aja_zones_frame(a), pd.DataFrame)
