@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -210,3 +212,33 @@ def test_summary_is_french_and_complete(result, registry):
     assert "Gini" in text and "Theil" in text and "entre départements" in text
     assert registry.completeness_fr() in text
     assert "non calculé : capacités inconnues" in text
+
+
+@dataclass(frozen=True)
+class TimedGeodesic:
+    """Geodesic distance with a made-up speed of 1 km per minute, to exercise the time path."""
+
+    name: ClassVar[str] = "timed"
+    label_fr: ClassVar[str] = "test avec durées"
+    has_time: ClassVar[bool] = True
+
+    def table(self, origins: pd.DataFrame, destinations: pd.DataFrame) -> pd.DataFrame:
+        t = GeodesicModel().table(origins, destinations)
+        t["duration_min"] = t["distance_km"]
+        t["model"] = self.name
+        return t
+
+
+def test_a_model_with_times_gets_time_figures(region, registry):
+    zones = computed_zones(region=region, registry=registry, model=TimedGeodesic())
+    acc = build_access(region, registry, zones=zones, model=TimedGeodesic())
+    a = analyse(acc, region=region, registry=registry, threshold=40, by="duration_min")
+    assert set(a.headline) == {"distance_km", "duration_min"}
+    t, d = a.headline["duration_min"], a.headline["distance_km"]
+    assert t["share_beyond"] == t["share_beyond_40"]
+    assert t["share_beyond_30"] == d["share_beyond_30"]  # 1 km per minute
+    assert "share_beyond_40" not in d
+    assert d["threshold"] == 30.0  # the other cost keeps the reported thresholds
+    assert a.unit == "min" and "Durée à la structure" in a.summary_fr()
+    np.testing.assert_allclose(a.communes["duration_min"], a.communes["distance_km"])
+    assert a.meta["travel_model"]["has_time"] is True
