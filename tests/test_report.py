@@ -221,3 +221,23 @@ def test_map_opens_offline_in_chromium(browser, hostile, region, tmp_path):
         }"""
     )
     assert events["dialogs"] == []
+
+
+def test_report_without_any_all_patients_structure(region, tmp_path):
+    path = tmp_path / "aja-seulement.csv"
+    path.write_text(
+        "id,name,kind,insee,source\naja-1,Dispositif AJA,aja,63113,https://example.org/a\n",
+        encoding="utf-8",
+    )
+    registry = load_registry(path, region=region)
+    zones = computed_zones(region=region, registry=registry)
+    access = build_access(region, registry, zones=zones, model=GeodesicModel())
+    analysis = analyse(access, region=region, registry=registry)
+    assert analysis.main == {} and analysis.lorenz is None and analysis.gaps.empty
+    assert analysis.aja_headline["communes"] == 4025
+    html = render_report(analysis)
+    text = " ".join(_parse(html).text)
+    assert "Non calculé : aucune structure tous publics localisée dans le registre." in text
+    assert html.count("<svg") == 0
+    assert "aucune structure tous publics localisée" in analysis.e2sfca_note
+    assert "Non calculé" in analysis.summary_fr()
