@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -517,6 +518,23 @@ def exact(
     msg
         Show CBC's log.
     """
+    with warnings.catch_warnings():
+        # PuLP 3.x warns once per variable about its 4.0 API, which spopt still uses.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulp(\.|$)")
+        return _exact(cost, weights, objective, k, existing, threshold, candidates, time_limit, msg)
+
+
+def _exact(
+    cost: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    objective: str,
+    k: int,
+    existing: npt.ArrayLike | None,
+    threshold: float | None,
+    candidates: Sequence[int] | None,
+    time_limit: float | None,
+    msg: bool,
+) -> SitingResult:
     from spopt.locate import MCLP, PMedian
 
     started = time.perf_counter()

@@ -1,0 +1,313 @@
+"""Tests of coverage.siting: hand fixtures, brute force, spopt exact vs greedy, real data."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coverage import metrics
+from coverage import siting as s
+from coverage._errors import CoverageError, ValidationError
+
+PREFECTURES = (
+    "01053", "03190", "07186", "15014", "26362", "38185",
+    "42218", "43157", "63113", "69123", "73065", "74010",
+)  # fmt: skip
+
+# Coverage trap for the greedy: A covers the two heavy middle rows (6 people), B and C each
+# cover one end and one middle row (5 people); the best pair is B + C (10), not A + x (8).
+TRAP_W = np.array([2.0, 3.0, 3.0, 2.0])
+TRAP_COST = np.array(
+    [
+        # A    B    C
+        [99.0, 1.0, 99.0],
+        [1.0, 1.0, 99.0],
+        [1.0, 99.0, 1.0],
+        [99.0, 99.0, 1.0],
+    ]
+)
+
+# Median on a line: demand and candidates at 0, 10, 20, 30 km; 5 people at 30 km, 1 elsewhere;
+# an existing structure is 15 km from everyone.
+LINE = np.array([0.0, 10.0, 20.0, 30.0])
+LINE_COST = np.abs(LINE[:, None] - LINE[None, :])
+LINE_W = np.array([1.0, 1.0, 1.0, 5.0])
+LINE_EXISTING = np.full(4, 15.0)
+
+
+def brute_force(cost, weights, k, objective, existing=None, threshold=None):
+    best = None
+    for combo in itertools.combinations(range(cost.shape[1]), k):
+        v = s.objective_value(cost, weights, combo, objective=objective,
+                              existing=existing, threshold=threshold)  # fmt: skip
+        if best is None or (v > best if objective == "coverage" else v < best):
+            best = v
+    return best
+
+
+# ----------------------------------------------------------------------------- hand fixtures
+
+
+def test_coverage_greedy_by_hand_and_its_trap():
+    r = s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10)
+    assert r.chosen == (0, 1)  # A first (6 people), then B adds row 0 (tie with C: lowest)
+    assert r.gains == (6.0, 2.0)
+    assert (r.before, r.after, r.total_weight) == (0.0, 8.0, 10.0)
+    assert r.threshold == 10.0 and r.method == "greedy" and r.optimal is None
+    swapped = s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, refine=True)
+    assert sorted(swapped.chosen) == [1, 2] and swapped.after == 10.0
+    assert swapped.gains == (5.0, 5.0) and swapped.method == "greedy+swap"
+
+
+def test_coverage_keeps_existing_structures():
+    existing = np.array([0.5, np.inf, np.inf, 40.0])  # row 0 already within 10 km
+    r = s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=1, existing=existing, threshold=10)
+    assert r.before == 2.0
+    assert r.chosen == (0,) and r.gains == (6.0,) and r.after == 8.0
+    r2 = s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=2, existing=existing, threshold=10)
+    assert r2.chosen == (0, 2) and r2.gains == (6.0, 2.0)  # B would add nothing new
+
+
+def test_threshold_is_inclusive():
+    cost = np.array([[10.0], [10.000001]])
+    r = s.greedy(cost, [1.0, 1.0], objective="coverage", k=1, threshold=10)
+    assert r.after == 1.0
+
+
+def test_median_greedy_by_hand():
+    r = s.greedy(LINE_COST, LINE_W, objective="median", k=2, existing=LINE_EXISTING)
+    # before: 8 people x 15 km; the site at 30 km saves 80 person-km; then 0 km and 10 km
+    # tie (20 each) and the lowest index wins.
+    assert r.before == 120.0
+    assert r.chosen == (3, 0)
+    assert r.gains == (80.0, 20.0)
+    assert r.after == 20.0 and r.mean_after == pytest.approx(20.0 / 8)
+    assert r.improvement == 100.0
+
+
+def test_median_from_scratch():
+    r = s.greedy(LINE_COST, LINE_W, objective="median", k=1)
+    # totals for one site at 0/10/20/30 km: 180, 120, 80, 60
+    assert r.chosen == (3,) and r.after == 60.0
+    assert r.before == math.inf and r.gains == (math.inf,)
+
+
+def test_exact_solves_the_hand_fixtures():
+    cov = s.exact(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10)
+    assert sorted(cov.chosen) == [1, 2] and cov.after == 10.0 and cov.optimal is True
+    assert sum(cov.gains) == cov.after - cov.before
+    med = s.exact(LINE_COST, LINE_W, objective="median", k=2, existing=LINE_EXISTING)
+    assert med.after == 20.0 and med.chosen[0] == 3 and med.optimal is True
+    scratch = s.exact(LINE_COST, LINE_W, objective="median", k=1)
+    assert scratch.chosen == (3,) and scratch.after == 60.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_matches_brute_force_and_bounds_greedy(seed):
+    rng = np.random.default_rng(seed)
+    demand = rng.uniform(0, 100, (30, 2))
+    sites = rng.uniform(0, 100, (8, 2))
+    cost = np.linalg.norm(demand[:, None, :] - sites[None, :, :], axis=2)
+    w = rng.integers(1, 50, 30).astype(float)
+    existing = np.linalg.norm(demand - np.array([50.0, 50.0]), axis=1)
+    for objective, z in (("coverage", 25.0), ("median", None)):
+        kw = {"objective": objective, "k": 3, "existing": existing, "threshold": z}
+        ex = s.exact(cost, w, **kw)
+        gr = s.greedy(cost, w, **kw)
+        sw = s.greedy(cost, w, refine=True, **kw)
+        assert ex.after == pytest.approx(brute_force(cost, w, 3, objective, existing, z))
+        if objective == "coverage":
+            assert gr.after <= ex.after + 1e-9 and gr.after <= sw.after <= ex.after + 1e-9
+        else:
+            assert gr.after >= ex.after - 1e-6 and gr.after >= sw.after >= ex.after - 1e-6
+        for res in (ex, gr, sw):
+            total = sum(res.gains)
+            assert total == pytest.approx(abs(res.after - res.before))
+            # both objectives are submodular: gains never grow along the order
+            assert all(a >= b - 1e-9 for a, b in itertools.pairwise(res.gains))
+
+
+def test_greedy_median_incremental_update_matches_naive_recompute():
+    rng = np.random.default_rng(11)
+    cost = rng.uniform(0, 80, (200, 150))
+    w = rng.integers(1, 1000, 200).astype(float)
+    existing = rng.uniform(10, 60, 200)
+    picks, best = [], existing.copy()
+    for _ in range(6):
+        totals = [np.dot(w, np.minimum(best, cost[:, j])) for j in range(150)]
+        for j in picks:
+            totals[j] = np.inf
+        j = int(np.argmin(totals))
+        picks.append(j)
+        best = np.minimum(best, cost[:, j])
+    r = s.greedy(cost, w, objective="median", k=6, existing=existing)
+    assert list(r.chosen) == picks
+    assert r.after == pytest.approx(np.dot(w, best))
+
+
+def test_candidates_restrict_the_choice():
+    r = s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=1, threshold=10, candidates=[1, 2])
+    assert r.chosen == (1,)
+    with pytest.raises(ValidationError, match="`candidates` must be column indices in"):
+        s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=1, threshold=10, candidates=[5])
+    with pytest.raises(ValidationError, match="exceeds the number of candidates"):
+        s.greedy(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, candidates=[1])
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k": 0}, "`k` must be an integer between 1 and 3; got 0"),
+        ({"k": 4}, "`k` must be an integer between 1 and 3; got 4"),
+        ({"k": 1.5}, "`k` must be an integer"),
+        ({"threshold": None}, "`threshold` is required for the coverage objective"),
+        ({"threshold": -1}, "`threshold` must be a finite number >= 0; got -1"),
+        ({"objective": "center"}, "`objective` must be one of"),
+        ({"weights": [1.0, 1.0]}, "`weights` must have one value per row of `cost` \\(4\\)"),
+        ({"weights": [0.0] * 4}, "`weights` must have a positive sum"),
+        ({"weights": [1.0, -1.0, 1.0, 1.0]}, "`weights` must be finite and >= 0"),
+        ({"existing": [1.0, 2.0]}, "`existing` must have one value per row"),
+        ({"existing": [np.nan] * 4}, "`existing` must be >= 0, with inf where"),
+        ({"cost": np.full((4, 3), np.nan)}, "`cost` has NaN values; use inf"),
+        ({"cost": -TRAP_COST}, "`cost` must be >= 0"),
+        ({"cost": np.ones(4)}, "`cost` must be a non-empty matrix"),
+    ],
+)
+def test_bad_input_is_refused(kwargs, match):
+    args = {"cost": TRAP_COST, "weights": TRAP_W, "objective": "coverage", "k": 1,
+            "threshold": 10.0, **kwargs}  # fmt: skip
+    with pytest.raises(ValidationError, match=match):
+        s.greedy(args.pop("cost"), args.pop("weights"), **args)
+
+
+def test_median_refuses_partial_existing_and_unreachable_pairs():
+    partial = np.array([1.0, np.inf, 2.0, 3.0])
+    with pytest.raises(ValidationError, match="`existing` must be finite on every inhabited row"):
+        s.greedy(LINE_COST, LINE_W, objective="median", k=1, existing=partial)
+    unreachable = LINE_COST.copy()
+    unreachable[0, :] = np.inf
+    with pytest.raises(ValidationError, match="`cost` must be finite on every inhabited row"):
+        s.greedy(unreachable, LINE_W, objective="median", k=1)
+    # an uninhabited unreachable commune is no obstacle
+    w = LINE_W.copy()
+    w[0] = 0
+    assert s.greedy(unreachable, w, objective="median", k=1).chosen == (3,)
+
+
+def test_exact_time_limit_without_solution_is_a_clear_error(monkeypatch):
+    import pulp
+
+    monkeypatch.setattr(pulp.LpProblem, "solve", lambda self, solver=None: self.__setattr__(
+        "sol_status", pulp.LpSolutionNoSolutionFound) or 0)  # fmt: skip
+    with pytest.raises(CoverageError, match="found no solution"):
+        s.exact(TRAP_COST, TRAP_W, objective="coverage", k=1, threshold=10, time_limit=1)
+
+
+def test_site_dispatches_by_method():
+    assert s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10).method == "greedy"
+    assert s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10,
+                  method="exact").after == 10.0  # fmt: skip
+    with pytest.raises(ValidationError, match="`method` must be 'greedy' or 'exact'; got 'best'"):
+        s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, method="best")
+
+
+# ----------------------------------------------------------------------------- long table
+
+
+def _table(rows):
+    t = pd.DataFrame(rows, columns=["origin", "destination", "distance_km"])
+    t["duration_min"] = np.nan
+    t["model"] = "geodesic"
+    return t
+
+
+def test_cost_matrix_from_long_table():
+    t = _table([("a", "X", 1.0), ("a", "Y", 2.0), ("b", "Y", 3.0)])
+    m, rows, cols = s.cost_matrix(t)
+    assert list(rows) == ["a", "b"] and list(cols) == ["X", "Y"]
+    np.testing.assert_array_equal(m, [[1.0, 2.0], [np.inf, 3.0]])  # missing pair: no route
+    m2, rows2, _ = s.cost_matrix(t, origins=["b", "a", "c"])
+    np.testing.assert_array_equal(m2[2], [np.inf, np.inf])
+    assert list(rows2) == ["b", "a", "c"]
+    mixed = t.assign(model=["geodesic", "osrm", "osrm"])
+    with pytest.raises(ValidationError, match="mixes travel models"):
+        s.cost_matrix(mixed)
+    with pytest.raises(ValidationError, match=r"repeats pairs, e.g. \('a', 'X'\)"):
+        s.cost_matrix(pd.concat([t, t.head(1)]))
+    with pytest.raises(ValidationError, match="column 'duration_min' is empty"):
+        s.cost_matrix(t, by="duration_min")
+    with pytest.raises(ValidationError, match="lacks column"):
+        s.cost_matrix(t.drop(columns="destination"))
+
+
+def test_site_from_table_labels_and_existing():
+    t = _table([(o, d, c) for o, row in zip("pqrs", TRAP_COST, strict=True)
+                for d, c in zip("ABC", row, strict=True)])  # fmt: skip
+    pop = pd.Series(TRAP_W, index=list("pqrs"))
+    r = s.site_from_table(t, pop, objective="coverage", k=2, threshold=10, method="exact")
+    assert sorted(r.labels) == ["B", "C"] and r.after == 10.0
+    existing = pd.Series({"p": 0.0})  # q, r, s absent: no structure
+    r2 = s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, existing=existing)
+    assert r2.before == 2.0 and r2.labels == ("A",)
+    r3 = s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, candidates=["C"])
+    assert r3.labels == ("C",)
+    with pytest.raises(ValidationError, match="`candidates` not found in `table`: \\['Z'\\]"):
+        s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, candidates=["Z"])
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def region_costs():
+    """Geodesic km between all ARA communes and the 100 communes of 10,000+ inhabitants.
+
+    The existing "structures" are the 12 préfectures, used as realistic test points only.
+    """
+    from coverage.region import load_region
+    from coverage.travel import geodesic_km
+
+    c = load_region().communes
+    lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()
+    pop = c["population"].to_numpy(dtype=float)
+    cand = np.flatnonzero(pop >= 10_000)
+    pref = np.flatnonzero(c["insee"].isin(PREFECTURES).to_numpy())
+    cost = geodesic_km(lon[:, None], lat[:, None], lon[None, cand], lat[None, cand])
+    existing = geodesic_km(lon[:, None], lat[:, None], lon[None, pref], lat[None, pref]).min(1)
+    return cost, pop, existing, c["insee"].to_numpy()[cand]
+
+
+def test_real_coverage_greedy_vs_exact(region_costs):
+    cost, pop, existing, labels = region_costs
+    kw = {"objective": "coverage", "k": 3, "existing": existing, "threshold": 30.0}
+    gr = s.greedy(cost, pop, **kw)
+    ex = s.exact(cost, pop, **kw)
+    assert ex.optimal is True
+    assert gr.after <= ex.after
+    assert gr.after >= 0.98 * ex.after  # well within the (1 - 1/e) guarantee
+    # cross-check with metrics: covered population = W x (1 - share strictly beyond 30 km)
+    best = np.minimum(existing, cost[:, list(ex.chosen)].min(axis=1))
+    assert ex.after == pytest.approx(pop.sum() * (1 - metrics.share_beyond(best, pop, 30.0)))
+    assert ex.before == pop[existing <= 30].sum()
+    assert ex.gains[0] > 0 and all(g >= 0 for g in ex.gains)
+    assert not set(labels[list(ex.chosen)]) & set(PREFECTURES)  # no site next to an existing one
+
+
+def test_real_median_greedy_is_close_to_exact(region_costs):
+    cost, pop, existing, _ = region_costs
+    sub = cost[:, :40]  # the exact p-median grows with rows x candidates: keep 40 here
+    gr = s.greedy(sub, pop, objective="median", k=3, existing=existing)
+    ex = s.exact(sub, pop, objective="median", k=3, existing=existing)
+    assert ex.optimal is True
+    assert ex.after <= gr.after <= 1.02 * ex.after
+    assert gr.before == pytest.approx(np.dot(pop, existing))
+    assert gr.after / pop.sum() == pytest.approx(
+        metrics.weighted_mean(np.minimum(existing, sub[:, list(gr.chosen)].min(1)), pop)
+    )
