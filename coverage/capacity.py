@@ -35,11 +35,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+
+if TYPE_CHECKING:
+    from .access import AccessTable
 
 #: Luo & Qi (2009): (upper bound of the zone in minutes, inclusive; weight).
 LUO_QI_2009_STEPS: tuple[tuple[float, float], ...] = ((10.0, 1.00), (20.0, 0.68), (30.0, 0.22))
@@ -252,3 +256,73 @@ def two_sfca(
 ) -> AccessIndex:
     """Classic 2SFCA (Luo & Wang 2003): ``e2sfca`` with one step of weight 1 up to ``max_cost``."""
     return e2sfca(table, population, capacity, by=by, steps=((max_cost, 1.0),), per=per)
+
+
+def _number_fr(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def steps_label_fr(steps: Sequence[tuple[float, float]], unit: str) -> str:
+    """French description of the decay steps, e.g. "0-10 / 10-20 / 20-30 min pondérées
+    1 ; 0,68 ; 0,22"."""
+    pairs = _check_steps(steps)
+    lows = [0.0] + [b for b, _ in pairs[:-1]]
+    zones = " / ".join(
+        f"{_number_fr(lo)}-{_number_fr(b)}" for lo, (b, _) in zip(lows, pairs, strict=True)
+    )
+    return f"zones {zones} {unit} pondérées {' ; '.join(_number_fr(w) for _, w in pairs)}"
+
+
+def e2sfca_for_access(
+    access: AccessTable,
+    *,
+    kind: str = "tous_publics",
+    steps: Sequence[tuple[float, float]] = LUO_QI_2009_STEPS,
+    per: float = 100_000.0,
+) -> tuple[pd.DataFrame | None, str]:
+    """E2SFCA of the structures of ``kind`` in an ``AccessTable``, with a French note.
+
+    Uses the table's durations (the default steps are Luo & Qi's minutes); a travel model
+    without times, or any structure without a capacity, gives ``(None, reason)``.
+
+    Returns
+    -------
+    (pandas.DataFrame or None, str)
+        ``insee`` and ``e2sfca`` (patients a year per ``per`` inhabitants), and the note
+        shown after "Accessibilité E2SFCA :" in the report.
+    """
+    cols = access.kind_columns(kind)
+    if cols.size == 0:
+        return None, "non calculé : aucune structure localisée"
+    if not access.has_time:
+        return None, (
+            "non calculé : le modèle de trajet ne donne pas de durée "
+            "(les zones de Luo & Qi sont en minutes)"
+        )
+    structures = access.structures.iloc[cols]
+    ids = structures["id"].to_numpy(dtype=object)
+    insee = access.communes["insee"].to_numpy(dtype=object)
+    cost = np.asarray(access.matrix("duration_min"), dtype=float)[:, cols]
+    table = pd.DataFrame(
+        {
+            "origin": np.repeat(insee, ids.size),
+            "destination": np.tile(ids, insee.size),
+            "duration_min": cost.ravel(),
+        }
+    )
+    capacity = pd.Series(
+        pd.to_numeric(structures.get("capacity", pd.Series(np.nan, index=structures.index)),
+                      errors="coerce").to_numpy(dtype=float),
+        index=ids,
+    )  # fmt: skip
+    population = pd.Series(access.population, index=insee)
+    res = e2sfca(table, population, capacity, steps=steps, per=per)
+    if not res.computed or res.scores is None:
+        return None, res.reason
+    frame = pd.DataFrame({"insee": insee, "e2sfca": res.scores.to_numpy()})
+    scale = f"{int(per):,}".replace(",", " ") if float(per).is_integer() else _number_fr(per)
+    note = (
+        f"calculé (Luo & Qi 2009 : {steps_label_fr(res.steps, 'min')}), "
+        f"en patients par an pour {scale} habitant(s)"
+    )
+    return frame, note

@@ -179,3 +179,41 @@ def test_real_distances_match_pysal_access(real_table):
         cap.e2sfca(table, pop, capa)  # geodesic: no times, the default unit is refused
     # conservation: each préfecture's catchment is inhabited, so all capacity is shared out
     assert (ours.scores * pop).sum() == pytest.approx(capa.sum())
+
+
+# ----------------------------------------------------------------------------- AccessTable
+
+
+def _access_table(capacity, with_time=True):
+    from coverage.access import AccessTable
+    from coverage.travel import GeodesicModel
+
+    communes = pd.DataFrame({"insee": ["A", "B"], "population": [1000.0, 3000.0],
+                             "dep": "15", "lon": 0.0, "lat": 0.0})  # fmt: skip
+    structures = pd.DataFrame({"id": ["X", "Y", "Z"], "name": ["X", "Y", "Z"],
+                               "kind": ["tous_publics", "tous_publics", "aja"],
+                               "lon": 0.0, "lat": 0.0, "capacity": capacity})  # fmt: skip
+    minutes = np.array([[5.0, 25.0, 1.0], [15.0, 35.0, 1.0]])
+    return AccessTable(
+        communes=communes,
+        structures=structures,
+        distance_km=minutes,
+        duration_min=minutes if with_time else None,
+        model=GeodesicModel(),
+    )
+
+
+def test_e2sfca_for_access_table():
+    frame, note = cap.e2sfca_for_access(_access_table([400.0, 100.0, np.nan]))
+    # the AJA structure Z has no capacity but is not of the requested kind
+    expected = cap.e2sfca(HAND, HAND_POP, HAND_CAP, per=100_000).scores
+    assert list(frame["insee"]) == ["A", "B"]
+    np.testing.assert_allclose(frame["e2sfca"], expected[["A", "B"]])
+    assert note == (
+        "calculé (Luo & Qi 2009 : zones 0-10 / 10-20 / 20-30 min pondérées 1 ; 0,68 ; 0,22), "
+        "en patients par an pour 100 000 habitant(s)"
+    )
+    none, why = cap.e2sfca_for_access(_access_table([400.0, np.nan, 5.0]))
+    assert none is None and why.startswith("non calculé : capacités des structures inconnues")
+    none, why = cap.e2sfca_for_access(_access_table([400.0, 100.0, 5.0], with_time=False))
+    assert none is None and "ne donne pas de durée" in why
