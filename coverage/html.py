@@ -6,7 +6,9 @@ until it goes through these helpers:
 - :func:`esc` escapes text for HTML element content and quoted attribute values. It also
   encodes the characters that JavaScript template literals and Markdown treat specially
   (backtick, ``$``, backslash), so escaped text stays inert inside folium's backtick-quoted
-  popups and in Streamlit's Markdown.
+  popups and in Streamlit's Markdown, and the braces: branca re-parses every rendered map
+  script as a Jinja2 template, so a name such as ``{{ cycler.__init__.__globals__.os }}``
+  would otherwise run on the server.
 - :func:`safe_url` accepts only ``http``, ``https``, ``mailto`` and ``tel`` links.
 - :func:`phone_link`, :func:`email_link`, :func:`web_link` and :func:`contact_html` render a
   structure's contact details as tap-to-call / tap-to-write links, or as plain escaped text
@@ -36,8 +38,8 @@ __all__ = [
 ]
 
 #: Characters :func:`esc` encodes beyond ``html.escape``: JavaScript template literals
-#: (backtick, ``${``, backslash) and Markdown maths (``$``).
-_EXTRA = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+#: (backtick, ``${``, backslash), Markdown maths (``$``) and Jinja2 (``{{``, ``{%``, ``{#``).
+_EXTRA = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 _SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 # C0 controls, DEL, whitespace and the Unicode line/paragraph separators: none belongs in a
@@ -75,8 +77,8 @@ def esc(text: object) -> str:
     Returns
     -------
     str
-        Text where ``& < > " '`` and the backtick, ``$`` and backslash are character
-        references: parsing it creates no element and no attribute.
+        Text where ``& < > " '`` and the backtick, ``$``, backslash and braces are character
+        references: parsing it creates no element and no attribute, and no Jinja2 tag.
     """
     if _is_missing(text):
         return ""
