@@ -647,7 +647,7 @@ def build_access(
     c = region.communes
     communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
     device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
-    communes["aja_zone_device"] = communes["insee"].map(device).fillna("").astype(str)
+    communes["aja_zone_device"] = [str(device.get(code, "")) for code in communes["insee"]]
     return access_from_frames(
         communes,
         registry.located(),

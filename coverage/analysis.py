@@ -469,11 +469,14 @@ def suggest_sites(
 
 
 def e2sfca_status(access: AccessTable) -> tuple[pd.DataFrame | None, str]:
-    """The E2SFCA index per commune when every all-patients structure has a capacity.
+    """The E2SFCA index per commune (``coverage.capacity``), or why it was not computed.
 
-    Returns ``(None, "non calculé : capacités inconnues")`` when any capacity is unknown:
-    capacities are never invented.
+    Returns ``(None, "non calculé : capacités inconnues (...)")`` when any all-patients
+    structure lacks a capacity: capacities are never invented. Otherwise
+    ``coverage.capacity.e2sfca_for_access`` decides (it needs travel times).
     """
+    from . import capacity
+
     s = access.structures
     cols = access.kind_columns("tous_publics")
     if cols.size == 0:
@@ -482,11 +485,27 @@ def e2sfca_status(access: AccessTable) -> tuple[pd.DataFrame | None, str]:
     if np.isnan(cap).any():
         unknown = int(np.isnan(cap).sum())
         return None, f"{E2SFCA_UNKNOWN_FR} ({unknown} structure(s) sur {cols.size} sans capacité)"
-    try:
-        from . import capacity
-    except ImportError:  # pragma: no cover - module written in parallel
-        return None, "non calculé : module d'accessibilité (coverage.capacity) absent"
-    return capacity.e2sfca_for_access(access)  # type: ignore[attr-defined]
+    return capacity.e2sfca_for_access(access)
+
+
+def e2sfca_summary(table: pd.DataFrame) -> dict[str, Any] | None:
+    """Population-weighted figures of the ``e2sfca`` column (``None`` when absent).
+
+    Keys: ``mean``, ``median``, ``p10`` (index below which 10 % of the inhabitants live),
+    ``population_zero`` and ``share_zero`` (inhabitants who reach no structure in time).
+    """
+    if "e2sfca" not in table.columns:
+        return None
+    x = table["e2sfca"].to_numpy(dtype=float)
+    w = table["population"].to_numpy(dtype=float)
+    ok = np.isfinite(x) & (w > 0)
+    if not ok.any():
+        return None
+    xs, ws = x[ok], w[ok]
+    q10, q50 = metrics.weighted_quantile(xs, ws, [0.1, 0.5])
+    zero = float(ws[xs == 0].sum())
+    return {"mean": metrics.weighted_mean(xs, ws), "median": float(q50), "p10": float(q10),
+            "population_zero": zero, "share_zero": zero / float(ws.sum())}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,7 +620,8 @@ class Analysis:
                      "epci_beyond": len(self.gaps_epci), "epci": _records(self.gaps_epci, top)},
             "structures": _records(self.structures.drop(columns=["capacity"], errors="ignore")),
             "not_located": _records(self.not_located),
-            "e2sfca": {"computed": self.e2sfca is not None, "note": self.e2sfca_note},
+            "e2sfca": {"computed": self.e2sfca is not None, "note": self.e2sfca_note,
+                       "summary": _clean_dict(e2sfca_summary(self.communes))},
             "siting": None if self.siting is None else self.siting.to_dict(),
             "meta": self.meta,
         }  # fmt: skip
@@ -674,6 +694,8 @@ def analyse(
                                   not_located=not_located)  # fmt: skip
     aja_zones = by_aja_zone(table, cost=zone_cost, threshold=z, structures=access.structures)
     e2sfca, e2sfca_note = e2sfca_status(access)
+    if e2sfca is not None:
+        table["e2sfca"] = table["insee"].map(e2sfca.set_index("insee")["e2sfca"]).to_numpy()
     sites = None
     if site_k is not None:
         sites = suggest_sites(access, k=site_k, objective=objective, threshold=z, by=by,

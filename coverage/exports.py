@@ -68,6 +68,7 @@ COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
     ("aja_zone_min", "duree_dispositif_aja_min", 1),
     ("aja_nearest_id", "dispositif_aja_le_plus_proche", None),
     ("aja_distance_km", "distance_aja_le_plus_proche_km", 2),
+    ("e2sfca", "accessibilite_e2sfca", 3),
     ("point_source", "origine_du_point", None),
     ("lon", "longitude_origine", 6),
     ("lat", "latitude_origine", 6),

@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import write_text
-from .analysis import DEPARTEMENT_NAMES, Analysis, format_share, iter_thresholds
+from .analysis import (
+    DEPARTEMENT_NAMES,
+    Analysis,
+    e2sfca_summary,
+    format_share,
+    iter_thresholds,
+)
 from .html import esc, format_number
 
 if TYPE_CHECKING:
@@ -163,6 +169,13 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     else:
         out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
     out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
+    e2 = e2sfca_summary(a.communes)
+    if e2 is not None:
+        out.append(
+            f"  moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
+            f"P10 {_num(e2['p10'], 2)} ; sans structure accessible : "
+            f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
+        )
     if a.siting is not None:
         out.append("")
         out.extend(siting_lines(a))
@@ -469,6 +482,17 @@ def _siting_html(a: Analysis) -> str:
     )
 
 
+def _e2sfca_html(a: Analysis) -> str:
+    e2 = e2sfca_summary(a.communes)
+    if e2 is None:
+        return ""
+    return (
+        f" : moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
+        f"P10 {_num(e2['p10'], 2)} ; {_int(e2['population_zero'])} habitants "
+        f"({format_share(e2['share_zero'])}) sans structure accessible dans les zones de temps."
+    )
+
+
 def _method_html(a: Analysis) -> str:
     meta = a.meta
     nl = a.not_located
@@ -483,7 +507,7 @@ def _method_html(a: Analysis) -> str:
         ("Zones AJA", esc(meta["aja_zones"]["label"])),
         ("Données", esc(data_date_fr(meta)) + " ; " + esc(meta["data"]["source"])),
         ("Registre des structures", esc(meta["registry"]["completeness"])),
-        ("Accessibilité E2SFCA", esc(a.e2sfca_note)),
+        ("Accessibilité E2SFCA", esc(a.e2sfca_note) + _e2sfca_html(a)),
         ("Définitions",
          "Chaque commune compte pour ses habitants (population municipale) à la distance de "
          "la structure tous publics la plus proche. P90 : distance en deçà de laquelle vivent "

@@ -242,3 +242,34 @@ def test_a_model_with_times_gets_time_figures(region, registry):
     assert a.unit == "min" and "Durée à la structure" in a.summary_fr()
     np.testing.assert_allclose(a.communes["duration_min"], a.communes["distance_km"])
     assert a.meta["travel_model"]["has_time"] is True
+
+
+def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):
+    from coverage.registry import load_registry
+
+    path = tmp_path / "capacites.csv"
+    path.write_text("id,name,kind,insee,capacity,source\n"
+                    "lyon,Lyon,tous_publics,69123,500,https://example.org/a\n"
+                    "clermont,Clermont,tous_publics,63113,300,https://example.org/b\n",
+                    encoding="utf-8")  # fmt: skip
+    reg = load_registry(path, region=region)
+    zones = computed_zones(region=region, registry=reg, model=TimedGeodesic())
+    acc = build_access(region, reg, zones=zones, model=TimedGeodesic())
+    a = analyse(acc, region=region, registry=reg)
+    assert a.e2sfca is not None and a.e2sfca_note.startswith("calculé")
+
+    c = region.communes
+    pop = c["population"].to_numpy(dtype=float)
+    geod = Geod(ellps="WGS84")
+    scores = np.zeros(len(c))
+    for insee, cap in (("69123", 500.0), ("63113", 300.0)):
+        s = region.commune(insee)
+        _, _, m = geod.inv(c["lon"].to_numpy(), c["lat"].to_numpy(),
+                           np.full(len(c), s["lon"]), np.full(len(c), s["lat"]))  # fmt: skip
+        minutes = np.asarray(m) / 1000  # 1 km per minute
+        weight = np.select([minutes <= 10, minutes <= 20, minutes <= 30], [1.0, 0.68, 0.22], 0.0)
+        scores += cap / np.dot(pop, weight) * weight
+    np.testing.assert_allclose(a.communes["e2sfca"], scores * 100_000, rtol=1e-9)
+    summary = a.to_dict()["e2sfca"]["summary"]
+    assert summary["share_zero"] == pytest.approx(pop[scores == 0].sum() / pop.sum())
+    assert "Accessibilité E2SFCA : calculé" in a.summary_fr()
