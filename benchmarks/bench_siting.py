@@ -90,10 +90,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=30.0, help="MCLP threshold, km")
-    ap.add_argument("--median-min-pop", type=int, default=10_000,
-                    help="exact p-median candidates: communes of at least this population")  # fmt: skip
-    ap.add_argument("--mclp-min-pop", type=int, default=0,
-                    help="exact MCLP candidates (0: every commune)")  # fmt: skip
+    ap.add_argument(
+        "--median-min-pop", type=int, default=10_000,
+        help="exact p-median candidates: communes of at least this population",
+    )  # fmt: skip
+    ap.add_argument(
+        "--mclp-min-pop", type=int, default=0, help="exact MCLP candidates (0: every commune)"
+    )
     ap.add_argument("--skip-exact", action="store_true")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
