@@ -1,0 +1,265 @@
+"""Benchmark of the Streamlit page as a user meets it: measured in Debian's Chromium.
+
+Starts ``streamlit run app.py`` headless on a free local port (a fresh process: nothing in
+memory), then, with Playwright and Chromium (requests other than the local server aborted):
+
+- server start: process start to ``/_stcore/health`` answering;
+- cold first paint: process start to the page title visible in the first session (server
+  start, Streamlit's front end, the first script run);
+- first answer on a cold server: ``?q=Le Puy-en-Velay`` opened, to the first card (region,
+  registry and AJA zones loaded by this first search);
+- warm page load: a new session on the running server, to the title;
+- a new search's round trip: typed in the box and Enter, to the new heading (median of
+  several places), target under 1 s;
+- planners' desk: first metrics (cold analysis) and a what-if's round trip.
+
+Reference, measured the same way in the same run: a bare Streamlit app (a title on a page of
+``st.navigation``), i.e. what Streamlit and this Chromium cost before the page does anything.
+
+Targets: first paint under 3 s cold, a new search under 1 s. Run:
+``.venv/bin/python benchmarks/bench_app.py`` (needs ``/usr/bin/chromium``: ``make browsers``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+TARGET_FIRST_PAINT_S = 3.0
+TARGET_SEARCH_S = 1.0
+SEARCH_LABEL = "Votre commune, votre code postal, ou vos coordonnées"
+PLACES = [
+    ("Aurillac", "d'Aurillac (15)"),
+    ("Vichy", "de Vichy (03)"),
+    ("Annecy", "d'Annecy (74)"),
+    ("Valence", "de Valence (26)"),
+    ("Privas", "de Privas (07)"),
+    ("Roanne", "de Roanne (42)"),
+    ("Bourg-en-Bresse", "de Bourg-en-Bresse (01)"),
+]
+WAIT_MS = 120_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited with code {proc.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        time.sleep(0.05)
+    raise SystemExit("streamlit did not answer /_stcore/health")
+
+
+REFERENCE_APP = """
+import streamlit as st
+
+def page():
+    st.title("Trouver une structure")
+
+st.navigation([st.Page(page, title="Référence", default=True)]).run()
+"""
+
+
+def start(script: Path, port: int, log) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARCOURS_")}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true", "--server.port", str(port), "--server.address",
+        "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def first_paint(browser, script: Path, log) -> tuple[float, float, float]:
+    """(server health, cold first paint, median warm new-session paint) of ``script``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    local = urlsplit(url).netloc
+    t0 = time.perf_counter()
+    proc = start(script, port, log)
+    try:
+        context, page = new_page(browser, local)
+        wait_healthy(url, proc)
+        health = time.perf_counter() - t0
+        page.goto(url, wait_until="commit")
+        page.get_by_role("heading", name="Trouver une structure").wait_for(timeout=WAIT_MS)
+        cold = time.perf_counter() - t0
+        context.close()
+        warm = []
+        for _ in range(3):
+            context, page = new_page(browser, local)
+            t = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            page.get_by_role("heading", name="Trouver une structure").wait_for(timeout=WAIT_MS)
+            warm.append(time.perf_counter() - t)
+            context.close()
+        return health, cold, statistics.median(warm)
+    finally:
+        stop(proc)
+
+
+def row(label: str, seconds: float, target: float | None = None) -> None:
+    extra = ""
+    if target is not None:
+        verdict = "OK" if seconds <= target else "AU-DESSUS"
+        extra = f"(cible < {target:.1f} s, ratio {seconds / target:.2f} : {verdict})"
+    print(f"  {label:<52} {seconds:7.2f} s  {extra}")
+
+
+def new_page(browser, local: str, width: int = 1280):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+
+    def route(r) -> None:
+        if urlsplit(r.request.url).netloc == local or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    return context, context.new_page()
+
+
+def main() -> None:
+    if not CHROMIUM.exists():
+        raise SystemExit("Chromium absent (/usr/bin/chromium) : lancez « make browsers ».")
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    local = urlsplit(url).netloc
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp, \
+            (Path(tmp) / "streamlit.log").open("wb") as log:  # fmt: skip
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # Warm Chromium itself (its first start is not the page's cost).
+        c, pg = new_page(browser, local)
+        pg.goto("about:blank")
+        c.close()
+        reference = Path(tmp) / "reference.py"
+        reference.write_text(REFERENCE_APP, encoding="utf-8")
+        ref_health, ref_cold, ref_warm = first_paint(browser, reference, log)
+
+        t0 = time.perf_counter()
+        proc = start(ROOT / "app.py", port, log)
+        try:
+            context, page = new_page(browser, local)
+            wait_healthy(url, proc)
+            t_health = time.perf_counter() - t0
+            page.goto(f"{url}/?q=Le%20Puy-en-Velay", wait_until="commit")
+            page.get_by_role("heading", name="Trouver une structure").wait_for(timeout=WAIT_MS)
+            t_paint = time.perf_counter() - t0
+            page.locator(".pc-card").first.wait_for(timeout=WAIT_MS)
+            t_card = time.perf_counter() - t0
+            context.close()
+
+            print("Référence : application Streamlit nue (un titre), mesurée de même :")
+            row("démarrage du serveur (/_stcore/health)", ref_health)
+            row("premier affichage à froid (titre visible)", ref_cold, TARGET_FIRST_PAINT_S)
+            row("nouvelle session, serveur chaud (médiane de 3)", ref_warm, TARGET_FIRST_PAINT_S)
+            print("Page patients (Chromium, serveur lancé à froid) :")
+            row("démarrage du serveur (/_stcore/health)", t_health)
+            row("premier affichage à froid (titre visible)", t_paint, TARGET_FIRST_PAINT_S)
+            print(f"    soit {t_paint / ref_cold:.2f} x la référence à froid")
+            row("première réponse à froid (?q=Le Puy-en-Velay)", t_card)
+
+            loads = []
+            for _ in range(3):
+                context, page = new_page(browser, local)
+                t = time.perf_counter()
+                page.goto(url, wait_until="commit")
+                page.get_by_role("heading", name="Trouver une structure").wait_for(
+                    timeout=WAIT_MS
+                )
+                loads.append(time.perf_counter() - t)
+                context.close()
+            row("nouvelle session, serveur chaud (médiane de 3)", statistics.median(loads),
+                TARGET_FIRST_PAINT_S)  # fmt: skip
+            print(f"    soit {statistics.median(loads) / ref_warm:.2f} x la référence à chaud")
+
+            context, page = new_page(browser, local, width=390)
+            page.goto(url, wait_until="commit")
+            box = page.get_by_label(SEARCH_LABEL)
+            box.wait_for(timeout=WAIT_MS)
+            trips = []
+            for query, heading in PLACES:
+                box.fill(query)
+                t = time.perf_counter()
+                box.press("Enter")
+                page.get_by_text(f"Structures les plus proches {heading}").wait_for(
+                    timeout=WAIT_MS
+                )
+                trips.append(time.perf_counter() - t)
+            context.close()
+            row(f"nouvelle recherche, aller-retour (médiane de {len(trips)})",
+                statistics.median(trips), TARGET_SEARCH_S)  # fmt: skip
+            row("nouvelle recherche, la plus lente", max(trips), TARGET_SEARCH_S)
+
+            print("Bureau des planificateurs :")
+            context, page = new_page(browser, local)
+            t = time.perf_counter()
+            page.goto(f"{url}/planification", wait_until="commit")
+            metric = page.locator('[data-testid="stMetric"]').filter(has_text="Au-delà de 30 km")
+            metric.first.wait_for(timeout=WAIT_MS)
+            row("premiers chiffres (analyse à froid)", time.perf_counter() - t)
+            page.get_by_role("tab", name="Scénario").click()
+            page.locator('[data-testid="stMultiSelect"]').first.click()
+            page.keyboard.type("Aurillac")
+            page.get_by_role("option", name="Aurillac (15)").click(timeout=WAIT_MS)
+            page.keyboard.press("Escape")
+            t = time.perf_counter()
+            page.get_by_role("button", name="Comparer").click()
+            metric.first.locator('[data-testid="stMetricDelta"]').wait_for(timeout=WAIT_MS)
+            row("scénario (ajout à Aurillac), aller-retour", time.perf_counter() - t)
+            t = time.perf_counter()
+            page.get_by_role("tab", name="Carte").click()
+            page.locator("iframe").first.wait_for(timeout=WAIT_MS)
+            frame = None
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while frame is None and time.monotonic() < deadline:
+                frame = next((f for f in page.frames if f.url == "about:srcdoc"), None)
+                time.sleep(0.05)
+            if frame is not None:
+                frame.wait_for_function("typeof L === 'object' && document.readyState === "
+                                        "'complete'", timeout=WAIT_MS)  # fmt: skip
+            row("carte des 4 025 communes (première fois)", time.perf_counter() - t)
+            context.close()
+        finally:
+            stop(proc)
+            browser.close()
+    print(f"Machine : {os.cpu_count()} cœurs ; Chromium sans GPU.")
+
+
+if __name__ == "__main__":
+    main()
