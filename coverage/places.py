@@ -311,7 +311,8 @@ def _from_name(text: str, region: Region) -> Lookup:
         text_name, qualifier = m.group("name").strip(), m.group("q").upper()
     else:
         text_name = text
-    key = _strip_article(normalize(text_name))
+    # NFKD may lengthen the text ("㎯" is six letters): cut again; no commune name is so long.
+    key = _strip_article(normalize(text_name))[:MAX_QUERY_CHARS].strip()
     if not key:
         raise PlaceError(f"« {text} » ne ressemble pas à un nom de commune.")
 
