@@ -127,6 +127,8 @@ def coverage_map(
         f"Données : {data_date_fr(meta)}.",
         f"Registre : {meta['registry']['completeness']}",
     ])  # fmt: skip
+    if meta.get("scenario"):
+        note = "Scénario (registre non modifié) : " + " ".join(meta["scenario"]) + "\n" + note
     maps.add_note(m, note, position="bottomleft")
     maps.add_layer_control(m)
     return m

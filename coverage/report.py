@@ -524,6 +524,18 @@ def _method_html(a: Analysis) -> str:
     return f'<dl class="meta">{dl}</dl>'
 
 
+def _scenario_banner(a: Analysis) -> str:
+    changes = a.meta.get("scenario")
+    if not changes:
+        return ""
+    items = "".join(f"<li>{esc(c)}</li>" for c in changes)
+    return (
+        '<div class="warn"><strong>Scénario calculé</strong> (le registre n\'est pas modifié) : '
+        "les chiffres de ce rapport décrivent la situation après ces changements."
+        f"<ul>{items}</ul></div>"
+    )
+
+
 def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str:
     """The full French HTML report of ``a`` (and of a what-if, when given)."""
     meta = a.meta
@@ -554,6 +566,7 @@ def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str
 <p class="lead">Mesure : {esc(meta["travel_model"]["label"])}, seuil de {_num(a.threshold, 0)} {u}.
 Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
 <p class="warn"><strong>Registre :</strong> {esc(meta["registry"]["completeness"])}</p>
+{_scenario_banner(a)}
 <p class="note">{esc(meta["origins"])}</p>
 </header>
 <main>

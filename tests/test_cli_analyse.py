@@ -86,3 +86,14 @@ def test_errors_are_french_and_exit_2(capsys):
         main(["analyse", "--threshold", "0"])
     assert exc.value.code == 2
     assert "nombre positif attendu" in capsys.readouterr().err
+
+
+def test_scenario_report_says_its_figures_are_after_the_changes(tmp_path, capsys):
+    report = tmp_path / "rapport.html"
+    assert main(["analyse", "--add", "15014", "--report", str(report)]) == 0
+    capsys.readouterr()
+    html = report.read_text(encoding="utf-8")
+    assert "Scénario calculé</strong> (le registre n&#x27;est pas modifié)" in html or (
+        "Scénario calculé</strong> (le registre n'est pas modifié)" in html
+    )
+    assert "<li>Ajout : structure tous publics à Aurillac (15)" in html
