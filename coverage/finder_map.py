@@ -40,7 +40,6 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
                 m, mine, label_field="label", layer_name="Secteur AJA (15-25 ans)",
                 color="#7c3aed",
             )  # fmt: skip
-    label = f"distance {result.model_label}"
     if not result.structures.empty:
         maps.add_lines(m, (p.lat, p.lon), result.structures)
         maps.add_structures(
@@ -55,7 +54,7 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
     maps.add_place(m, lat=p.lat, lon=p.lon, label=p.label)
     region = finder.region
     c = finder.registry.counts()
-    maps.add_note(m, f"Distances {label}, {result.origin_note}.", position="topright")
+    maps.add_note(m, f"Distances {result.model_label}, {result.origin_note}.", position="topright")
     notes = [
         f"Registre : {c['located']} structure(s) localisée(s) sur {c['total']}"
         + (" (liste publique incomplète)." if finder.registry.is_default else "."),
