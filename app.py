@@ -192,6 +192,8 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
         st.html(ui.list_html([str(n) for n in result.not_located["name"]]))
     html = ui.finder_map_html(current_key(), outcome.query, young, result, finder)
     st.iframe(html, height=400)
+    st.download_button("Télécharger la carte (HTML)", html, mime="text/html", on_click="ignore",
+                       file_name=ui.DOWNLOAD_NAMES["finder_map"])  # fmt: skip
     st.caption(ui.md_escape(result.completeness))
 
 
@@ -460,6 +462,12 @@ def desk_scenario(a, access, finder, key) -> None:
         f"{ui.cost_text(b['mean'], a.unit)}."
     ))
     st.dataframe(ui.departements_delta_frame(res), hide_index=True, width="stretch")
+    st.download_button(
+        "Carte du scénario (HTML)",
+        lambda: ui.scenario_map_html(key, a.threshold, a.by, tuple(add), tuple(remove),
+                                     _result=res, _finder=finder),
+        file_name=ui.DOWNLOAD_NAMES["scenario_map"], mime="text/html", on_click="ignore",
+    )  # fmt: skip
 
 
 def desk_sites(a, access, finder, key) -> None:

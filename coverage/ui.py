@@ -681,6 +681,22 @@ def coverage_map_html(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def scenario_map_html(
+    key: str, threshold: float, by: str, add: tuple[str, ...], remove: tuple[str, ...], *,
+    _result: Any, _finder: Finder,
+) -> str:  # fmt: skip
+    """The coverage map after a what-if (its choropleth and its added structures)."""
+    from . import maps
+    from .analysis import analyse
+    from .coverage_map import coverage_map
+
+    del key, add, remove
+    after = analyse(_result.access, region=_finder.region, registry=_finder.registry,
+                    threshold=threshold, by=by)  # type: ignore[arg-type]  # fmt: skip
+    return maps.to_html(coverage_map(after, _finder.region, scenario=_result))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def report_html(key: str, threshold: float, by: str, *, _analysis: Any) -> str:
     """The planners' HTML report (``coverage.report.render_report``)."""
     from .report import render_report

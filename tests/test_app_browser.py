@@ -396,3 +396,48 @@ def test_planner_desk_shows_metrics_and_a_what_if_changes_them(session):
     s.screenshot("app-scenario-1280.png")
     s.page.set_viewport_size(PHONE)
     s.screenshot("app-scenario-390.png")
+
+
+def test_exports_download_with_fixed_names(session, tmp_path):
+    s = session(DESKTOP)
+    s.goto("planification", onglet="Exports")
+    button = s.page.get_by_role("button", name="Table des communes (CSV pour tableur)")
+    button.wait_for(timeout=WAIT_MS)
+    with s.page.expect_download(timeout=WAIT_MS) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "communes.csv"
+    path = tmp_path / "communes.csv"
+    download.save_as(path)
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("code_insee;commune;")
+    assert len(lines) > 4000
+    with s.page.expect_download(timeout=WAIT_MS) as info:
+        s.page.get_by_role("button", name="Rapport (HTML)").click()
+    assert info.value.suggested_filename == "rapport-couverture.html"
+
+
+def test_prescription_sheet_downloads_with_the_structure(session, tmp_path):
+    s = session(PHONE)
+    s.goto("prescription")
+    s.wait_text("Cochez au moins un bilan.")
+    s.page.get_by_text("Bilan diététique").click()
+    s.page.get_by_text("Bilan psychologique").click()
+    field = s.page.get_by_label("Consultations de suivi (30 minutes)", exact=True)
+    field.fill("4")
+    field.press("Enter")
+    s.wait_text("dans le forfait, sans frais pour le patient")
+    s.page.locator("[data-testid=\"stSelectbox\"]").first.click()
+    s.page.keyboard.type("Chamonix")  # the option list is virtualised: filter it first
+    option = f"{HOSTILE_NAME} – Chamonix-Mont-Blanc (tous publics)"
+    s.page.get_by_role("option", name=option).click()
+    button = s.page.get_by_role("button", name="Télécharger la fiche de prescription")
+    with s.page.expect_download(timeout=WAIT_MS) as info:
+        button.click()
+    assert info.value.suggested_filename == "prescription-parcours-soins-apres-cancer.html"
+    path = tmp_path / "sheet.html"
+    info.value.save_as(path)
+    sheet = path.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sheet and "<script" not in sheet
+    assert "180,00 €" in sheet
+    s.screenshot("app-prescription-390.png")

@@ -8,6 +8,7 @@ the other pages, which ``st.navigation`` registers as functions, run one by one 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -387,3 +388,32 @@ def test_frames_for_display_have_french_headers(finder):
     gaps = ui.gaps_frame(a, top=10)
     assert len(gaps) == min(10, len(a.gaps))
     assert isinstance(ui.aja_zones_frame(a), pd.DataFrame)
+
+
+def test_exports_tab_offers_the_four_files():
+    at = _planner(onglet="Exports")
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [
+        "Carte de couverture (HTML)", "Rapport (HTML)", "Table des communes (CSV pour tableur)",
+        "Communes et structures (GeoPackage pour SIG)",
+    ]  # fmt: skip
+
+
+def test_export_bytes_read_back(finder, region, tmp_path):
+    import pyogrio
+
+    from coverage.access import build_access
+
+    acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
+    a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
+    data = ui.communes_csv(a)
+    assert data.startswith("\ufeff".encode())
+    table = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig",
+                        dtype={"code_insee": str})  # fmt: skip
+    assert len(table) == len(region.communes)
+    assert set(table["code_insee"]) == set(region.communes["insee"])
+    gpkg = tmp_path / "x.gpkg"
+    gpkg.write_bytes(ui.communes_gpkg(a, region))
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert layers == {"communes", "structures"}
