@@ -325,24 +325,21 @@ def test_coverage_report(analysis) -> None:
 
 
 def test_coverage_map(analysis) -> None:
+    """The planners' map, with a what-if layer and links made unsafe after validation."""
     cmap = pytest.importorskip("coverage.coverage_map", reason="coverage_map has not landed yet")
     scenario = pytest.importorskip("coverage.scenario", reason="scenario has not landed yet")
     a, access, region = analysis
     result = scenario.WhatIf(access, region).run(
         scenario.Scenario(add=("Murat (15)",), move=(("h2", "Aurillac"),))
     )
-    html = maps.to_html(cmap.coverage_map(a, region, scenario=result))
-    shown = check_page(html, where="coverage_map")
-    assert_shown(shown, HOSTILE_ROWS[0]["name"], HOSTILE_ROWS[2]["name"])
-
-
-def test_coverage_map_with_unsafe_links(analysis) -> None:
-    cmap = pytest.importorskip("coverage.coverage_map", reason="coverage_map has not landed yet")
-    a, _, region = analysis
     s = a.structures.copy()
     s["website"] = "javascript:alert('xss15')"
-    html = maps.to_html(cmap.coverage_map(dataclasses.replace(a, structures=s), region))
-    assert_shown(check_page(html, where="coverage_map (bypassed)"), "javascript:alert('xss15')")
+    bypassed = dataclasses.replace(a, structures=s)
+    html = maps.to_html(cmap.coverage_map(bypassed, region, scenario=result))
+    shown = check_page(html, where="coverage_map")
+    assert_shown(
+        shown, HOSTILE_ROWS[0]["name"], HOSTILE_ROWS[2]["name"], "javascript:alert('xss15')"
+    )
 
 
 def test_prescription_sheet(hostile: Registry, bypassed: Registry) -> None:
