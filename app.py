@@ -242,6 +242,8 @@ def prescriber_page() -> None:
     pick = st.selectbox("Structure porteuse", options, format_func=label, index=None,
                         placeholder="Choisissez la structure (facultatif)")  # fmt: skip
     structure = None if pick is None else s.iloc[int(pick)].to_dict()
+    if structure is not None:
+        text(f"Structure choisie : {label(int(pick))}")
     if not plan.ok:
         if chosen:
             st.info("Corrigez la prescription pour pouvoir imprimer la fiche.")

@@ -431,6 +431,7 @@ def test_prescription_sheet_downloads_with_the_structure(session, tmp_path):
     s.page.keyboard.type("Chamonix")  # the option list is virtualised: filter it first
     option = f"{HOSTILE_NAME} – Chamonix-Mont-Blanc (tous publics)"
     s.page.get_by_role("option", name=option).click()
+    s.wait_text(f"Structure choisie : {option}")
     button = s.page.get_by_role("button", name="Télécharger la fiche de prescription")
     with s.page.expect_download(timeout=WAIT_MS) as info:
         button.click()
