@@ -178,6 +178,11 @@ def _name(func: ast.expr) -> str:
 
 def _writes(call: ast.Call) -> bool:
     name = _name(call.func)
+    if call.args and ast.unparse(call.args[0]) == "os.devnull":
+        return False  # output thrown away, no file written
+    if name == "open" and ast.unparse(call.func) == "os.open":
+        flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+        return any(f in flags for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC"))
     if name == "open":
         mode = call.args[1] if len(call.args) > 1 else None
         mode = next((k.value for k in call.keywords if k.arg == "mode"), mode)
@@ -238,9 +243,16 @@ def test_the_static_check_catches_a_plain_write(tmp_path: Path) -> None:
         "    path.write_text(text)\n"
         "    with atomic_path(path) as tmp:\n        df.to_csv(tmp)\n"
         "    with open(path) as fh:\n        return fh.read()\n"
+        "    os.open(os.devnull, os.O_WRONLY)\n"
+        "    os.open(path, os.O_WRONLY | os.O_CREAT)\n"
     )
     unsafe = [line.split(" ", 1)[1] for line in _unsafe_writes(bad, root=tmp_path)]
-    assert unsafe == ["open(path, 'w')", "df.to_csv(path)", "path.write_text(text)"]
+    assert unsafe == [
+        "open(path, 'w')",
+        "df.to_csv(path)",
+        "path.write_text(text)",
+        "os.open(path, os.O_WRONLY | os.O_CREAT)",
+    ]
 
 
 def test_the_allowlist_is_not_stale() -> None:
