@@ -61,6 +61,15 @@ def current_finder() -> Finder:
     return ui.get_finder(ui.registry_key())
 
 
+def table(frame: pd.DataFrame) -> None:
+    """A read-only table; numbers in the reader's locale (French: 12 345,6)."""
+    config = {
+        c: st.column_config.NumberColumn(format="localized")
+        for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+    }  # fmt: skip
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
 def text(value: str, *, css_class: str = "pc-p") -> None:
     """A paragraph of text that may contain data (escaped)."""
     st.html(f'<p class="{css_class}">{ui.esc(value)}</p>')
@@ -276,16 +285,16 @@ def registry_page() -> None:
         st.button("Revenir au registre du serveur", on_click=_clear_upload)
     text(reg.completeness_fr())
     s = reg.structures
-    table = pd.DataFrame({
+    shown = pd.DataFrame({
         "Nom": s["name"], "Type": s["kind"].map({"tous_publics": "tous publics",
                                                  "aja": "AJA (15-25 ans)"}),
         "Commune": s["commune_name"].where(s["located"], "non localisée"), "Dép.": s["dep"],
         "Téléphone": s["phone"], "Courriel": s["email"], "Site": s["website"],
         "Lieu déduit": s["commune_inferred"].map({True: "oui", False: "non"}),
     })  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch")
     with st.expander("Liste des structures (texte)"):
-        st.html(ui.list_html([f"{n} – {c}" for n, c in zip(table["Nom"], table["Commune"],
+        st.html(ui.list_html([f"{n} – {c}" for n, c in zip(shown["Nom"], shown["Commune"],
                                                              strict=True)]))  # fmt: skip
     st.markdown("**Sources**")
     st.html(ui.sources_html(s))
@@ -402,28 +411,28 @@ def desk_map(a, access, finder, key) -> None:
 
 def desk_tables(a, access, finder, key) -> None:
     st.subheader("Par département")
-    st.dataframe(ui.departements_frame(a), hide_index=True, width="stretch")
+    table(ui.departements_frame(a))
     st.subheader("Par zone AJA (dispositifs 15-25 ans)")
     st.caption(ui.md_escape(f"{a.meta['aja_zones']['label']}. {a.meta['aja_population_note']}"))
     zones = ui.aja_zones_frame(a)
     if zones.empty:
         st.info("Aucun dispositif AJA localisé.")
     else:
-        st.dataframe(zones, hide_index=True, width="stretch")
+        table(zones)
 
 
 def desk_gaps(a, access, finder, key) -> None:
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
     st.markdown(f"**{ui.format_number(len(a.gaps))} communes** sont à plus de {z} d'une "
                 "structure tous publics localisée ; les plus peuplées d'abord.")  # fmt: skip
-    st.dataframe(ui.gaps_frame(a), hide_index=True, width="stretch")
+    table(ui.gaps_frame(a))
     st.subheader("EPCI les plus concernés")
     e = a.gaps_epci.head(100)
-    st.dataframe(pd.DataFrame({
+    table(pd.DataFrame({
         "EPCI": e["epci_name"], "Dép.": e["deps"], "Communes au-delà": e["communes_beyond"],
         "Habitants au-delà": e["population_beyond"].round(0),
         "Part de l'EPCI (%)": (100 * e["share_beyond"]).round(1),
-    }), hide_index=True, width="stretch")  # fmt: skip
+    }))  # fmt: skip
 
 
 def desk_scenario(a, access, finder, key) -> None:
@@ -463,7 +472,7 @@ def desk_scenario(a, access, finder, key) -> None:
         f"Avant : {ui.analysis_share(b['share_beyond'])} des habitants à plus de {z}, moyenne "
         f"{ui.cost_text(b['mean'], a.unit)}."
     ))
-    st.dataframe(ui.departements_delta_frame(res), hide_index=True, width="stretch")
+    table(ui.departements_delta_frame(res))
     st.download_button(
         "Carte du scénario (HTML)",
         lambda: ui.scenario_map_html(key, a.threshold, a.by, tuple(add), tuple(remove),
@@ -488,7 +497,7 @@ def desk_sites(a, access, finder, key) -> None:
         return
     with st.spinner("Recherche des meilleurs sites…"):
         sites = ui.get_sites(key, a.threshold, a.by, int(k), objective, access)
-    st.dataframe(ui.sites_frame(sites), hide_index=True, width="stretch")
+    table(ui.sites_frame(sites))
     before = ui.analysis_share(sites.before.get("share_beyond"))
     after = ui.analysis_share(sites.after.get("share_beyond"))
     st.caption(ui.md_escape(f"Part des habitants au-delà du seuil : {before} → {after}."))

@@ -70,6 +70,7 @@ def _hostile_registry(path: Path) -> Path:
         id="essai-hostile", name=HOSTILE_NAME, kind="tous_publics", insee="74056", dep="74",
         address=HOSTILE_ADDRESS, services="<b>gras</b>; `${alert(3)}`", commune_inferred="oui",
         location_note="<svg onload=alert(4)>", source="https://example.org/essai",
+        phone="04 73 00 00 00", email="contact@example.org", website="https://example.org/essai",
     )  # fmt: skip
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
@@ -309,8 +310,12 @@ def test_hostile_registry_name_is_shown_as_text(session):
     s.wait_text("Structures les plus proches de Chamonix-Mont-Blanc (74)")
     first = s.page.locator(".pc-card .pc-name").first
     assert first.inner_text() == f"1. {HOSTILE_NAME}"
-    assert s.page.get_by_text(HOSTILE_ADDRESS, exact=True).count() == 1
+    card = s.page.locator(".pc-card").first
+    assert HOSTILE_ADDRESS in card.inner_text()
     assert s.page.locator("img[src='x'], svg[onload]").count() == 0
+    assert card.locator('a[href="tel:+33473000000"]').inner_text() == "04 73 00 00 00"
+    assert card.locator('a[href="mailto:contact@example.org"]').count() == 1
+    assert card.locator('a[href="https://example.org/essai"]').count() == 1
     # The map: open every tooltip and popup inside the iframe; nothing may run.
     s.page.locator("iframe").first.wait_for(timeout=WAIT_MS)
     frame = next(f for f in s.page.frames if f != s.page.main_frame and f.url == "about:srcdoc")

@@ -417,3 +417,26 @@ def test_export_bytes_read_back(finder, region, tmp_path):
     gpkg.write_bytes(ui.communes_gpkg(a, region))
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert layers == {"communes", "structures"}
+
+
+def test_what_if_removing_the_only_located_structure_is_reported(registry):
+    at = _planner(onglet="Scénario")
+    located = registry.located("tous_publics")
+    assert len(located) == 1  # the embedded registry: one all-patients structure located
+    at.multiselect(key="sc_remove").select(located["id"].iloc[0])
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("aucune structure tous publics" in w.value for w in at.warning)
+    assert "Retrait" in html_bodies(at)
+
+
+def test_siting_tab_suggests_communes(finder):
+    at = _planner(onglet="Sites suggérés")
+    assert not at.exception
+    at.number_input(key="site_k").set_value(2)
+    at.button[0].click().run()
+    assert not at.exception
+    frames = at.dataframe
+    shown = frames[-1].value
+    assert list(shown["Rang"]) == [1, 2]
+    assert set(shown["Commune"]) <= set(finder.region.communes["name"])
