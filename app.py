@@ -131,7 +131,7 @@ def patient_page() -> None:
     with st.form("search", border=False, enter_to_submit=True):
         st.text_input(
             "Votre commune, votre code postal, ou vos coordonnées",
-            key="q_input", max_chars=ui.MAX_QUERY_CHARS,
+            key="q_input",
             placeholder="Par exemple : Le Puy-en-Velay, 43000, ou 45.04, 3.88",
         )  # fmt: skip
         st.form_submit_button("Rechercher", type="primary", on_click=_submit_search,
@@ -143,6 +143,8 @@ def patient_page() -> None:
         st.warning(ui.md_escape(err))
 
     q = st.session_state.get("q", "")
+    if q and st.query_params.get("q") != q:  # back from another page: keep the URL shareable
+        st.query_params["q"] = q
     if q:
         with st.spinner("Recherche en cours…"):
             finder = current_finder()
