@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +24,12 @@ import streamlit as st
 from coverage import forfait, prescription, ui
 from coverage._errors import RegistryError
 from coverage.finder import Finder
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+    from coverage.access import AccessTable
+    from coverage.analysis import Analysis
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -121,6 +128,7 @@ def _init_search_state() -> None:
 
 @guarded
 def patient_page() -> None:
+    """The patient finder (landing page): search box, results, map, forfait."""
     st.title("Trouver une structure près de chez moi")
     st.markdown(
         "Après un cancer, le **parcours de soins global** vous offre, sans frais, des bilans "
@@ -160,6 +168,7 @@ def patient_page() -> None:
 
 
 def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
+    """Candidates, a French message, or the answer (cards, AJA device, map)."""
     if outcome.kind == "ambiguous":
         st.info(ui.md_escape(outcome.message))
         for place in outcome.candidates:
@@ -213,6 +222,7 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
 
 @guarded
 def prescriber_page() -> None:
+    """Bilans and consultations checked against the forfait; printable sheet."""
     st.title("Prescrire le parcours de soins global après cancer")
     st.markdown(
         "Choisissez les bilans et le nombre de consultations de suivi : l'outil vérifie "
@@ -277,6 +287,7 @@ def _clear_upload() -> None:
 
 @guarded
 def registry_page() -> None:
+    """The registry in use, its sources, and the upload of the ARS's file (this session)."""
     st.title("Registre des structures labellisées")
     finder = current_finder()
     reg = finder.registry
@@ -337,12 +348,13 @@ DESK_TABS = ["Chiffres clés", "Carte", "Tableaux", "Écarts", "Scénario", "Sit
              "Exports"]  # fmt: skip
 
 
-def _metric(col, label: str, value: str, delta: str | None = None) -> None:
+def _metric(col: DeltaGenerator, label: str, value: str, delta: str | None = None) -> None:
     col.metric(label, value, delta=delta, delta_color="inverse")
 
 
 @guarded
 def planner_page() -> None:
+    """The planners' desk: threshold, then one tab per view (only the open tab runs)."""
     st.set_page_config(layout="wide")
     st.title("Couverture régionale des structures porteuses")
     finder = current_finder()
@@ -371,7 +383,8 @@ def planner_page() -> None:
                 view(a, access, finder, key)
 
 
-def desk_headline(a, access, finder, key) -> None:
+def desk_headline(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """Headline metrics, the table of indicators, histogram and Lorenz curve."""
     head = a.main
     if not head:
         st.warning("Aucune structure tous publics localisée : pas de chiffres à calculer.")
@@ -405,13 +418,15 @@ def desk_headline(a, access, finder, key) -> None:
         ))
 
 
-def desk_map(a, access, finder, key) -> None:
+def desk_map(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """The coverage choropleth of the 4,025 communes."""
     with st.spinner("Préparation de la carte des 4 025 communes…"):
         html = ui.coverage_map_html(key, a.threshold, a.by, _analysis=a, _region=finder.region)
     st.iframe(html, height=640)
 
 
-def desk_tables(a, access, finder, key) -> None:
+def desk_tables(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """Per-département and per-AJA-zone tables."""
     st.subheader("Par département")
     table(ui.departements_frame(a))
     st.subheader("Par zone AJA (dispositifs 15-25 ans)")
@@ -423,7 +438,8 @@ def desk_tables(a, access, finder, key) -> None:
         table(zones)
 
 
-def desk_gaps(a, access, finder, key) -> None:
+def desk_gaps(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """Communes and EPCI beyond the threshold."""
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
     st.markdown(f"**{ui.format_number(len(a.gaps))} communes** sont à plus de {z} d'une "
                 "structure tous publics localisée ; les plus peuplées d'abord.")  # fmt: skip
@@ -437,7 +453,8 @@ def desk_gaps(a, access, finder, key) -> None:
     }))  # fmt: skip
 
 
-def desk_scenario(a, access, finder, key) -> None:
+def desk_scenario(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """What-if: add structures at communes, remove some; before/after figures."""
     st.markdown("Ajoutez des structures tous publics dans des communes, ou retirez-en, et "
                 "comparez les chiffres. Le registre n'est pas modifié.")  # fmt: skip
     options = ui.commune_options(finder.region)
@@ -483,7 +500,8 @@ def desk_scenario(a, access, finder, key) -> None:
     )  # fmt: skip
 
 
-def desk_sites(a, access, finder, key) -> None:
+def desk_sites(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """Greedy siting suggestions."""
     st.markdown("Communes où une nouvelle structure tous publics rapprocherait le plus "
                 "d'habitants (calcul glouton ; à confronter au terrain).")  # fmt: skip
     objectives = {"mclp": "Le plus d'habitants sous le seuil",
@@ -505,7 +523,8 @@ def desk_sites(a, access, finder, key) -> None:
     st.caption(ui.md_escape(f"Part des habitants au-delà du seuil : {before} → {after}."))
 
 
-def desk_exports(a, access, finder, key) -> None:
+def desk_exports(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+    """Download buttons (files built when clicked)."""
     names = ui.DOWNLOAD_NAMES
     region = finder.region
     st.markdown("Fichiers au seuil choisi. Les cartes s'ouvrent sans connexion (seul le fond "

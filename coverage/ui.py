@@ -46,21 +46,46 @@ from .aja import load_zones
 from .finder import FAR_KM, Finder, FinderResult, de, format_km, format_min
 from .html import contact_html, esc, format_number, safe_url
 from .places import MAX_QUERY_CHARS, Place
-from .region import Region, load_region
+from .region import Region
 from .registry import MAX_FILE_BYTES, Registry, load_registry
 from .travel import GeodesicModel, TravelModel, make_model
 
 __all__ = [
+    "DOWNLOAD_NAMES",
     "GENERIC_ERROR_FR",
+    "OSRM_DATASET_ENV",
+    "OSRM_URL_ENV",
+    "PAGE_CSS",
+    "POSITION_DECIMALS",
     "TRAVEL_ENV",
+    "UPLOAD_SUFFIXES",
     "SearchOutcome",
+    "aja_zones_frame",
     "analysis_share",
     "candidate_query",
+    "charts_svg",
+    "commune_options",
+    "communes_csv",
+    "communes_gpkg",
+    "cost_text",
+    "coverage_map_html",
     "delta_text",
+    "departements_delta_frame",
+    "departements_frame",
+    "distance_text",
     "error_message_fr",
+    "far_warning",
     "finder_for_registry",
     "finder_map_html",
+    "flag_from_params",
+    "gaps_frame",
+    "geolocate_component",
+    "get_access",
+    "get_analysis",
     "get_finder",
+    "get_sites",
+    "get_whatif",
+    "headline_rows",
     "list_html",
     "load_upload",
     "log_exception",
@@ -68,11 +93,16 @@ __all__ = [
     "position_query",
     "query_from_params",
     "registry_key",
+    "report_html",
     "result_heading",
     "run_search",
+    "run_whatif",
+    "scenario_map_html",
+    "sites_frame",
     "sources_html",
     "structure_card_html",
     "travel_model_from_env",
+    "upload_key",
 ]
 
 log = logging.getLogger("coverage.app")
@@ -478,11 +508,6 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
 def upload_key(data: bytes) -> str:
     """Cache key of an uploaded registry: a digest of its bytes."""
     return "upload:" + hashlib.sha256(data).hexdigest()
-
-
-def region_for_upload() -> Region:
-    """The region (already loaded in-process by the finder)."""
-    return load_region()
 
 
 # --------------------------------------------------------------------------- errors
