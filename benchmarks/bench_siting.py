@@ -153,16 +153,20 @@ def main() -> None:
     print(f"    mean distance {g.mean_before:.2f} km -> {g.mean_after:.2f} km (greedy)")
     cand = np.flatnonzero(pop >= args.median_min_pop)
     tgr, gr = timed(lambda: siting.greedy(cost, pop, candidates=cand, **kw), repeat=3)
+    tsr, swr = timed(lambda: siting.greedy(cost, pop, candidates=cand, refine=True, **kw))
     print(line(f"greedy ({cand.size} communes)", gr, tgr, insee))
+    print(line(f"greedy + swap ({cand.size} communes)", swr, tsr, insee))
     if not args.skip_exact:
         te, ex = timed(lambda: siting.exact(cost, pop, candidates=cand, **kw))
         print(line(f"spopt PMedian exact ({cand.size})", ex, te, insee))
         print(f"    candidates restricted to communes >= {args.median_min_pop:,} inhabitants; "
               f"{'; '.join(ex.notes)}")  # fmt: skip
+        for name, res, t in (("greedy", gr, tgr), ("greedy + swap", swr, tsr)):
+            gp_ = gap_pct(res.after, ex.after, maximise=False)
+            gain_gap = gap_pct(res.improvement, ex.improvement, maximise=True)
+            print(f"  {name} ({cand.size}): gap {gp_:.3f} % of weighted distance, "
+                  f"{gain_gap:.3f} % of the gain; exact/greedy time {te / t:,.0f}x")  # fmt: skip
         gp = gap_pct(gr.after, ex.after, maximise=False)
-        gain_gap = gap_pct(gr.improvement, ex.improvement, maximise=True)
-        print(f"  greedy ({cand.size}): gap {gp:.3f} % of weighted distance, {gain_gap:.3f} % "
-              f"of the gain; exact/greedy time ratio {te / tgr:,.0f}x")  # fmt: skip
         full_vs = gap_pct(g.after, ex.after, maximise=False)
         print(
             f"  greedy over all communes vs exact over {cand.size}: {full_vs:+.3f} % "

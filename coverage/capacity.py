@@ -12,9 +12,10 @@ can reach it, then sums those ratios over the structures each commune can reach:
 with :math:`S_j` the capacity of structure :math:`j`, :math:`P_i` the population of commune
 :math:`i`, :math:`d_{ij}` the travel cost and :math:`W` a step distance-decay function that is
 0 beyond the last step :math:`d_0`. :math:`A_i` reads "patients a year the structures can take
-per inhabitant of commune i" (``per`` rescales it, e.g. per 100,000 inhabitants); the
-population-weighted mean of :math:`A_i` equals total capacity / total population when every
-inhabitant reaches some structure and every structure some inhabitant.
+per inhabitant of commune i" (``per`` rescales it, e.g. per 100,000 inhabitants). Capacity
+is conserved: :math:`\\sum_i P_i A_i = \\sum_j S_j` over the structures that have inhabitants
+within their catchment, so the population-weighted mean of :math:`A_i` is then total capacity
+over total population.
 
 Capacities are never guessed: without a capacity for every structure the index is returned as
 not computed (``AccessIndex.computed`` is ``False``) with the reason, in French, for the report.

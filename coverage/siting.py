@@ -31,7 +31,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -735,4 +735,4 @@ def site_from_table(
                method=method, existing=e, threshold=threshold, candidates=cand,
                refine=refine, time_limit=time_limit)  # fmt: skip
     labels = tuple(cols[j] for j in res.chosen)
-    return SitingResult(**{**res.__dict__, "labels": labels})
+    return replace(res, labels=labels)
