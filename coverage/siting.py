@@ -180,7 +180,8 @@ def _validate(
         if not (math.isfinite(z) and z >= 0):
             raise ValidationError(f"`threshold` must be a finite number >= 0; got {threshold!r}.")
     keep = w > 0
-    c, w, e = c[keep], w[keep], e[keep]
+    if not keep.all():
+        c, w, e = c[keep], w[keep], e[keep]
     if objective == "median":
         if not np.isfinite(c).all():
             raise ValidationError(
@@ -295,9 +296,21 @@ def _greedy_order(p: _Problem, chosen: Sequence[int], objective: str, z: float |
 # --------------------------------------------------------------------------------------------
 
 
+def _columns(p: _Problem, cols: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """``p.cost[:, cols[start:stop]]``, as a view (no copy) when ``cols`` is every column."""
+    if cols.size == p.n_candidates and cols[0] == 0 and (np.diff(cols) == 1).all():
+        return p.cost[:, start:stop]
+    return p.cost[:, cols[start:stop]]
+
+
 def _coverage_matrix(p: _Problem, cols: np.ndarray, z: float) -> sparse.csr_matrix:
-    """Candidates x demand (CSR) incidence of ``cost <= z``, for uncovered demand only."""
-    return sparse.csr_matrix((p.cost[:, cols] <= z).T)
+    """Candidates x demand (CSR) incidence of ``cost <= z``."""
+    rows, hits = np.nonzero(_columns(p, cols) <= z)  # row-major: rows come sorted
+    indptr = np.searchsorted(rows, np.arange(p.cost.shape[0] + 1))
+    inc = sparse.csr_matrix(
+        (np.ones(rows.size, dtype=np.float64), hits, indptr), shape=(p.cost.shape[0], cols.size)
+    )
+    return inc.T.tocsr()
 
 
 def _greedy_coverage(p: _Problem, cols: np.ndarray, k: int, z: float) -> list[int]:
@@ -320,11 +333,11 @@ def _median_gains(p: _Problem, cols: np.ndarray, best: np.ndarray) -> np.ndarray
     out = np.empty(cols.size)
     if not np.isfinite(best).all():  # no structure yet: rank by the resulting total
         for s in range(0, cols.size, _CHUNK):
-            block = p.cost[:, cols[s : s + _CHUNK]]
+            block = _columns(p, cols, s, s + _CHUNK)
             out[s : s + _CHUNK] = -(p.weights @ block)
         return out
     for s in range(0, cols.size, _CHUNK):
-        block = p.cost[:, cols[s : s + _CHUNK]]
+        block = _columns(p, cols, s, s + _CHUNK)
         out[s : s + _CHUNK] = p.weights @ np.maximum(best[:, None] - block, 0.0)
     return out
 
