@@ -117,10 +117,19 @@ _CSS = """
 # --------------------------------------------------------------------------- JS elements
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def _js(obj: Any) -> str:
-    """JSON for a ``<script>`` element: no ``</script>``, ``<!--`` or line separators."""
+    """JSON for a ``<script>`` element: no ``</script>``, ``<!--`` or line separators, and no
+    ``{``/``}``, since branca re-reads rendered scripts as Jinja2 templates (defence in depth:
+    ``html.esc`` already encodes them in text from data files)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _JSON_STRING.sub(
+        lambda m: m.group(0).replace("{", "\\u007b").replace("}", "\\u007d"), text
+    )
     return (
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")

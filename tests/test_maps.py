@@ -371,3 +371,18 @@ def test_whole_region_choropleth_stays_small(region):
     size = len(maps.to_html(m).encode("utf-8"))
     # About 3 MB with coordinates rounded to 1e-5 degree: no simplification is needed.
     assert size < 15_000_000
+
+
+def test_js_strings_carry_no_template_braces() -> None:
+    """Braces inside JSON strings are escaped (branca re-reads scripts as Jinja2 templates);
+    the JSON structure itself is untouched and decodes to the same value."""
+    import json
+    import re
+
+    from coverage.maps import _js
+
+    value = {"name": "{{ 7 * 7 }} {# x #} {% if %}", "k{": ["\\{", '"}', 1]}
+    text = _js(value)
+    assert json.loads(text) == value
+    strings = re.findall(r'"(?:[^"\\]|\\.)*"', text)
+    assert strings and not any("{" in s or "}" in s for s in strings)
