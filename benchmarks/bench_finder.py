@@ -46,7 +46,8 @@ def row(what: str, ours: float, ref: float, ref_name: str, target: str = "") -> 
 
 def main() -> None:
     print(
-        f"Python {sys.version.split()[0]}, geopandas {gpd.__version__}, shapely {shapely.__version__}"
+        f"Python {sys.version.split()[0]}, geopandas {gpd.__version__}, "
+        f"shapely {shapely.__version__}"
     )
     print(f"{'measure':<38} {'ours':>13}   {'reference':<34} {'':>13}")
 
