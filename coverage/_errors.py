@@ -22,10 +22,14 @@ class ValidationError(CoverageError, ValueError):
 class RegistryError(ValidationError):
     """A registry file was rejected; ``problems`` lists one message per problem."""
 
-    def __init__(self, path: str, problems: list[str], *, what: str = "de structures") -> None:
+    def __init__(
+        self, path: str, problems: list[str], *, what: str = "de structures", total: int = 0
+    ) -> None:
         self.path = path
         self.problems = list(problems)
-        head = f"Le fichier {what} {path!r} est refusé ({len(problems)} problème(s)) :"
+        #: Problems found, including those beyond the ones listed (long lists are cut).
+        self.total = max(total, len(problems))
+        head = f"Le fichier {what} {path!r} est refusé ({self.total} problème(s)) :"
         super().__init__("\n".join([head, *(f"- {p}" for p in problems)]))
 
 

@@ -161,9 +161,9 @@ def load_registry(path: str | os.PathLike[str] | None = None, *, region: Region)
     chosen = Path(path) if path is not None else default_registry_path()
     is_default = chosen.resolve() == settings.DEFAULT_REGISTRY.resolve()
     raw = read_rows(chosen)
-    frame, problems = _validate(raw, str(chosen), region)
+    frame, problems, total = _validate(raw, str(chosen), region)
     if problems:
-        raise RegistryError(str(chosen), problems)
+        raise RegistryError(str(chosen), problems, total=total)
     return Registry(frame, str(chosen), is_default)
 
 
@@ -199,7 +199,7 @@ def read_rows(path: Path, schema: Schema = STRUCTURES) -> list[tuple[int, dict[s
     except RegistryError as exc:
         if schema.what == "de structures":
             raise
-        raise RegistryError(name, exc.problems, what=schema.what) from None
+        raise RegistryError(name, exc.problems, what=schema.what, total=exc.total) from None
 
 
 def _read_rows(path: Path, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
@@ -284,10 +284,11 @@ def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str,
             rows.append((line, dict(zip(header, record, strict=True))))
     except csv.Error as exc:
         problems.append(f"{name}, ligne {reader.line_num} : CSV illisible ({exc}).")
-    if hidden:
-        problems.append(f"… et {hidden} autre(s) problème(s).")
     if problems:
-        raise RegistryError(name, problems)
+        total = len(problems) + hidden
+        if hidden:
+            problems.append(f"… et {hidden} autre(s) problème(s).")
+        raise RegistryError(name, problems, total=total)
     if not rows:
         raise RegistryError(name, [f"{name} : aucune structure (le fichier n'a que l'en-tête)."])
     return rows
@@ -369,7 +370,7 @@ def _has_control(text: str) -> bool:
 
 def _validate(
     raw: list[tuple[int, dict[str, str]]], name: str, region: Region
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], int]:
     problems: list[str] = []
     out: list[dict] = []
     seen: dict[str, int] = {}
@@ -498,12 +499,13 @@ def _validate(
                 "line": line,
             }
         )
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        extra = len(problems) - MAX_PROBLEMS_SHOWN
+    total = len(problems)
+    if total > MAX_PROBLEMS_SHOWN:
+        extra = total - MAX_PROBLEMS_SHOWN
         problems = [*problems[:MAX_PROBLEMS_SHOWN], f"… et {extra} autre(s) problème(s)."]
     frame = pd.DataFrame(out)
     if not frame.empty:
         frame.loc[frame["dep"].eq("") & frame["located"], "dep"] = frame["commune_insee"].map(
             dict(zip(communes["insee"], communes["dep"], strict=True))
         )
-    return frame, problems
+    return frame, problems, total

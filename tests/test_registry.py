@@ -177,3 +177,12 @@ def test_the_registry_file_is_not_modified(region: Region) -> None:
     before = settings.DEFAULT_REGISTRY.read_bytes()
     load_registry(settings.DEFAULT_REGISTRY, region=region)
     assert settings.DEFAULT_REGISTRY.read_bytes() == before
+
+
+def test_a_long_list_of_problems_is_cut_but_counted(region: Region, tmp_path: Path) -> None:
+    path = _csv(tmp_path, *(_row(id=f"s{i}", kind="autre") for i in range(120)))
+    with pytest.raises(RegistryError, match=r"est refusé \(120 problème\(s\)\)") as err:
+        load_registry(path, region=region)
+    assert err.value.total == 120
+    assert len(err.value.problems) == 51
+    assert err.value.problems[-1] == "… et 70 autre(s) problème(s)."
