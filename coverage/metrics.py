@@ -127,6 +127,17 @@ def _check_threshold(threshold: float, *, name: str = "threshold", positive: boo
     return z
 
 
+def _check_aversion(value: float, *, name: str) -> float:
+    """An aversion parameter (FGT ``alpha``, Atkinson ``epsilon``) as a finite float >= 0."""
+    try:
+        a = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be a number >= 0; got {value!r}.") from exc
+    if not (math.isfinite(a) and a >= 0):
+        raise ValidationError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+    return a
+
+
 # --------------------------------------------------------------------------------------------
 # Location: mean, quantiles, maximum
 # --------------------------------------------------------------------------------------------
@@ -268,12 +279,7 @@ def fgt(values: ArrayLike, weights: ArrayLike | None, threshold: float, alpha: f
         Aversion parameter, >= 0.
     """
     z = _check_threshold(threshold, positive=True)
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"`alpha` must be a number >= 0; got {alpha!r}.") from exc
-    if not (math.isfinite(a) and a >= 0):
-        raise ValidationError(f"`alpha` must be a finite number >= 0; got {alpha!r}.")
+    a = _check_aversion(alpha, name="alpha")
     x, w = _prepare(values, weights, nonnegative=True)
     beyond = x > z
     gap = (x[beyond] - z) / z
@@ -507,12 +513,7 @@ def atkinson_index(
     if (s <= 0).any():
         raise ValidationError(f"`scores` must be > 0; got {float(s[s <= 0][0])!r}.")
     w = _as_weights(weights, s.size)
-    try:
-        eps = float(epsilon)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"`epsilon` must be a number >= 0; got {epsilon!r}.") from exc
-    if not (math.isfinite(eps) and eps >= 0):
-        raise ValidationError(f"`epsilon` must be a finite number >= 0; got {epsilon!r}.")
+    eps = _check_aversion(epsilon, name="epsilon")
     keep = w > 0
     s, w = s[keep], w[keep]
     total_w = w.sum()
