@@ -128,6 +128,16 @@ class _Problem:
     n_candidates: int
 
 
+def _per_row(values: npt.ArrayLike, n: int, *, name: str) -> np.ndarray:
+    """``values`` as a float vector with one value per row of ``cost`` (``n`` rows)."""
+    a = np.asarray(values, dtype=float)
+    if a.shape != (n,):
+        raise ValidationError(
+            f"`{name}` must have one value per row of `cost` ({n!r}); got shape {a.shape!r}."
+        )
+    return a
+
+
 def _validate(
     cost: npt.ArrayLike,
     weights: npt.ArrayLike,
@@ -151,11 +161,7 @@ def _validate(
         raise ValidationError("`cost` has NaN values; use inf for pairs without a route.")
     if (c < 0).any():
         raise ValidationError(f"`cost` must be >= 0; got {float(c[c < 0][0])!r}.")
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,):
-        raise ValidationError(
-            f"`weights` must have one value per row of `cost` ({n!r}); got shape {w.shape!r}."
-        )
+    w = _per_row(weights, n, name="weights")
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValidationError("`weights` must be finite and >= 0.")
     if not w.sum() > 0:
@@ -163,11 +169,7 @@ def _validate(
     if existing is None:
         e = np.full(n, np.inf)
     else:
-        e = np.asarray(existing, dtype=float)
-        if e.shape != (n,):
-            raise ValidationError(
-                f"`existing` must have one value per row of `cost` ({n!r}); got shape {e.shape!r}."
-            )
+        e = _per_row(existing, n, name="existing")
         if np.isnan(e).any() or (e < 0).any():
             raise ValidationError("`existing` must be >= 0, with inf where no structure exists.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= m:
@@ -275,6 +277,34 @@ def _gains_in_order(
         gains.append(new - current if objective == "coverage" else current - new)
         current = new
     return tuple(float(g) for g in gains), before, current
+
+
+def _result(
+    p: _Problem,
+    order: Sequence[int],
+    objective: str,
+    z: float | None,
+    *,
+    method: str,
+    started: float,
+    optimal: bool | None = None,
+    notes: Sequence[str] = (),
+) -> SitingResult:
+    """The ``SitingResult`` of sites added in ``order``; ``started`` is a ``perf_counter``."""
+    gains, before, after = _gains_in_order(p, order, objective, z)
+    return SitingResult(
+        objective=objective,
+        method=method,
+        chosen=tuple(order),
+        gains=gains,
+        before=before,
+        after=after,
+        total_weight=p.total_weight,
+        threshold=z,
+        seconds=time.perf_counter() - started,
+        optimal=optimal,
+        notes=tuple(notes),
+    )
 
 
 def _greedy_order(p: _Problem, chosen: Sequence[int], objective: str, z: float | None) -> list[int]:
@@ -457,18 +487,7 @@ def greedy(
     if refine:
         picks = _greedy_order(p, _swap(p, cols, picks, objective, z), objective, z)
         method = "greedy+swap"
-    gains, before, after = _gains_in_order(p, picks, objective, z)
-    return SitingResult(
-        objective=objective,
-        method=method,
-        chosen=tuple(picks),
-        gains=gains,
-        before=before,
-        after=after,
-        total_weight=p.total_weight,
-        threshold=z,
-        seconds=time.perf_counter() - started,
-    )
+    return _result(p, picks, objective, z, method=method, started=started)
 
 
 # --------------------------------------------------------------------------------------------
@@ -599,19 +618,8 @@ def _exact(
     if len(picks) != k:
         raise ValidationError(f"The solver opened {len(picks)!r} sites instead of k={k!r}.")
     order = _greedy_order(p, picks, objective, z)
-    gains, before, after = _gains_in_order(p, order, objective, z)
-    return SitingResult(
-        objective=objective,
-        method="exact",
-        chosen=tuple(order),
-        gains=gains,
-        before=before,
-        after=after,
-        total_weight=p.total_weight,
-        threshold=z,
-        seconds=time.perf_counter() - started,
-        optimal=optimal,
-        notes=tuple(notes),
+    return _result(
+        p, order, objective, z, method="exact", started=started, optimal=optimal, notes=notes
     )
 
 
