@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+#: A temporary file or folder left by a writer is swept once it is this old (seconds): by then
+#: its writer is dead (killed mid-write); a younger one may belong to a writer still running.
+STALE_AFTER_S = 3600.0
+
+
+def sweep_stale(folder: Path, pattern: str, *, older_than: float = STALE_AFTER_S) -> int:
+    """Remove files or folders matching ``pattern`` in ``folder`` older than ``older_than``
+    seconds (leftovers of killed writers); return how many were removed."""
+    removed = 0
+    limit = time.time() - older_than
+    for path in folder.glob(pattern):
+        with contextlib.suppress(OSError):
+            if path.lstat().st_mtime < limit:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed += 1
+    return removed
 
 
 @contextlib.contextmanager
@@ -18,6 +40,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent, f".{target.name}.*.tmp")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     # mkstemp creates 0600 files; give the result the mode a plain open() would (umask).

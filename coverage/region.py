@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._atomic import sweep_stale
 from ._errors import DataSourceError
 
 #: Bump when the cache's columns or meaning change: older caches are then rebuilt.
@@ -339,6 +340,7 @@ def build_cache(root: Path | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     communes, polygons, aliases, postcodes, france, problems = build_tables()
+    sweep_stale(root, ".region-*")
     tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=root))
     try:
         communes.to_parquet(tmp / "communes.parquet", index=False)

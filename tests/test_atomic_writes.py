@@ -262,3 +262,24 @@ def test_the_allowlist_is_not_stale() -> None:
         tree = ast.parse(matches[0].read_text(encoding="utf-8"))
         names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         assert function in names, f"{name}:{function} is gone: update ALLOWED ({reason})"
+
+
+def test_leftovers_of_killed_writers_are_swept_once_stale(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from coverage._atomic import STALE_AFTER_S, write_text
+
+    target = tmp_path / "carte.html"
+    old = tmp_path / ".carte.html.dead1234.tmp"  # left by a writer killed an hour ago
+    young = tmp_path / ".carte.html.live5678.tmp"  # may belong to a writer still running
+    other = tmp_path / ".autre.html.dead9999.tmp"  # another target's: not ours to judge
+    for f in (old, young, other):
+        f.write_text("partial", encoding="utf-8")
+    past = time.time() - STALE_AFTER_S - 60
+    os.utime(old, (past, past))
+    os.utime(other, (past, past))
+    write_text(target, "nouveau")
+    assert target.read_text(encoding="utf-8") == "nouveau"
+    assert not old.exists()
+    assert young.exists() and other.exists()
