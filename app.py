@@ -188,6 +188,8 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
     young = bool(st.session_state.get("young"))
     st.subheader(ui.result_heading(result))
     st.caption(ui.md_escape(f"Distances {result.model_label}, {result.origin_note}."))
+    if note := ui.approximate_note(result):
+        st.info(ui.md_escape(note))
     if young and result.aja is not None:
         st.html(ui.structure_card_html(result.aja.device, model_label=result.model_label,
                                        badge="Pour les 15-25 ans : dispositif AJA"))  # fmt: skip

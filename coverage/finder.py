@@ -100,6 +100,8 @@ class FinderResult:
         """The answer as plain French text for a terminal."""
         p = self.place
         out = [f"Lieu : {p.label}, code INSEE {p.insee}" + (f" ({p.detail})" if p.detail else "")]
+        if p.matched == "nom approché":
+            out.append(f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)}.")
         out.append(f"Distances {self.model_label}, {self.origin_note}.")
         out.append("")
         if self.structures.empty:

@@ -445,6 +445,14 @@ def result_heading(result: FinderResult) -> str:
     return f"Structures les plus proches {de(p.name)} ({p.dep})"
 
 
+def approximate_note(result: FinderResult) -> str:
+    """A request to check the commune when the typed name only approximately matched."""
+    p = result.place
+    if p.matched != "nom approché":
+        return ""
+    return f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)} ({p.dep})."
+
+
 def far_warning(result: FinderResult) -> str:
     """The warning shown when the embedded registry's nearest structure is far, else ``""``."""
     s = result.structures

@@ -97,3 +97,12 @@ def test_formats() -> None:
     assert format_km(187.4) == "187 km"
     assert format_min(45.2) == "45 min"
     assert format_min(65) == "1 h 05"
+
+
+def test_an_approximate_name_is_flagged_for_checking(finder: Finder) -> None:
+    place = lookup("Aurillacc", finder.region).place
+    assert place.matched == "nom approché"
+    text = finder.find(place).to_text_fr()
+    assert "Nom approché : vérifiez qu'il s'agit bien d'Aurillac." in text
+    exact = finder.find(lookup("Aurillac", finder.region).place).to_text_fr()
+    assert "Nom approché" not in exact
