@@ -444,6 +444,7 @@ def test_siting_tab_suggests_communes(finder):
 
 def test_an_approximate_name_asks_the_patient_to_check():
     at = app_test(q="Aurillacc").run()
-    assert ui.md_escape("Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15).") in texts(at.info)
+    note = ui.md_escape("Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15).")
+    assert note in texts(at.info)
     exact = app_test(q="Aurillac").run()
     assert not any("Nom approché" in t for t in texts(exact.info))
