@@ -22,24 +22,28 @@ Targets: first paint under 3 s cold, a new search under 1 s. Run:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # see tests/_browser.py
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_MISSING,
+    ROOT,
+    block_requests,
+    chromium,
+    clean_env,
+    free_port,
+    is_local_to,
+    start_streamlit,
+    stop,
+    wait_healthy,
+)
+
 TARGET_FIRST_PAINT_S = 3.0
 TARGET_SEARCH_S = 1.0
 SEARCH_LABEL = "Votre commune, votre code postal, ou vos coordonnées"
@@ -55,25 +59,6 @@ PLACES = [
 WAIT_MS = 120_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with code {proc.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        time.sleep(0.05)
-    raise SystemExit("streamlit did not answer /_stcore/health")
-
-
 REFERENCE_APP = """
 import streamlit as st
 
@@ -84,34 +69,14 @@ st.navigation([st.Page(page, title="Référence", default=True)]).run()
 """
 
 
-def start(script: Path, port: int, log) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARCOURS_")}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true", "--server.port", str(port), "--server.address",
-        "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def first_paint(browser, script: Path, log) -> tuple[float, float, float]:
     """(server health, cold first paint, median warm new-session paint) of ``script``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    local = urlsplit(url).netloc
     t0 = time.perf_counter()
-    proc = start(script, port, log)
+    proc = start_streamlit(script, port, log, env=clean_env())
     try:
-        context, page = new_page(browser, local)
+        context, page = new_page(browser, url)
         wait_healthy(url, proc)
         health = time.perf_counter() - t0
         page.goto(url, wait_until="commit")
@@ -120,7 +85,7 @@ def first_paint(browser, script: Path, log) -> tuple[float, float, float]:
         context.close()
         warm = []
         for _ in range(3):
-            context, page = new_page(browser, local)
+            context, page = new_page(browser, url)
             t = time.perf_counter()
             page.goto(url, wait_until="commit")
             page.get_by_role("heading", name="Trouver une structure").wait_for(timeout=WAIT_MS)
@@ -139,32 +104,23 @@ def row(label: str, seconds: float, target: float | None = None) -> None:
     print(f"  {label:<52} {seconds:7.2f} s  {extra}")
 
 
-def new_page(browser, local: str, width: int = 1280):
+def new_page(browser, url: str, width: int = 1280):
+    """A new context (a new Streamlit session) that may reach only the server at ``url``."""
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
-
-    def route(r) -> None:
-        if urlsplit(r.request.url).netloc == local or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
+    block_requests(context, is_local_to(url))
     return context, context.new_page()
 
 
 def main() -> None:
     if not CHROMIUM.exists():
-        raise SystemExit("Chromium absent (/usr/bin/chromium) : lancez « make browsers ».")
-    from playwright.sync_api import sync_playwright
+        raise SystemExit(CHROMIUM_MISSING)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    local = urlsplit(url).netloc
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp, \
+    with chromium() as browser, tempfile.TemporaryDirectory() as tmp, \
             (Path(tmp) / "streamlit.log").open("wb") as log:  # fmt: skip
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         # Warm Chromium itself (its first start is not the page's cost).
-        c, pg = new_page(browser, local)
+        c, pg = new_page(browser, url)
         pg.goto("about:blank")
         c.close()
         reference = Path(tmp) / "reference.py"
@@ -172,9 +128,9 @@ def main() -> None:
         ref_health, ref_cold, ref_warm = first_paint(browser, reference, log)
 
         t0 = time.perf_counter()
-        proc = start(ROOT / "app.py", port, log)
+        proc = start_streamlit(ROOT / "app.py", port, log, env=clean_env())
         try:
-            context, page = new_page(browser, local)
+            context, page = new_page(browser, url)
             wait_healthy(url, proc)
             t_health = time.perf_counter() - t0
             page.goto(f"{url}/?q=Le%20Puy-en-Velay", wait_until="commit")
@@ -196,7 +152,7 @@ def main() -> None:
 
             loads = []
             for _ in range(3):
-                context, page = new_page(browser, local)
+                context, page = new_page(browser, url)
                 t = time.perf_counter()
                 page.goto(url, wait_until="commit")
                 page.get_by_role("heading", name="Trouver une structure").wait_for(
@@ -208,7 +164,7 @@ def main() -> None:
                 TARGET_FIRST_PAINT_S)  # fmt: skip
             print(f"    soit {statistics.median(loads) / ref_warm:.2f} x la référence à chaud")
 
-            context, page = new_page(browser, local, width=390)
+            context, page = new_page(browser, url, width=390)
             page.goto(url, wait_until="commit")
             box = page.get_by_label(SEARCH_LABEL)
             box.wait_for(timeout=WAIT_MS)
@@ -227,7 +183,7 @@ def main() -> None:
             row("nouvelle recherche, la plus lente", max(trips), TARGET_SEARCH_S)
 
             print("Bureau des planificateurs :")
-            context, page = new_page(browser, local)
+            context, page = new_page(browser, url)
             t = time.perf_counter()
             page.goto(f"{url}/planification", wait_until="commit")
             metric = page.locator('[data-testid="stMetric"]').filter(has_text="Au-delà de 30 km")
@@ -257,7 +213,6 @@ def main() -> None:
             context.close()
         finally:
             stop(proc)
-            browser.close()
     print(f"Machine : {os.cpu_count()} cœurs ; Chromium sans GPU.")
 
 

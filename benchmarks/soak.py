@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # see tests/_browser.py
+from _browser import ROOT, streamlit_server
 
 #: Places a patient types (and whether an error message is a failure for them).
 VALID_QUERIES: tuple[str, ...] = (
@@ -58,12 +58,6 @@ HOSTILE_QUERIES: tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -89,39 +83,10 @@ class Server:
 @contextlib.contextmanager
 def running_server(*, app: Path = ROOT / "app.py", start_timeout: float = 120) -> Iterator[Server]:
     """Start the app headless on 127.0.0.1, wait for ``/_stcore/health``, stop it at the end."""
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="parcours-soak-") as tmp:
         log = Path(tmp) / "server.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(app),
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                 "--server.headless", "true", "--server.fileWatcherType", "none",
-                 "--browser.gatherUsageStats", "false"],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        server = Server(port, proc, log)
-        try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-                try:
-                    if http_get(server, "/_stcore/health", timeout=2)[1] == b"ok":
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError("streamlit did not answer /_stcore/health in time")
-                time.sleep(0.2)
-            yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+        with streamlit_server(app, log=log, timeout=start_timeout) as running:
+            yield Server(running.port, running.proc, log)
 
 
 def http_get(server: Server, path: str, *, timeout: float = 30) -> tuple[int, bytes]:

@@ -10,22 +10,24 @@ too: a registry name like ``<script>alert(1)</script>`` must stay text. Screensh
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
+from _browser import (
+    block_requests,
+    chromium,
+    clean_env,
+    is_local_to,
+    require_chromium,
+    streamlit_server,
+)
 
 from coverage import settings
 
@@ -33,15 +35,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_ADDRESS = "<img src=x onerror=alert(2)>"
 TILE_HOSTS = {"tile.openstreetmap.org"}
@@ -52,12 +45,6 @@ SEARCH_LABEL = "Votre commune, votre code postal, ou vos coordonnées"
 
 
 # --------------------------------------------------------------------------- server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _hostile_registry(path: Path) -> Path:
@@ -91,49 +78,15 @@ class Server:
         return f"{self.url}/{path}" + (f"?{query}" if query else "")
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit not healthy after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : lancez « make browsers ».")
-    pytest.importorskip("playwright.sync_api")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("app")
     registry = _hostile_registry(tmp / "structures-essai.csv")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARCOURS_")}
-    env["PARCOURS_REGISTRY"] = str(registry)
+    env = clean_env(PARCOURS_REGISTRY=str(registry))
     log = tmp / "streamlit.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, proc, log)
-            yield Server(url, registry, log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with streamlit_server(ROOT / "app.py", log=log, env=env, timeout=90) as running:
+        yield Server(running.url, registry, log)
 
 
 def expect(locator):
@@ -144,12 +97,8 @@ def expect(locator):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @dataclass
@@ -191,22 +140,12 @@ def session(browser, server) -> Iterator[Session]:
         context = browser.new_context(viewport=viewport, locale="fr-FR", **kw)
         page = context.new_page()
         s = Session(page, context, server)
-        local = urlsplit(server.url).netloc
-
-        def route(r) -> None:
-            if urlsplit(r.request.url).netloc == local or r.request.url.startswith(
-                ("data:", "blob:", "about:")
-            ):
-                r.continue_()
-            else:
-                s.blocked.append(r.request.url)
-                r.abort()
 
         def dialog(d) -> None:
             s.dialogs.append(d.message)
             d.dismiss()
 
-        context.route("**/*", route)
+        block_requests(context, is_local_to(server.url), s.blocked)
         page.on("dialog", dialog)
         page.on("pageerror", lambda e: s.errors.append(str(e)))
         made.append(s)

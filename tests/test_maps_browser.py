@@ -12,22 +12,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from _browser import block_requests, chromium, is_file_url, require_chromium
 from shapely.geometry import box
 
 from coverage import maps, settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 QUOTE_NAME = 'CH " onmouseover="alert(1)'
@@ -35,13 +27,9 @@ QUOTE_NAME = 'CH " onmouseover="alert(1)'
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : lancez « make browsers ».")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    require_chromium()
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Page:
@@ -55,16 +43,9 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
-        self.page.route("**/*", self._route)
+        block_requests(self.page, is_file_url, self.blocked)
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function("typeof L === 'object' && document.readyState === 'complete'")
-
-    def _route(self, route) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
 
     def _console(self, msg) -> None:
         # A blocked tile logs "Failed to load resource" at the tile's URL: expected offline.

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from _browser import block_requests, chromium, is_file_url, require_chromium
 
 from coverage import vendor
 from coverage.access import build_access
@@ -26,7 +27,6 @@ from coverage.travel import GeodesicModel
 
 HOSTILE = "<script>alert(1)</script> Centre"
 QUOTED = 'AJA " onmouseover="alert(2)'
-CHROMIUM = Path("/usr/bin/chromium")
 
 REGISTRY_CSV = f"""id,name,kind,insee,source
 tp-hostile,"{HOSTILE}",tous_publics,15014,https://example.org/a
@@ -150,26 +150,14 @@ def test_map_is_self_contained_and_escaped(hostile, region):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : lancez « make browsers ».")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+    require_chromium()
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _open(browser, path: Path):
     page = browser.new_page(viewport={"width": 1100, "height": 800})
     events: dict[str, list[str]] = {"errors": [], "dialogs": [], "blocked": []}
-
-    def route(r):
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            events["blocked"].append(r.request.url)
-            r.abort()
 
     def console(msg):
         if msg.type == "error" and msg.location.get("url") not in events["blocked"]:
@@ -182,7 +170,7 @@ def _open(browser, path: Path):
     page.on("pageerror", lambda e: events["errors"].append(str(e)))
     page.on("console", console)
     page.on("dialog", dialog)
-    page.route("**/*", route)
+    block_requests(page, is_file_url, events["blocked"])
     page.goto(path.resolve().as_uri())
     page.wait_for_load_state("load")
     return page, events
