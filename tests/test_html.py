@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html as std_html
 import math
-from html.parser import HTMLParser
 
 import pytest
+from _html_parse import parse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,29 +22,6 @@ from coverage.html import (
     tel_url,
     web_link,
 )
-
-
-class Collector(HTMLParser):
-    """Record every start tag with its attributes, and the text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(fragment: str) -> Collector:
-    c = Collector()
-    c.feed(fragment)
-    c.close()
-    return c
-
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import folium
 import geopandas as gpd
@@ -12,6 +11,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import pytest
+from _html_parse import parse
 from bs4 import BeautifulSoup
 from shapely.geometry import Polygon, box
 
@@ -70,26 +70,6 @@ def _geojson_tooltips(html: str) -> list[str]:
     return out
 
 
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def tags_of(fragment: str) -> Tags:
-    t = Tags()
-    t.feed(fragment)
-    t.close()
-    return t
-
-
 ALLOWED_POPUP_TAGS = {"div", "strong", "br", "a"}
 ALLOWED_ATTRS = {"class", "href", "target", "rel"}
 
@@ -140,13 +120,13 @@ def test_hostile_text_never_becomes_markup(finder_like_html):
     popups = _calls(finder_like_html, "bindPopup")
     assert len(popups) == 3
     for popup in popups:
-        parsed = tags_of(popup)
+        parsed = parse(popup)
         assert {t for t, _ in parsed.tags} <= ALLOWED_POPUP_TAGS
         assert {a for _, attrs in parsed.tags for a in attrs} <= ALLOWED_ATTRS
         for t, attrs in parsed.tags:
             if t == "a":
                 assert safe_url(attrs["href"]) == attrs["href"]
-    texts = ["".join(tags_of(p).text) for p in popups]
+    texts = ["".join(parse(p).text) for p in popups]
     assert HOSTILE_NAME in texts[0]
     assert QUOTE_NAME in texts[1]
     assert TEMPLATE_NAME in texts[2]
@@ -157,8 +137,8 @@ def test_hostile_text_never_becomes_markup(finder_like_html):
     tooltips = _calls(finder_like_html, "bindTooltip") + _geojson_tooltips(finder_like_html)
     assert len(tooltips) == 1 + 3 + 3 + 1  # place, lines, structures, zone
     for tip in tooltips:
-        assert tags_of(tip).tags == []
-    texts = {"".join(tags_of(t).text) for t in tooltips}
+        assert parse(tip).tags == []
+    texts = {"".join(parse(t).text) for t in tooltips}
     assert "Clermont <img src=x onerror=alert(1)>" in texts
     assert f"{HOSTILE_NAME} – 1,2 km" in texts  # structure tooltip with its distance
     assert HOSTILE_NAME in texts  # zone tooltip
@@ -169,11 +149,11 @@ def test_hostile_text_never_becomes_markup(finder_like_html):
 
 def test_safe_links_are_rendered_as_links(structures):
     popup = maps.structure_popup(structures.iloc[0], distance_label="Distance par la route")
-    parsed = tags_of(popup)
+    parsed = parse(popup)
     hrefs = [a["href"] for t, a in parsed.tags if t == "a"]
     assert hrefs == ["tel:+33473750000", "mailto:accueil@example.fr"]
     assert "Distance par la route : 1,2 km" in "".join(parsed.text)
-    second = tags_of(maps.structure_popup(structures.iloc[1]))
+    second = parse(maps.structure_popup(structures.iloc[1]))
     assert [a["href"] for t, a in second.tags if t == "a"] == ["https://www.example.fr"]
 
 
@@ -329,11 +309,11 @@ def test_choropleth_legend_tooltips_and_missing_shapes():
     assert classes.bins.tolist() == [3.0, 11.0]
     assert classes.counts.tolist() == [3, 3]
     html = maps.to_html(m)
-    tips = ["".join(tags_of(t).text) for t in _geojson_tooltips(html)]
+    tips = ["".join(parse(t).text) for t in _geojson_tooltips(html)]
     assert tips == ["a : 1 km", "b : 2 km", "c : 3 km", "d : 10 km", "<e> : 11 km",
                     "f : sans donnée"]  # fmt: skip
     legend_html = json.JSONDecoder().raw_decode(html, html.index("div.innerHTML = ") + 16)[0]
-    text = " ".join(tags_of(legend_html).text)
+    text = " ".join(parse(legend_html).text)
     assert "Distance (km) <moyenne>" in text
     assert "1 km – 3 km" in text and "3 km – 11 km" in text
     assert "Sans donnée" in text

@@ -8,11 +8,11 @@ every non-``file:`` request blocked, and skip cleanly when Chromium is absent.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from _browser import block_requests, chromium, is_file_url, require_chromium
+from _html_parse import Tags, parse
 
 from coverage import vendor
 from coverage.access import build_access
@@ -35,29 +35,7 @@ tp-lyon,Structure de Lyon,tous_publics,69123,https://example.org/c
 """
 
 
-class _Tags(HTMLParser):
-    """Collects tags, attributes and text of a page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(html: str) -> _Tags:
-    parser = _Tags()
-    parser.feed(html)
-    parser.close()
-    return parser
-
-
-def _external(tags: _Tags) -> list[str]:
+def _external(tags: Tags) -> list[str]:
     """Every resource a page would fetch from the network (scripts, styles, images, frames)."""
     urls = []
     for tag, attrs in tags.tags:
@@ -90,7 +68,7 @@ def report_html(hostile) -> str:
 
 
 def test_report_is_self_contained_and_has_no_script(report_html):
-    tags = _parse(report_html)
+    tags = parse(report_html)
     names = [t for t, _ in tags.tags]
     assert "script" not in names and "link" not in names and "iframe" not in names
     assert _external(tags) == []
@@ -105,16 +83,16 @@ def test_report_is_self_contained_and_has_no_script(report_html):
 def test_report_escapes_every_text_from_data(report_html):
     assert "<script>alert" not in report_html
     assert 'onmouseover="alert' not in report_html
-    text = "".join(_parse(report_html).text)
+    text = "".join(parse(report_html).text)
     assert HOSTILE in text  # shown as text, escaped in the markup
     assert QUOTED in text
-    for tag, attrs in _parse(report_html).tags:
+    for tag, attrs in parse(report_html).tags:
         assert not any(k.startswith("on") for k in attrs), (tag, attrs)
 
 
 def test_report_states_method_data_date_and_registry(hostile, report_html, region):
     analysis, _ = hostile
-    text = " ".join(_parse(report_html).text)
+    text = " ".join(parse(report_html).text)
     assert "Chiffres clés" in text and "Par département" in text and "Sites suggérés" in text
     assert "point représentatif de chaque commune" in text
     assert "à vol d'oiseau" in text
@@ -224,7 +202,7 @@ def test_report_without_any_all_patients_structure(region, tmp_path):
     assert analysis.main == {} and analysis.lorenz is None and analysis.gaps.empty
     assert analysis.aja_headline["communes"] == 4025
     html = render_report(analysis)
-    text = " ".join(_parse(html).text)
+    text = " ".join(parse(html).text)
     assert "Non calculé : aucune structure tous publics localisée dans le registre." in text
     assert html.count("<svg") == 0
     assert "aucune structure tous publics localisée" in analysis.e2sfca_note
