@@ -34,12 +34,7 @@ from .registry import Registry
 DEFAULT_THRESHOLD: float = 30.0
 #: Thresholds always reported (same unit as the cost).
 REPORTED_THRESHOLDS: tuple[float, ...] = metrics.DEFAULT_THRESHOLDS
-#: Names of the region's départements (INSEE codes), for tables a planner reads.
-DEPARTEMENT_NAMES: dict[str, str] = {
-    "01": "Ain", "03": "Allier", "07": "Ardèche", "15": "Cantal", "26": "Drôme",
-    "38": "Isère", "42": "Loire", "43": "Haute-Loire", "63": "Puy-de-Dôme", "69": "Rhône",
-    "73": "Savoie", "74": "Haute-Savoie",
-}  # fmt: skip
+DEPARTEMENT_NAMES = settings.DEPARTEMENT_NAMES
 #: Group of communes in no AJA zone (an official zoning may leave some out).
 NO_ZONE = "hors zone"
 #: French unit of each cost.

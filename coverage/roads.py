@@ -62,12 +62,7 @@ REQUIRED_SUFFIXES: tuple[str, ...] = (
 COVERED_SNAP_M = 2000.0
 #: A département is covered when at least this share of its communes is covered.
 COVERED_SHARE = 0.9
-#: Names of the region's départements, for messages.
-DEPARTEMENT_NAMES: dict[str, str] = {
-    "01": "Ain", "03": "Allier", "07": "Ardèche", "15": "Cantal", "26": "Drôme",
-    "38": "Isère", "42": "Loire", "43": "Haute-Loire", "63": "Puy-de-Dôme", "69": "Rhône",
-    "73": "Savoie", "74": "Haute-Savoie",
-}  # fmt: skip
+DEPARTEMENT_NAMES = settings.DEPARTEMENT_NAMES
 UNKNOWN_DATE = "inconnue"
 
 #: The build's tool stages: (key, tool, French label).

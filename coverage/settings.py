@@ -14,6 +14,13 @@ ARA_DEPARTEMENTS: Final[tuple[str, ...]] = (
     "01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74",
 )  # fmt: skip
 
+#: Names of the 12 départements, for what planners and patients read.
+DEPARTEMENT_NAMES: Final[dict[str, str]] = {
+    "01": "Ain", "03": "Allier", "07": "Ardèche", "15": "Cantal", "26": "Drôme",
+    "38": "Isère", "42": "Loire", "43": "Haute-Loire", "63": "Puy-de-Dôme", "69": "Rhône",
+    "73": "Savoie", "74": "Haute-Savoie",
+}  # fmt: skip
+
 #: INSEE code of the region.
 ARA_REGION_CODE: Final = "84"
 
