@@ -113,7 +113,9 @@ def computed_zones(
 def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones:
     """Read and validate an official zoning file; reject it whole on any problem."""
     name = str(path)
-    rows = read_rows(path, ZONES) if path.suffix.lower() == ".csv" else _unsupported(name)
+    if path.suffix.lower() != ".csv":
+        raise ValidationError(f"Le fichier de zones AJA {name!r} doit être un CSV (.csv).")
+    rows = read_rows(path, ZONES)
     devices = set(registry.structures.loc[registry.structures["kind"] == "aja", "id"])
     problems: list[str] = []
     by_dep: dict[str, str] = {}
@@ -156,7 +158,3 @@ def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones
     device = c["insee"].map(by_insee).fillna(device)
     assignment = pd.DataFrame({"insee": c["insee"], "device_id": device}).dropna()
     return AjaZones(assignment.reset_index(drop=True), official=True, source=name, model="")
-
-
-def _unsupported(name: str) -> list:
-    raise ValidationError(f"Le fichier de zones AJA {name!r} doit être un CSV (.csv).")

@@ -96,12 +96,31 @@ class FinderResult:
             "registry": {"completeness": self.completeness},
         }  # fmt: skip
 
+    def far_warning_fr(self) -> str:
+        """Warning when the embedded (incomplete) registry's nearest structure is far, else ""."""
+        s = self.structures
+        far = float(s["distance_km"].min()) if not s.empty else math.inf
+        if not (self.registry_is_default and far > FAR_KM):
+            return ""
+        return (
+            f"le registre intégré ne nomme qu'une partie des "
+            f"{settings.ARS_LABELLED_2021_TOUS_PUBLICS} structures tous publics labellisées : "
+            "une structure plus proche existe peut-être. Demandez à votre médecin ou à l'ARS."
+        )
+
+    def approximate_note_fr(self) -> str:
+        """A request to check the commune when the typed name only approximately matched."""
+        p = self.place
+        if p.matched != "nom approché":
+            return ""
+        return f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)} ({p.dep})."
+
     def to_text_fr(self) -> str:
         """The answer as plain French text for a terminal."""
         p = self.place
         out = [f"Lieu : {p.label}, code INSEE {p.insee}" + (f" ({p.detail})" if p.detail else "")]
-        if p.matched == "nom approché":
-            out.append(f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)}.")
+        if note := self.approximate_note_fr():
+            out.append(note)
         out.append(f"Distances {self.model_label}, {self.origin_note}.")
         out.append("")
         if self.structures.empty:
@@ -110,13 +129,8 @@ class FinderResult:
             out.append("Structures porteuses les plus proches (tous publics) :")
             for i, r in enumerate(self.structures.to_dict("records"), start=1):
                 out.extend(_structure_lines(r, i))
-        far = self.structures["distance_km"].min() if not self.structures.empty else math.inf
-        if self.registry_is_default and far > FAR_KM:
-            out.append(
-                f"   Attention : le registre intégré ne nomme qu'une partie des "
-                f"{settings.ARS_LABELLED_2021_TOUS_PUBLICS} structures tous publics labellisées ; "
-                "une structure plus proche existe peut-être. Demandez à votre médecin ou à l'ARS."
-            )
+        if warning := self.far_warning_fr():
+            out.append(f"   Attention : {warning}")
         out.append("")
         if self.aja is not None:
             d = self.aja.device

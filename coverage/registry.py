@@ -167,11 +167,6 @@ def load_registry(path: str | os.PathLike[str] | None = None, *, region: Region)
     return Registry(frame, str(chosen), is_default)
 
 
-def check_file(path: str | os.PathLike[str], *, region: Region) -> Registry:
-    """Validate a registry file and return it (alias of ``load_registry`` for the CLI)."""
-    return load_registry(path, region=region)
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 

@@ -33,7 +33,6 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from . import settings
 from ._errors import (
     CoverageError,
     DataSourceError,
@@ -43,7 +42,7 @@ from ._errors import (
     RoadEngineError,
 )
 from .aja import load_zones
-from .finder import FAR_KM, Finder, FinderResult, de, format_km, format_min
+from .finder import Finder, FinderResult, de, format_km, format_min
 from .html import contact_html, esc, format_number, safe_url
 from .places import MAX_QUERY_CHARS, Place
 from .region import Region
@@ -375,9 +374,7 @@ def structure_card_html(
     parts.append(f'<h3 class="pc-name">{lead}{name}</h3>')
     if where:
         parts.append(f'<div class="pc-where">{where}</div>')
-    parts.append(
-        f'<div class="pc-dist">{esc(distance_text(row, model_label=model_label))}</div>'
-    )
+    parts.append(f'<div class="pc-dist">{esc(distance_text(row, model_label=model_label))}</div>')
     contact = contact_html(
         address=row.get("address"), phone=row.get("phone"), email=row.get("email"),
         website=row.get("website"),
@@ -447,23 +444,13 @@ def result_heading(result: FinderResult) -> str:
 
 def approximate_note(result: FinderResult) -> str:
     """A request to check the commune when the typed name only approximately matched."""
-    p = result.place
-    if p.matched != "nom approché":
-        return ""
-    return f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)} ({p.dep})."
+    return result.approximate_note_fr()
 
 
 def far_warning(result: FinderResult) -> str:
     """The warning shown when the embedded registry's nearest structure is far, else ``""``."""
-    s = result.structures
-    far = float(s["distance_km"].min()) if not s.empty else math.inf
-    if result.registry_is_default and far > FAR_KM:
-        return (
-            f"Le registre intégré ne nomme qu'une partie des "
-            f"{settings.ARS_LABELLED_2021_TOUS_PUBLICS} structures tous publics labellisées : "
-            "une structure plus proche existe peut-être. Demandez à votre médecin ou à l'ARS."
-        )
-    return ""
+    text = result.far_warning_fr()
+    return text[:1].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------- uploads

@@ -103,6 +103,19 @@ def test_an_approximate_name_is_flagged_for_checking(finder: Finder) -> None:
     place = lookup("Aurillacc", finder.region).place
     assert place.matched == "nom approché"
     text = finder.find(place).to_text_fr()
-    assert "Nom approché : vérifiez qu'il s'agit bien d'Aurillac." in text
+    assert "Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15)." in text
     exact = finder.find(lookup("Aurillac", finder.region).place).to_text_fr()
     assert "Nom approché" not in exact
+
+
+def test_far_warning_with_the_incomplete_embedded_registry(finder: Finder) -> None:
+    from coverage import ui
+
+    far = finder.find(lookup("Aurillac", finder.region).place)  # nearest: 258 km
+    assert far.registry_is_default and far.structures["distance_km"].min() > 60
+    warning = far.far_warning_fr()
+    assert "une structure plus proche existe peut-être" in warning
+    assert f"Attention : {warning}" in far.to_text_fr()
+    assert ui.far_warning(far) == warning[0].upper() + warning[1:]
+    near = finder.find(lookup("Pont-d'Ain", finder.region).place)
+    assert near.far_warning_fr() == "" and "Attention" not in near.to_text_fr()
