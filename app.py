@@ -1,9 +1,10 @@
 """Streamlit front end: the patient finder, the prescriber helper, the planners' desk.
 
 Run with ``streamlit run app.py``. This file is layout and widgets only: every computation is
-in the ``coverage`` package (``coverage.ui`` holds the page logic that needs no widget).
+in the ``coverage`` package (``coverage.web.ui`` holds the page logic that needs no widget).
 
-Maps are shown with ``st.iframe`` on the HTML of ``coverage.maps.to_html``, which inlines the
+Maps are shown with ``st.iframe`` on the HTML of ``coverage.outputs.maps.base.to_html``, which
+inlines the
 project's own copy of Leaflet. streamlit-folium (0.27) was not used: its ``st_folium`` passes
 folium's ``default_js``/``default_css`` URLs (cdn.jsdelivr.net, code.jquery.com,
 cdnjs.cloudflare.com) to its front end, which adds them as ``<script src>`` tags, so every map
@@ -21,15 +22,17 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from coverage import forfait, prescription, ui
 from coverage._errors import RegistryError
-from coverage.finder import Finder
+from coverage.outputs import prescription
+from coverage.patient import forfait
+from coverage.patient.finder import Finder
+from coverage.web import ui
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-    from coverage.access import AccessTable
-    from coverage.analysis import Analysis
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.analyse import Analysis
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -72,8 +75,9 @@ def table(frame: pd.DataFrame) -> None:
     """A read-only table; numbers in the reader's locale (French: 12 345,6)."""
     config = {
         c: st.column_config.NumberColumn(format="localized")
-        for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-    }  # fmt: skip
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c])
+    }
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
 
 
@@ -141,11 +145,16 @@ def patient_page() -> None:
             "Votre commune, votre code postal, ou vos coordonnées",
             key="q_input",
             placeholder="Par exemple : Le Puy-en-Velay, 43000, ou 45.04, 3.88",
-        )  # fmt: skip
-        st.form_submit_button("Rechercher", type="primary", on_click=_submit_search,
-                              width="stretch")  # fmt: skip
-    st.toggle("J'ai entre 15 et 25 ans", key="young", on_change=_sync_young,
-              help="Les 15-25 ans ont aussi un dispositif dédié (AJA) dans leur secteur.")
+        )
+        st.form_submit_button(
+            "Rechercher", type="primary", on_click=_submit_search, width="stretch"
+        )
+    st.toggle(
+        "J'ai entre 15 et 25 ans",
+        key="young",
+        on_change=_sync_young,
+        help="Les 15-25 ans ont aussi un dispositif dédié (AJA) dans leur secteur.",
+    )
     ui.geolocate_component()(key="geo", on_position_change=_use_position)
     if err := st.session_state.pop("geo_error", ""):
         st.warning(ui.md_escape(err))
@@ -174,8 +183,13 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
         for place in outcome.candidates:
             query = ui.candidate_query(place, finder)
             label = place.label + (f" – {place.detail}" if place.detail else "")
-            st.button(ui.md_escape(label), key=f"cand-{place.insee}", on_click=_pick,
-                      args=(query,), width="stretch")  # fmt: skip
+            st.button(
+                ui.md_escape(label),
+                key=f"cand-{place.insee}",
+                on_click=_pick,
+                args=(query,),
+                width="stretch",
+            )
         return
     if outcome.kind != "result" or outcome.result is None:
         st.warning(ui.md_escape(outcome.message))
@@ -191,8 +205,13 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
     if note := ui.approximate_note(result):
         st.info(ui.md_escape(note))
     if young and result.aja is not None:
-        st.html(ui.structure_card_html(result.aja.device, model_label=result.model_label,
-                                       badge="Pour les 15-25 ans : dispositif AJA"))  # fmt: skip
+        st.html(
+            ui.structure_card_html(
+                result.aja.device,
+                model_label=result.model_label,
+                badge="Pour les 15-25 ans : dispositif AJA",
+            )
+        )
         st.caption(ui.md_escape(f"Secteur AJA : {result.aja.zone_label}."))
     elif young and result.aja_missing_reason:
         st.info(ui.md_escape(result.aja_missing_reason))
@@ -206,16 +225,25 @@ def show_outcome(outcome: ui.SearchOutcome, finder: Finder) -> None:
     ]
     st.html('<section aria-label="Structures les plus proches">' + "".join(cards) + "</section>")
     if not young and result.aja is not None:
-        st.caption("Vous avez entre 15 et 25 ans ? Activez l'option ci-dessus pour voir le "
-                   "dispositif AJA de votre secteur.")  # fmt: skip
+        st.caption(
+            "Vous avez entre 15 et 25 ans ? Activez l'option ci-dessus pour voir le "
+            "dispositif AJA de votre secteur."
+        )
     if not result.not_located.empty:
-        st.markdown(f"**Labellisées dans votre département ({result.place.dep}) mais sans "
-                    "commune connue** (contactez-les pour connaître le lieu) :")  # fmt: skip
+        st.markdown(
+            f"**Labellisées dans votre département ({result.place.dep}) mais sans "
+            "commune connue** (contactez-les pour connaître le lieu) :"
+        )
         st.html(ui.list_html([str(n) for n in result.not_located["name"]]))
     html = ui.finder_map_html(current_key(), outcome.query, young, result, finder)
     st.iframe(html, height=400)
-    st.download_button("Télécharger la carte (HTML)", html, mime="text/html", on_click="ignore",
-                       file_name=ui.DOWNLOAD_NAMES["finder_map"])  # fmt: skip
+    st.download_button(
+        "Télécharger la carte (HTML)",
+        html,
+        mime="text/html",
+        on_click="ignore",
+        file_name=ui.DOWNLOAD_NAMES["finder_map"],
+    )
     st.caption(ui.md_escape(result.completeness))
 
 
@@ -231,15 +259,20 @@ def prescriber_page() -> None:
         "qu'ils tiennent dans le forfait et prépare une fiche à imprimer."
     )
     chosen = [
-        key for key, label in forfait.BILANS.items()
+        key
+        for key, label in forfait.BILANS.items()
         if st.checkbox(label[:1].upper() + label[1:], key=f"bilan-{key}")
-    ]  # fmt: skip
+    ]
     consultations = st.number_input(
-        "Consultations de suivi (30 minutes)", min_value=0, max_value=12, step=1, value=0,
+        "Consultations de suivi (30 minutes)",
+        min_value=0,
+        max_value=12,
+        step=1,
+        value=0,
         key="consultations",
         help=f"Au plus {forfait.MAX_CONSULTATIONS}, dans la limite du forfait annuel de "
         f"{forfait.format_eur(forfait.ANNUAL_CAP_EUR)}.",
-    )  # fmt: skip
+    )
     plan = forfait.check_plan(chosen, int(consultations))
     if not chosen:
         st.info("Cochez au moins un bilan.")
@@ -249,8 +282,10 @@ def prescriber_page() -> None:
         st.error(ui.md_escape(plan.summary_fr()))
     if chosen:
         left = forfait.max_consultations(len(chosen))
-        st.caption(f"Avec {len(chosen)} bilan(s), le forfait permet jusqu'à {left} "
-                   "consultation(s) de suivi.")  # fmt: skip
+        st.caption(
+            f"Avec {len(chosen)} bilan(s), le forfait permet jusqu'à {left} "
+            "consultation(s) de suivi."
+        )
 
     finder = current_finder()
     s = finder.registry.structures
@@ -262,8 +297,13 @@ def prescriber_page() -> None:
         kind = "AJA, 15-25 ans" if row["kind"] == "aja" else "tous publics"
         return f"{row['name']} – {where} ({kind})"
 
-    pick = st.selectbox("Structure porteuse", options, format_func=label, index=None,
-                        placeholder="Choisissez la structure (facultatif)")  # fmt: skip
+    pick = st.selectbox(
+        "Structure porteuse",
+        options,
+        format_func=label,
+        index=None,
+        placeholder="Choisissez la structure (facultatif)",
+    )
     structure = None if pick is None else s.iloc[int(pick)].to_dict()
     if structure is not None:
         text(f"Structure choisie : {label(int(pick))}")
@@ -273,9 +313,13 @@ def prescriber_page() -> None:
         return
     sheet = prescription.prescription_html(plan, structure)
     st.download_button(
-        "Télécharger la fiche de prescription (HTML, à imprimer)", sheet,
-        file_name=prescription.FILE_NAME, mime="text/html", type="primary", on_click="ignore",
-    )  # fmt: skip
+        "Télécharger la fiche de prescription (HTML, à imprimer)",
+        sheet,
+        file_name=prescription.FILE_NAME,
+        mime="text/html",
+        type="primary",
+        on_click="ignore",
+    )
     with st.expander("Aperçu de la fiche"):
         st.iframe(sheet, height=700)
 
@@ -295,22 +339,33 @@ def registry_page() -> None:
     reg = finder.registry
     up = session_upload()
     if up:
-        st.info(ui.md_escape(f"Vous utilisez le fichier « {up['name']} », chargé pour cette "
-                             "session seulement."))  # fmt: skip
+        st.info(
+            ui.md_escape(
+                f"Vous utilisez le fichier « {up['name']} », chargé pour cette session seulement."
+            )
+        )
         st.button("Revenir au registre du serveur", on_click=_clear_upload)
     text(reg.completeness_fr())
     s = reg.structures
-    shown = pd.DataFrame({
-        "Nom": s["name"], "Type": s["kind"].map({"tous_publics": "tous publics",
-                                                 "aja": "AJA (15-25 ans)"}),
-        "Commune": s["commune_name"].where(s["located"], "non localisée"), "Dép.": s["dep"],
-        "Téléphone": s["phone"], "Courriel": s["email"], "Site": s["website"],
-        "Lieu déduit": s["commune_inferred"].map({True: "oui", False: "non"}),
-    })  # fmt: skip
+    shown = pd.DataFrame(
+        {
+            "Nom": s["name"],
+            "Type": s["kind"].map({"tous_publics": "tous publics", "aja": "AJA (15-25 ans)"}),
+            "Commune": s["commune_name"].where(s["located"], "non localisée"),
+            "Dép.": s["dep"],
+            "Téléphone": s["phone"],
+            "Courriel": s["email"],
+            "Site": s["website"],
+            "Lieu déduit": s["commune_inferred"].map({True: "oui", False: "non"}),
+        }
+    )
     st.dataframe(shown, hide_index=True, width="stretch")
     with st.expander("Liste des structures (texte)"):
-        st.html(ui.list_html([f"{n} – {c}" for n, c in zip(shown["Nom"], shown["Commune"],
-                                                             strict=True)]))  # fmt: skip
+        st.html(
+            ui.list_html(
+                [f"{n} – {c}" for n, c in zip(shown["Nom"], shown["Commune"], strict=True)]
+            )
+        )
     st.markdown("**Sources**")
     st.html(ui.sources_html(s))
 
@@ -321,8 +376,9 @@ def registry_page() -> None:
         "Il est vérifié ligne par ligne et utilisé **pour votre session seulement** : il n'est "
         "ni enregistré sur le serveur ni visible des autres utilisateurs."
     )
-    upload = st.file_uploader("Fichier de structures", type=["csv", "geojson", "json"],
-                              key="registry_file")  # fmt: skip
+    upload = st.file_uploader(
+        "Fichier de structures", type=["csv", "geojson", "json"], key="registry_file"
+    )
     if upload is None:
         return
     data = upload.getvalue()
@@ -346,8 +402,15 @@ def registry_page() -> None:
 # --------------------------------------------------------------------------- planners' desk
 
 COST_LABELS = {"distance_km": "Distance (km)", "duration_min": "Durée (min)"}
-DESK_TABS = ["Chiffres clés", "Carte", "Tableaux", "Écarts", "Scénario", "Sites suggérés",
-             "Exports"]  # fmt: skip
+DESK_TABS = [
+    "Chiffres clés",
+    "Carte",
+    "Tableaux",
+    "Écarts",
+    "Scénario",
+    "Sites suggérés",
+    "Exports",
+]
 
 
 def _metric(col: DeltaGenerator, label: str, value: str, delta: str | None = None) -> None:
@@ -366,19 +429,30 @@ def planner_page() -> None:
     left, right = st.columns([2, 1])
     by = "distance_km"
     if access.has_time:
-        by = right.radio("Mesure", list(COST_LABELS), format_func=COST_LABELS.get,
-                         horizontal=True, key="by")  # fmt: skip
+        by = right.radio(
+            "Mesure", list(COST_LABELS), format_func=COST_LABELS.get, horizontal=True, key="by"
+        )
     unit = "km" if by == "distance_km" else "min"
-    threshold = float(left.slider(f"Seuil acceptable ({unit})", min_value=5, max_value=180,
-                                  value=30, step=5, key="seuil"))  # fmt: skip
+    threshold = float(
+        left.slider(
+            f"Seuil acceptable ({unit})", min_value=5, max_value=180, value=30, step=5, key="seuil"
+        )
+    )
     with st.spinner("Analyse de la couverture…"):
         a = ui.get_analysis(key, threshold, by, access, finder)
     meta = a.meta
     st.caption(ui.md_escape(f"Mesure : {meta['travel_model']['label']}. {meta['origins']}"))
     text(meta["registry"]["completeness"])
     tabs = st.tabs(DESK_TABS, key="onglet", bind="query-params")
-    views = (desk_headline, desk_map, desk_tables, desk_gaps, desk_scenario, desk_sites,
-             desk_exports)  # fmt: skip
+    views = (
+        desk_headline,
+        desk_map,
+        desk_tables,
+        desk_gaps,
+        desk_scenario,
+        desk_sites,
+        desk_exports,
+    )
     for tab, view in zip(tabs, views, strict=True):
         if tab.open:
             with tab:
@@ -399,8 +473,9 @@ def desk_headline(a: Analysis, access: AccessTable, finder: Finder, key: str) ->
     _metric(cols[3], "P90", ui.cost_text(head["p90"], a.unit))
     _metric(cols[4], "Indice de Gini", ui.format_number(head["gini"], decimals=3))
     rows = ui.headline_rows(head, unit=a.unit, threshold=a.threshold)
-    st.dataframe(pd.DataFrame(rows, columns=["Indicateur", "Valeur"]), hide_index=True,
-                 width="stretch")  # fmt: skip
+    st.dataframe(
+        pd.DataFrame(rows, columns=["Indicateur", "Valeur"]), hide_index=True, width="stretch"
+    )
     hist, lorenz = ui.charts_svg(key, a.threshold, a.by, _analysis=a)
     c1, c2 = st.columns(2)
     # st.image shows the SVG as an image (st.html's sanitiser drops inline SVG).
@@ -412,12 +487,14 @@ def desk_headline(a: Analysis, access: AccessTable, finder: Finder, key: str) ->
         c2.image(lorenz, width="stretch")
     if a.aja_headline:
         h = a.aja_headline
-        st.caption(ui.md_escape(
-            f"Dispositifs AJA (distance au dispositif de la zone de chaque commune) : moyenne "
-            f"{ui.cost_text(h['mean'], a.unit)}, P90 {ui.cost_text(h['p90'], a.unit)}, "
-            f"{ui.analysis_share(h['share_beyond'])} des habitants au-delà de {z}. "
-            f"{a.meta['aja_population_note']}"
-        ))
+        st.caption(
+            ui.md_escape(
+                f"Dispositifs AJA (distance au dispositif de la zone de chaque commune) : moyenne "
+                f"{ui.cost_text(h['mean'], a.unit)}, P90 {ui.cost_text(h['p90'], a.unit)}, "
+                f"{ui.analysis_share(h['share_beyond'])} des habitants au-delà de {z}. "
+                f"{a.meta['aja_population_note']}"
+            )
+        )
 
 
 def desk_map(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
@@ -443,31 +520,51 @@ def desk_tables(a: Analysis, access: AccessTable, finder: Finder, key: str) -> N
 def desk_gaps(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
     """Communes and EPCI beyond the threshold."""
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
-    st.markdown(f"**{ui.format_number(len(a.gaps))} communes** sont à plus de {z} d'une "
-                "structure tous publics localisée ; les plus peuplées d'abord.")  # fmt: skip
+    st.markdown(
+        f"**{ui.format_number(len(a.gaps))} communes** sont à plus de {z} d'une "
+        "structure tous publics localisée ; les plus peuplées d'abord."
+    )
     table(ui.gaps_frame(a))
     st.subheader("EPCI les plus concernés")
     e = a.gaps_epci.head(100)
-    table(pd.DataFrame({
-        "EPCI": e["epci_name"], "Dép.": e["deps"], "Communes au-delà": e["communes_beyond"],
-        "Habitants au-delà": e["population_beyond"].round(0),
-        "Part de l'EPCI (%)": (100 * e["share_beyond"]).round(1),
-    }))  # fmt: skip
+    table(
+        pd.DataFrame(
+            {
+                "EPCI": e["epci_name"],
+                "Dép.": e["deps"],
+                "Communes au-delà": e["communes_beyond"],
+                "Habitants au-delà": e["population_beyond"].round(0),
+                "Part de l'EPCI (%)": (100 * e["share_beyond"]).round(1),
+            }
+        )
+    )
 
 
 def desk_scenario(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
     """What-if: add structures at communes, remove some; before/after figures."""
-    st.markdown("Ajoutez des structures tous publics dans des communes, ou retirez-en, et "
-                "comparez les chiffres. Le registre n'est pas modifié.")  # fmt: skip
+    st.markdown(
+        "Ajoutez des structures tous publics dans des communes, ou retirez-en, et "
+        "comparez les chiffres. Le registre n'est pas modifié."
+    )
     options = ui.commune_options(finder.region)
     s = access.structures
     names = dict(zip(s["id"], s["name"] + " – " + s["commune_name"], strict=True))
     with st.form("scenario", border=True):
-        add = st.multiselect("Ajouter une structure dans la commune", list(options),
-                             format_func=options.get, max_selections=5, key="sc_add",
-                             placeholder="Tapez le nom d'une commune")  # fmt: skip
-        remove = st.multiselect("Retirer une structure", list(names), format_func=names.get,
-                                key="sc_remove", placeholder="Choisissez")  # fmt: skip
+        add = st.multiselect(
+            "Ajouter une structure dans la commune",
+            list(options),
+            format_func=options.get,
+            max_selections=5,
+            key="sc_add",
+            placeholder="Tapez le nom d'une commune",
+        )
+        remove = st.multiselect(
+            "Retirer une structure",
+            list(names),
+            format_func=names.get,
+            key="sc_remove",
+            placeholder="Choisissez",
+        )
         st.form_submit_button("Comparer", type="primary")
     if not add and not remove:
         return
@@ -481,37 +578,67 @@ def desk_scenario(a: Analysis, access: AccessTable, finder: Finder, key: str) ->
         return
     cols = st.columns(4)
     z = ui.cost_text(a.threshold, a.unit, decimals=0)
-    _metric(cols[0], f"Au-delà de {z}", ui.analysis_share(f["share_beyond"]),
-            ui.delta_text(d.get("share_beyond"), "point", scale=100))
-    _metric(cols[1], "Habitants concernés", ui.format_number(f["population_beyond"]),
-            ui.delta_text(d.get("population_beyond"), "hab.", decimals=0))
-    _metric(cols[2], "Moyenne par habitant", ui.cost_text(f["mean"], a.unit),
-            ui.delta_text(d.get("mean"), a.unit))
-    _metric(cols[3], "Indice de Gini", ui.format_number(f["gini"], decimals=3),
-            ui.delta_text(d.get("gini"), "", decimals=3))
-    st.caption(ui.md_escape(
-        f"Avant : {ui.analysis_share(b['share_beyond'])} des habitants à plus de {z}, moyenne "
-        f"{ui.cost_text(b['mean'], a.unit)}."
-    ))
+    _metric(
+        cols[0],
+        f"Au-delà de {z}",
+        ui.analysis_share(f["share_beyond"]),
+        ui.delta_text(d.get("share_beyond"), "point", scale=100),
+    )
+    _metric(
+        cols[1],
+        "Habitants concernés",
+        ui.format_number(f["population_beyond"]),
+        ui.delta_text(d.get("population_beyond"), "hab.", decimals=0),
+    )
+    _metric(
+        cols[2],
+        "Moyenne par habitant",
+        ui.cost_text(f["mean"], a.unit),
+        ui.delta_text(d.get("mean"), a.unit),
+    )
+    _metric(
+        cols[3],
+        "Indice de Gini",
+        ui.format_number(f["gini"], decimals=3),
+        ui.delta_text(d.get("gini"), "", decimals=3),
+    )
+    st.caption(
+        ui.md_escape(
+            f"Avant : {ui.analysis_share(b['share_beyond'])} des habitants à plus de {z}, moyenne "
+            f"{ui.cost_text(b['mean'], a.unit)}."
+        )
+    )
     table(ui.departements_delta_frame(res))
     st.download_button(
         "Carte du scénario (HTML)",
-        lambda: ui.scenario_map_html(key, a.threshold, a.by, tuple(add), tuple(remove),
-                                     _result=res, _finder=finder),
-        file_name=ui.DOWNLOAD_NAMES["scenario_map"], mime="text/html", on_click="ignore",
-    )  # fmt: skip
+        lambda: ui.scenario_map_html(
+            key, a.threshold, a.by, tuple(add), tuple(remove), _result=res, _finder=finder
+        ),
+        file_name=ui.DOWNLOAD_NAMES["scenario_map"],
+        mime="text/html",
+        on_click="ignore",
+    )
 
 
 def desk_sites(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
     """Greedy siting suggestions."""
-    st.markdown("Communes où une nouvelle structure tous publics rapprocherait le plus "
-                "d'habitants (calcul glouton ; à confronter au terrain).")  # fmt: skip
-    objectives = {"mclp": "Le plus d'habitants sous le seuil",
-                  "pmedian": "Le moins de distance parcourue au total"}  # fmt: skip
+    st.markdown(
+        "Communes où une nouvelle structure tous publics rapprocherait le plus "
+        "d'habitants (calcul glouton ; à confronter au terrain)."
+    )
+    objectives = {
+        "mclp": "Le plus d'habitants sous le seuil",
+        "pmedian": "Le moins de distance parcourue au total",
+    }
     with st.form("sites"):
         k = st.number_input("Nombre de sites", min_value=1, max_value=10, value=3, key="site_k")
-        objective = st.radio("Objectif", list(objectives), format_func=objectives.get,
-                             key="site_obj", horizontal=True)  # fmt: skip
+        objective = st.radio(
+            "Objectif",
+            list(objectives),
+            format_func=objectives.get,
+            key="site_obj",
+            horizontal=True,
+        )
         asked = st.form_submit_button("Suggérer", type="primary")
     if asked:
         st.session_state["sites_asked"] = True
@@ -529,25 +656,38 @@ def desk_exports(a: Analysis, access: AccessTable, finder: Finder, key: str) -> 
     """Download buttons (files built when clicked)."""
     names = ui.DOWNLOAD_NAMES
     region = finder.region
-    st.markdown("Fichiers au seuil choisi. Les cartes s'ouvrent sans connexion (seul le fond "
-                "de carte OpenStreetMap en demande une).")  # fmt: skip
+    st.markdown(
+        "Fichiers au seuil choisi. Les cartes s'ouvrent sans connexion (seul le fond "
+        "de carte OpenStreetMap en demande une)."
+    )
     st.download_button(
         "Carte de couverture (HTML)",
         lambda: ui.coverage_map_html(key, a.threshold, a.by, _analysis=a, _region=region),
-        file_name=names["coverage_map"], mime="text/html", on_click="ignore",
-    )  # fmt: skip
+        file_name=names["coverage_map"],
+        mime="text/html",
+        on_click="ignore",
+    )
     st.download_button(
-        "Rapport (HTML)", lambda: ui.report_html(key, a.threshold, a.by, _analysis=a),
-        file_name=names["report"], mime="text/html", on_click="ignore",
-    )  # fmt: skip
+        "Rapport (HTML)",
+        lambda: ui.report_html(key, a.threshold, a.by, _analysis=a),
+        file_name=names["report"],
+        mime="text/html",
+        on_click="ignore",
+    )
     st.download_button(
-        "Table des communes (CSV pour tableur)", lambda: ui.communes_csv(a),
-        file_name=names["csv"], mime="text/csv", on_click="ignore",
-    )  # fmt: skip
+        "Table des communes (CSV pour tableur)",
+        lambda: ui.communes_csv(a),
+        file_name=names["csv"],
+        mime="text/csv",
+        on_click="ignore",
+    )
     st.download_button(
-        "Communes et structures (GeoPackage pour SIG)", lambda: ui.communes_gpkg(a, region),
-        file_name=names["gpkg"], mime="application/geopackage+sqlite3", on_click="ignore",
-    )  # fmt: skip
+        "Communes et structures (GeoPackage pour SIG)",
+        lambda: ui.communes_gpkg(a, region),
+        file_name=names["gpkg"],
+        mime="application/geopackage+sqlite3",
+        on_click="ignore",
+    )
 
 
 # --------------------------------------------------------------------------- navigation
@@ -573,7 +713,7 @@ def main() -> None:
         "ARS": [
             st.Page(planner_page, title="Couverture régionale", url_path="planification"),
         ],
-    }  # fmt: skip
+    }
     st.navigation(pages).run()
 
 

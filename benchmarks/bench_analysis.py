@@ -25,9 +25,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from coverage.access import load_access
-from coverage.analysis import analyse, suggest_sites
-from coverage.scenario import Scenario, WhatIf, resolve_site
+from coverage.analysis.access import load_access
+from coverage.analysis.analyse import analyse, suggest_sites
+from coverage.analysis.scenario import Scenario, WhatIf, resolve_site
 
 TARGET_ANALYSIS_S = 0.5
 TARGET_WHATIF_S = 0.050
@@ -50,9 +50,11 @@ def line(label: str, seconds: float, extra: str = "") -> None:
 def main() -> None:
     t = time.perf_counter()
     access, region, registry = load_access()
-    print(f"Données : {len(access.communes)} communes, {len(access.structures)} structures "
-          f"localisées, modèle « {access.model_label} » ; chargement "
-          f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+    print(
+        f"Données : {len(access.communes)} communes, {len(access.structures)} structures "
+        f"localisées, modèle « {access.model_label} » ; chargement "
+        f"{time.perf_counter() - t:.2f} s"
+    )
 
     # --- full analysis (fresh per-table memo each time, commune columns kept: warm)
     analyse(access, region=region, registry=registry)
@@ -71,8 +73,10 @@ def main() -> None:
     ok = "OK" if secs < TARGET_WHATIF_S else "AU-DESSUS DE LA CIBLE"
     print("Scénario : une structure ajoutée à Aurillac (médiane de 50) :")
     line("WhatIf.run()", secs, f"cible < {TARGET_WHATIF_S * 1000:.0f} ms : {ok}")
-    print(f"    part au-delà de 30 km : {res.before['share_beyond']:.4f} -> "
-          f"{res.after['share_beyond']:.4f}")  # fmt: skip
+    print(
+        f"    part au-delà de 30 km : {res.before['share_beyond']:.4f} -> "
+        f"{res.after['share_beyond']:.4f}"
+    )
 
     # --- greedy siting on every commune
     print("Suggestion de sites, k = 3, toutes les communes candidates :")
@@ -85,7 +89,7 @@ def main() -> None:
         print(f"    {r['rank']}. {r['name']} ({r['dep']}) +{r['people_within']:,.0f} hab.")
 
     # --- greedy vs exact spopt MCLP on a smaller candidate set
-    from coverage import siting
+    from coverage.analysis import siting
 
     c = access.communes
     cand = np.flatnonzero(c["population"].to_numpy() >= 5000)
@@ -97,20 +101,32 @@ def main() -> None:
         "(>= 5 000 hab.), k = 3 :"
     )
     g_secs, g = timed(
-        lambda: siting.greedy(cost, w, objective="coverage", k=3, existing=existing,
-                              threshold=30.0),
+        lambda: siting.greedy(
+            cost, w, objective="coverage", k=3, existing=existing, threshold=30.0
+        ),
         repeat=3,
-    )  # fmt: skip
+    )
     line("glouton", g_secs, f"couverts {g.after:,.0f} hab.")
     if hasattr(siting, "exact"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            e_secs, e = timed(lambda: siting.exact(cost, w, objective="coverage", k=3,
-                                                   existing=existing, threshold=30.0,
-                                                   time_limit=300), repeat=1)  # fmt: skip
+            e_secs, e = timed(
+                lambda: siting.exact(
+                    cost,
+                    w,
+                    objective="coverage",
+                    k=3,
+                    existing=existing,
+                    threshold=30.0,
+                    time_limit=300,
+                ),
+                repeat=1,
+            )
         line("spopt MCLP exact", e_secs, f"couverts {e.after:,.0f} hab. (optimal : {e.optimal})")
-        print(f"    rapport de temps exact / glouton : {e_secs / g_secs:,.0f} ; "
-              f"couverture glouton / exact : {g.after / e.after:.4f}")  # fmt: skip
+        print(
+            f"    rapport de temps exact / glouton : {e_secs / g_secs:,.0f} ; "
+            f"couverture glouton / exact : {g.after / e.after:.4f}"
+        )
     else:
         print("    coverage.siting.exact absent : comparaison exacte non faite.")
 
@@ -123,8 +139,9 @@ def main() -> None:
     long = access.long()
     demand = pd.DataFrame({"insee": c["insee"], "pop": c["population"]}).set_index("insee")
     supply = pd.DataFrame({"id": access.structures["id"], "cap": 1.0}).set_index("id")
-    cost_df = long.rename(columns={"commune": "origin", "structure": "dest",
-                                   "distance_km": "cost"})[["origin", "dest", "cost"]]  # fmt: skip
+    cost_df = long.rename(
+        columns={"commune": "origin", "structure": "dest", "distance_km": "cost"}
+    )[["origin", "dest", "cost"]]
 
     def pysal() -> pd.DataFrame:
         a = Access(
@@ -137,30 +154,39 @@ def main() -> None:
             cost_dest="dest",
             cost_name="cost",
         )
-        return a.two_stage_fca(name="2sfca", max_cost=30.0)  # fmt: skip
+        return a.two_stage_fca(name="2sfca", max_cost=30.0)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p_secs, p_res = timed(pysal, repeat=5)
-    print("2SFCA sur la même table de coûts (km, rayon 30 km ; capacité fictive 1 par "
-          "structure, pour le chronométrage seulement) :")  # fmt: skip
+    print(
+        "2SFCA sur la même table de coûts (km, rayon 30 km ; capacité fictive 1 par "
+        "structure, pour le chronométrage seulement) :"
+    )
     line("PySAL access : Access(...).two_stage_fca(max_cost=30)", p_secs)
-    from coverage import capacity
+    from coverage.analysis import capacity
 
     population = pd.Series(c["population"].to_numpy(dtype=float), index=c["insee"])
     cap = pd.Series(1.0, index=access.structures["id"])
     pairs = long.rename(columns={"commune": "origin", "structure": "destination"})
-    o_secs, o_res = timed(lambda: capacity.two_sfca(pairs, population, cap, by="distance_km",
-                                                    max_cost=30.0), repeat=5)  # fmt: skip
-    line("coverage.capacity.two_sfca(max_cost=30)", o_secs,
-         f"rapport PySAL / nôtre : {p_secs / o_secs:.1f}")  # fmt: skip
+    o_secs, o_res = timed(
+        lambda: capacity.two_sfca(pairs, population, cap, by="distance_km", max_cost=30.0), repeat=5
+    )
+    line(
+        "coverage.analysis.capacity.two_sfca(max_cost=30)",
+        o_secs,
+        f"rapport PySAL / nôtre : {p_secs / o_secs:.1f}",
+    )
     ours = o_res.scores.reindex(demand.index).to_numpy(dtype=float)
     theirs = p_res["2sfca_cap"].reindex(demand.index).fillna(0).to_numpy(dtype=float)
     print(f"    écart maximal entre les deux indices : {np.nanmax(np.abs(ours - theirs)):.2e}")
-    a_secs, _ = timed(lambda: analyse(access.with_changes(), region=region,
-                                      registry=registry), repeat=5)  # fmt: skip
-    print(f"    analyse complète / 2SFCA PySAL : {a_secs / p_secs:.2f} (l'analyse calcule en "
-          "plus Gini, Theil décomposé, Atkinson, Palma, FGT, tableaux et listes)")  # fmt: skip
+    a_secs, _ = timed(
+        lambda: analyse(access.with_changes(), region=region, registry=registry), repeat=5
+    )
+    print(
+        f"    analyse complète / 2SFCA PySAL : {a_secs / p_secs:.2f} (l'analyse calcule en "
+        "plus Gini, Theil décomposé, Atkinson, Palma, FGT, tableaux et listes)"
+    )
 
 
 if __name__ == "__main__":

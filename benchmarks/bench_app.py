@@ -117,8 +117,11 @@ def main() -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with chromium() as browser, tempfile.TemporaryDirectory() as tmp, \
-            (Path(tmp) / "streamlit.log").open("wb") as log:  # fmt: skip
+    with (
+        chromium() as browser,
+        tempfile.TemporaryDirectory() as tmp,
+        (Path(tmp) / "streamlit.log").open("wb") as log,
+    ):
         # Warm Chromium itself (its first start is not the page's cost).
         c, pg = new_page(browser, url)
         pg.goto("about:blank")
@@ -155,13 +158,14 @@ def main() -> None:
                 context, page = new_page(browser, url)
                 t = time.perf_counter()
                 page.goto(url, wait_until="commit")
-                page.get_by_role("heading", name="Trouver une structure").wait_for(
-                    timeout=WAIT_MS
-                )
+                page.get_by_role("heading", name="Trouver une structure").wait_for(timeout=WAIT_MS)
                 loads.append(time.perf_counter() - t)
                 context.close()
-            row("nouvelle session, serveur chaud (médiane de 3)", statistics.median(loads),
-                TARGET_FIRST_PAINT_S)  # fmt: skip
+            row(
+                "nouvelle session, serveur chaud (médiane de 3)",
+                statistics.median(loads),
+                TARGET_FIRST_PAINT_S,
+            )
             print(f"    soit {statistics.median(loads) / ref_warm:.2f} x la référence à chaud")
 
             context, page = new_page(browser, url, width=390)
@@ -173,13 +177,14 @@ def main() -> None:
                 box.fill(query)
                 t = time.perf_counter()
                 box.press("Enter")
-                page.get_by_text(f"Structures les plus proches {heading}").wait_for(
-                    timeout=WAIT_MS
-                )
+                page.get_by_text(f"Structures les plus proches {heading}").wait_for(timeout=WAIT_MS)
                 trips.append(time.perf_counter() - t)
             context.close()
-            row(f"nouvelle recherche, aller-retour (médiane de {len(trips)})",
-                statistics.median(trips), TARGET_SEARCH_S)  # fmt: skip
+            row(
+                f"nouvelle recherche, aller-retour (médiane de {len(trips)})",
+                statistics.median(trips),
+                TARGET_SEARCH_S,
+            )
             row("nouvelle recherche, la plus lente", max(trips), TARGET_SEARCH_S)
 
             print("Bureau des planificateurs :")
@@ -207,8 +212,9 @@ def main() -> None:
                 frame = next((f for f in page.frames if f.url == "about:srcdoc"), None)
                 time.sleep(0.05)
             if frame is not None:
-                frame.wait_for_function("typeof L === 'object' && document.readyState === "
-                                        "'complete'", timeout=WAIT_MS)  # fmt: skip
+                frame.wait_for_function(
+                    "typeof L === 'object' && document.readyState === 'complete'", timeout=WAIT_MS
+                )
             row("carte des 4 025 communes (première fois)", time.perf_counter() - t)
             context.close()
         finally:

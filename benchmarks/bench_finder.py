@@ -22,9 +22,10 @@ import numpy as np
 import shapely
 
 from coverage import settings
-from coverage.finder import Finder
-from coverage.region import _read_lzma_csv, build_cache, load_region
-from coverage.travel import GeodesicModel, nearest
+from coverage.data.region import _read_lzma_csv, build_cache, load_region
+from coverage.patient.finder import Finder
+from coverage.travel.base import nearest
+from coverage.travel.geodesic import GeodesicModel
 
 QUERIES = ["Aurillac", "Le Puy-en-Velay", "st flour", "43000", "45.78, 3.08", "Annecy-le-Vieux"]
 
@@ -40,8 +41,10 @@ def best(fn, repeat: int = 5) -> float:
 
 def row(what: str, ours: float, ref: float, ref_name: str, target: str = "") -> None:
     ratio = ours / ref if ref > 0 else float("nan")
-    print(f"{what:<38} {ours * 1000:10.2f} ms   {ref_name:<34} {ref * 1000:10.2f} ms   "
-          f"ratio {ratio:6.2f}  {target}")  # fmt: skip
+    print(
+        f"{what:<38} {ours * 1000:10.2f} ms   {ref_name:<34} {ref * 1000:10.2f} ms   "
+        f"ratio {ratio:6.2f}  {target}"
+    )
 
 
 def main() -> None:
@@ -65,25 +68,34 @@ def main() -> None:
 
     # 2. Warm load in a fresh process (what `parcours` pays on each run).
     load_region()
-    code = "import time;t=time.perf_counter();from coverage.region import load_region;" \
-           "import coverage.region as r;t=time.perf_counter();load_region();" \
-           "print(time.perf_counter()-t)"  # fmt: skip
+    code = (
+        "import time;t=time.perf_counter();from coverage.region import load_region;"
+        "import coverage.data.region as r;t=time.perf_counter();load_region();"
+        "print(time.perf_counter()-t)"
+    )
     warm = statistics.median(
         float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)
     )
     folder = load_region().folder
-    ref_code = ("import time,geopandas as g,pandas as p;t=time.perf_counter();"
-                f"g.read_parquet({str(folder / 'communes.parquet')!r});"
-                f"p.read_parquet({str(folder / 'aliases.parquet')!r});"
-                f"p.read_parquet({str(folder / 'postcodes.parquet')!r});"
-                f"p.read_parquet({str(folder / 'france.parquet')!r});"
-                "print(time.perf_counter()-t)")  # fmt: skip
+    ref_code = (
+        "import time,geopandas as g,pandas as p;t=time.perf_counter();"
+        f"g.read_parquet({str(folder / 'communes.parquet')!r});"
+        f"p.read_parquet({str(folder / 'aliases.parquet')!r});"
+        f"p.read_parquet({str(folder / 'postcodes.parquet')!r});"
+        f"p.read_parquet({str(folder / 'france.parquet')!r});"
+        "print(time.perf_counter()-t)"
+    )
     warm_ref = statistics.median(
         float(subprocess.check_output([sys.executable, "-c", ref_code], text=True))
         for _ in range(5)
     )
-    row("warm load (fresh process)", warm, warm_ref, "geopandas.read_parquet same files",
-        "target < 200 ms: " + ("OK" if warm < 0.2 else "MISSED"))  # fmt: skip
+    row(
+        "warm load (fresh process)",
+        warm,
+        warm_ref,
+        "geopandas.read_parquet same files",
+        "target < 200 ms: " + ("OK" if warm < 0.2 else "MISSED"),
+    )
 
     # 3. One lookup + find, warm.
     finder = Finder.load()
@@ -96,12 +108,18 @@ def main() -> None:
     per_query = [best(lambda q=q: answer(q), 20) for q in QUERIES]
     find_t = statistics.median(per_query)
     located = finder.registry.located()
-    s_l93 = gpd.GeoDataFrame(located[["id"]], geometry=gpd.points_from_xy(located.lon, located.lat),
-                             crs=settings.WGS84).to_crs(settings.LAMBERT93)  # fmt: skip
+    s_l93 = gpd.GeoDataFrame(
+        located[["id"]], geometry=gpd.points_from_xy(located.lon, located.lat), crs=settings.WGS84
+    ).to_crs(settings.LAMBERT93)
     one = finder.region.communes.iloc[[1056]][["insee", "geometry"]].to_crs(settings.LAMBERT93)
     ref_one = best(lambda: gpd.sjoin_nearest(one, s_l93, distance_col="d"), 20)
-    row("one lookup + find (median of queries)", find_t, ref_one, "sjoin_nearest, 1 point",
-        "target < 20 ms: " + ("OK" if find_t < 0.02 else "MISSED"))  # fmt: skip
+    row(
+        "one lookup + find (median of queries)",
+        find_t,
+        ref_one,
+        "sjoin_nearest, 1 point",
+        "target < 20 ms: " + ("OK" if find_t < 0.02 else "MISSED"),
+    )
     print(f"{'':<38} worst query {max(per_query) * 1000:.2f} ms")
 
     # 4. All 4,025 communes' nearest located structure.

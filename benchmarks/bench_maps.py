@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_maps.py``. Prints the HTML size of the 4,025-commune
 choropleth (the reason no geometry simplification is applied: it stays far below 15 MB), the
-time to build and render it, and the speed of ``coverage.maps.fisher_jenks_bins`` against
+time to build and render it, and the speed of ``coverage.outputs.maps.base.fisher_jenks_bins``
+against
 ``mapclassify.FisherJenks`` (pure Python without numba) on the same values.
 """
 
@@ -15,8 +16,8 @@ import mapclassify
 import numpy as np
 import shapely
 
-from coverage import maps
-from coverage.region import load_region
+from coverage.data.region import load_region
+from coverage.outputs.maps import base as maps
 
 SIZE_LIMIT_MB = 15.0
 

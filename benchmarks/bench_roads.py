@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "roads"))
 
 from reference_graph import load_graph  # noqa: E402
 
-from coverage import roads, settings  # noqa: E402
-from coverage.road_travel import OsrmModel  # noqa: E402
+from coverage import settings  # noqa: E402
+from coverage.roads import engine as roads  # noqa: E402
+from coverage.travel.osrm import OsrmModel  # noqa: E402
 
 DEFAULT_EXTRACT = ROOT.parent / "shared" / "osm" / "monaco.osm.pbf"
 
@@ -109,16 +110,19 @@ def main() -> int:
 
 
 def _run(args: argparse.Namespace, tmp: Path) -> int:
-    from coverage.region import load_region
+    from coverage.data.region import load_region
 
     region = load_region(ROOT / ".cache")
     size_mb = args.extract.stat().st_size / 1e6
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"== Construction : {args.extract.name} ({size_mb:.2f} Mo), osrm-bindings "
-          f"{roads.osrm_version()}, {os.cpu_count()} CPU, charge {load}")  # fmt: skip
+    print(
+        f"== Construction : {args.extract.name} ({size_mb:.2f} Mo), osrm-bindings "
+        f"{roads.osrm_version()}, {os.cpu_count()} CPU, charge {load}"
+    )
     t0 = time.perf_counter()
-    folder = roads.build_dataset(args.extract, out=tmp / "ds", partial=True, activate=False,
-                                 region=region)  # fmt: skip
+    folder = roads.build_dataset(
+        args.extract, out=tmp / "ds", partial=True, activate=False, region=region
+    )
     build_s = time.perf_counter() - t0
     ds = roads.open_dataset(folder)
     for st in ds.manifest["stages"]:
@@ -130,13 +134,17 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     t0 = time.perf_counter()
     graph = load_graph(args.extract)
     graph_s = time.perf_counter() - t0
-    print(f"  graphe de référence (osmium + scipy) : {len(graph.lon)} nœuds, "
-          f"{graph.matrix.nnz} arcs, lu en {graph_s:.3f} s")  # fmt: skip
+    print(
+        f"  graphe de référence (osmium + scipy) : {len(graph.lon)} nœuds, "
+        f"{graph.matrix.nnz} arcs, lu en {graph_s:.3f} s"
+    )
 
     n, m = args.origins, args.destinations
     o, d = _points(graph, n, m, args.seed)
-    print(f"\n== Table {n} origines x {m} destinations ({n * m} paires), "
-          f"médiane de {args.repeat} essais")  # fmt: skip
+    print(
+        f"\n== Table {n} origines x {m} destinations ({n * m} paires), "
+        f"médiane de {args.repeat} essais"
+    )
     model = OsrmModel(dataset=folder, cache=False)
     rss0 = _rss_mb()
     t0 = time.perf_counter()
@@ -144,8 +152,9 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     first_s = time.perf_counter() - t0
     rss1 = _rss_mb()
     warm_s, _ = _timed(lambda: model.table(o, d), args.repeat)
-    big_s, _ = _timed(lambda: OsrmModel(dataset=folder, cache=False, chunk_size=5000)
-                      .table(o, d), args.repeat)  # fmt: skip
+    big_s, _ = _timed(
+        lambda: OsrmModel(dataset=folder, cache=False, chunk_size=5000).table(o, d), args.repeat
+    )
     cached = OsrmModel(dataset=folder, cache=True)
     cached.table(o, d)
     cache_s, _ = _timed(lambda: cached.table(o, d), args.repeat)
@@ -153,28 +162,41 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [str(roads.tool_path("routed")), "--algorithm", "MLD", "-i", "127.0.0.1",
-         "-p", str(port), str(ds.base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(roads.tool_path("routed")),
+            "--algorithm",
+            "MLD",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            str(ds.base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
-                urllib.request.urlopen(f"{url}/nearest/v1/driving/{o.lon[0]},{o.lat[0]}",
-                                       timeout=1).close()  # fmt: skip
+                urllib.request.urlopen(
+                    f"{url}/nearest/v1/driving/{o.lon[0]},{o.lat[0]}", timeout=1
+                ).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        http_s, http_table = _timed(lambda: OsrmModel(url=url, cache=False).table(o, d),
-                                    args.repeat)  # fmt: skip
+        http_s, http_table = _timed(
+            lambda: OsrmModel(url=url, cache=False).table(o, d), args.repeat
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
     ref_s, ref_m = _timed(lambda: _dijkstra_table(graph, o, d), args.repeat)
 
-    print(f"  OSRM en mémoire, 1er appel (chargement compris) : {first_s:8.3f} s "
-          f"(+{rss1 - rss0:.0f} Mo de mémoire)")  # fmt: skip
+    print(
+        f"  OSRM en mémoire, 1er appel (chargement compris) : {first_s:8.3f} s "
+        f"(+{rss1 - rss0:.0f} Mo de mémoire)"
+    )
     print(f"  OSRM en mémoire, blocs de 1000 coordonnées      : {warm_s:8.3f} s")
     print(f"  OSRM en mémoire, un seul bloc                    : {big_s:8.3f} s")
     print(f"  OSRM via osrm-routed (HTTP, blocs de 100)       : {http_s:8.3f} s")
@@ -191,13 +213,19 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     ratio = osrm_m[ok] / ref_m[ok]
     http_m = http_table["distance_km"].to_numpy().reshape(n, m) * 1000
     same = np.allclose(osrm_m, http_m, equal_nan=True, atol=0.1)
-    print(f"\n== Résultats : {int(np.isnan(osrm_m).sum())} paire(s) sans itinéraire OSRM ; "
-          f"HTTP identique à la mémoire : {'oui' if same else 'NON'}")  # fmt: skip
+    print(
+        f"\n== Résultats : {int(np.isnan(osrm_m).sum())} paire(s) sans itinéraire OSRM ; "
+        f"HTTP identique à la mémoire : {'oui' if same else 'NON'}"
+    )
     q = np.quantile(ratio, [0.1, 0.5, 0.9])
-    print(f"  distance OSRM (trajet le plus rapide) / plus court chemin (> 200 m) : "
-          f"déciles 1/5/9 = {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}")  # fmt: skip
-    print("  (écarts : itinéraire le plus rapide et non le plus court, sens interdits de tourner,"
-          " accrochage au segment et non au nœud le plus proche)")
+    print(
+        f"  distance OSRM (trajet le plus rapide) / plus court chemin (> 200 m) : "
+        f"déciles 1/5/9 = {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}"
+    )
+    print(
+        "  (écarts : itinéraire le plus rapide et non le plus court, sens interdits de tourner,"
+        " accrochage au segment et non au nœud le plus proche)"
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
 """Benchmark of siting (greedy vs spopt exact) and of E2SFCA vs PySAL access, on real data.
 
 Demand: the region's 4,025 communes weighted by population; candidate sites: the communes'
-own points; costs: geodesic km (``coverage.travel.geodesic_km``). Existing sites: the
-registry's located structures when ``coverage.registry.load_registry()`` works, else the 12
+own points; costs: geodesic km (``coverage.travel.geodesic.geodesic_km``). Existing sites: the
+registry's located structures when ``coverage.data.registry.load_registry()`` works, else the 12
 préfectures (labelled as such: test points, not care structures).
 
 Prints, for k new sites:
@@ -14,7 +14,7 @@ Prints, for k new sites:
   ``PMedian`` over the communes of ``--median-min-pop`` inhabitants or more (its
   n x m assignment variables make the full set intractable), with the greedy on the same
   restricted set for a like-for-like gap.
-- E2SFCA (``coverage.capacity``) vs PySAL ``access`` (``enhanced_two_stage_fca`` and
+- E2SFCA (``coverage.analysis.capacity``) vs PySAL ``access`` (``enhanced_two_stage_fca`` and
   ``two_stage_fca``) on the same long table (communes x restricted candidates). ``access``
   needs capacities: a capacity of 1 per site is used for the timing only, never as a figure.
 
@@ -32,14 +32,24 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from coverage import capacity, siting
-from coverage.region import load_region
-from coverage.travel import geodesic_km
+from coverage.analysis import capacity, siting
+from coverage.data.region import load_region
+from coverage.travel.geodesic import geodesic_km
 
 PREFECTURES = (
-    "01053", "03190", "07186", "15014", "26362", "38185",
-    "42218", "43157", "63113", "69123", "73065", "74010",
-)  # fmt: skip
+    "01053",
+    "03190",
+    "07186",
+    "15014",
+    "26362",
+    "38185",
+    "42218",
+    "43157",
+    "63113",
+    "69123",
+    "73065",
+    "74010",
+)
 TARGET_GAP_PCT = 2.0
 
 
@@ -56,7 +66,7 @@ def timed(fn, *, repeat: int = 1):
 def existing_sites(region) -> tuple[pd.DataFrame, str]:
     """Located registry structures, else the préfectures (with a label saying which)."""
     try:
-        from coverage.registry import load_registry
+        from coverage.data.registry import load_registry
 
         located = load_registry(region=region).located()
         if len(located):
@@ -91,9 +101,11 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=30.0, help="MCLP threshold, km")
     ap.add_argument(
-        "--median-min-pop", type=int, default=10_000,
+        "--median-min-pop",
+        type=int,
+        default=10_000,
         help="exact p-median candidates: communes of at least this population",
-    )  # fmt: skip
+    )
     ap.add_argument(
         "--mclp-min-pop", type=int, default=0, help="exact MCLP candidates (0: every commune)"
     )
@@ -114,10 +126,16 @@ def main() -> None:
     t_matrix, cost = timed(
         lambda: geodesic_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
     )
-    existing = geodesic_km(lon[:, None], lat[:, None], sites["lon"].to_numpy()[None, :],
-                           sites["lat"].to_numpy()[None, :]).min(axis=1)  # fmt: skip
-    print(f"Cost matrix {cost.shape[0]:,} x {cost.shape[1]:,} geodesic km: {t_matrix:.1f} s "
-          "(one-off, travel model)")  # fmt: skip
+    existing = geodesic_km(
+        lon[:, None],
+        lat[:, None],
+        sites["lon"].to_numpy()[None, :],
+        sites["lat"].to_numpy()[None, :],
+    ).min(axis=1)
+    print(
+        f"Cost matrix {cost.shape[0]:,} x {cost.shape[1]:,} geodesic km: {t_matrix:.1f} s "
+        "(one-off, travel model)"
+    )
     z = args.threshold
     verdicts: list[str] = []
 
@@ -137,11 +155,15 @@ def main() -> None:
         for name, res, t in (("greedy", g, tg), ("greedy + swap", sw, ts)):
             gp = gap_pct(res.after, ex.after, maximise=True)
             gain_gap = gap_pct(res.improvement, ex.improvement, maximise=True)
-            print(f"  {name}: gap {gp:.3f} % of covered population, {gain_gap:.3f} % of the "
-                  f"gain; exact/greedy time ratio {te / t:,.0f}x")  # fmt: skip
+            print(
+                f"  {name}: gap {gp:.3f} % of covered population, {gain_gap:.3f} % of the "
+                f"gain; exact/greedy time ratio {te / t:,.0f}x"
+            )
             if name == "greedy":
-                verdicts.append(f"MCLP greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
-                                + ("OK" if gp <= TARGET_GAP_PCT else "MISSED"))  # fmt: skip
+                verdicts.append(
+                    f"MCLP greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
+                    + ("OK" if gp <= TARGET_GAP_PCT else "MISSED")
+                )
 
     # ------------------------------------------------------------------ p-median
     print("\np-median: population-weighted distance (person-km)")
@@ -159,48 +181,68 @@ def main() -> None:
     if not args.skip_exact:
         te, ex = timed(lambda: siting.exact(cost, pop, candidates=cand, **kw))
         print(line(f"spopt PMedian exact ({cand.size})", ex, te, insee))
-        print(f"    candidates restricted to communes >= {args.median_min_pop:,} inhabitants; "
-              f"{'; '.join(ex.notes)}")  # fmt: skip
+        print(
+            f"    candidates restricted to communes >= {args.median_min_pop:,} inhabitants; "
+            f"{'; '.join(ex.notes)}"
+        )
         for name, res, t in (("greedy", gr, tgr), ("greedy + swap", swr, tsr)):
             gp_ = gap_pct(res.after, ex.after, maximise=False)
             gain_gap = gap_pct(res.improvement, ex.improvement, maximise=True)
-            print(f"  {name} ({cand.size}): gap {gp_:.3f} % of weighted distance, "
-                  f"{gain_gap:.3f} % of the gain; exact/greedy time {te / t:,.0f}x")  # fmt: skip
+            print(
+                f"  {name} ({cand.size}): gap {gp_:.3f} % of weighted distance, "
+                f"{gain_gap:.3f} % of the gain; exact/greedy time {te / t:,.0f}x"
+            )
         gp = gap_pct(gr.after, ex.after, maximise=False)
         full_vs = gap_pct(g.after, ex.after, maximise=False)
         print(
             f"  greedy over all communes vs exact over {cand.size}: {full_vs:+.3f} % "
             "(negative: the larger candidate set beats the restricted optimum)"
         )
-        verdicts.append(f"p-median greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
-                        + ("OK" if gp <= TARGET_GAP_PCT else "MISSED"))  # fmt: skip
+        verdicts.append(
+            f"p-median greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
+            + ("OK" if gp <= TARGET_GAP_PCT else "MISSED")
+        )
 
     # ------------------------------------------------------------------ E2SFCA vs access
     from access import Access
 
     sub = cost[:, cand]
-    table = pd.DataFrame({
-        "origin": np.repeat(insee, cand.size), "destination": np.tile(insee[cand], len(insee)),
-        "distance_km": sub.ravel(), "model": "geodesic",
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "origin": np.repeat(insee, cand.size),
+            "destination": np.tile(insee[cand], len(insee)),
+            "distance_km": sub.ravel(),
+            "model": "geodesic",
+        }
+    )
     population = pd.Series(pop, index=insee)
     unit = pd.Series(1.0, index=insee[cand])  # timing only: not a capacity
     steps = ((20.0, 1.0), (40.0, 0.68), (60.0, 0.22))
-    print(f"\nE2SFCA vs PySAL access on {len(table):,} pairs ({len(insee):,} communes x "
-          f"{cand.size} sites; unit capacity, timing only)")  # fmt: skip
-    t_ours, ours = timed(lambda: capacity.e2sfca(table, population, unit, by="distance_km",
-                                                 steps=steps), repeat=3)  # fmt: skip
-    t_ours2, ours2 = timed(lambda: capacity.two_sfca(table, population, unit, by="distance_km",
-                                                     max_cost=30.0), repeat=3)  # fmt: skip
+    print(
+        f"\nE2SFCA vs PySAL access on {len(table):,} pairs ({len(insee):,} communes x "
+        f"{cand.size} sites; unit capacity, timing only)"
+    )
+    t_ours, ours = timed(
+        lambda: capacity.e2sfca(table, population, unit, by="distance_km", steps=steps), repeat=3
+    )
+    t_ours2, ours2 = timed(
+        lambda: capacity.two_sfca(table, population, unit, by="distance_km", max_cost=30.0),
+        repeat=3,
+    )
 
     def pysal():
         return Access(
             demand_df=population.rename("pop").to_frame().rename_axis("geoid"),
-            demand_index=True, demand_value="pop",
+            demand_index=True,
+            demand_value="pop",
             supply_df=unit.rename("cap").to_frame().rename_axis("geoid"),
-            supply_index=True, supply_value="cap", cost_df=table,
-            cost_origin="origin", cost_dest="destination", cost_name="distance_km",
-        )  # fmt: skip
+            supply_index=True,
+            supply_value="cap",
+            cost_df=table,
+            cost_origin="origin",
+            cost_dest="destination",
+            cost_name="distance_km",
+        )
 
     from access.weights import step_fn
 
@@ -209,10 +251,14 @@ def main() -> None:
     t_theirs2, theirs2 = timed(lambda: pysal().two_stage_fca(max_cost=30.0))
     d1 = np.abs(theirs["e2sfca_cap"].reindex(ours.scores.index).fillna(0) - ours.scores).max()
     d2 = np.abs(theirs2["2sfca_cap"].reindex(ours2.scores.index).fillna(0) - ours2.scores).max()
-    print(f"  E2SFCA  ours {t_ours:.3f} s   access {t_theirs:.3f} s   "
-          f"speed-up {t_theirs / t_ours:.1f}x   max |diff| {d1:.2e}")  # fmt: skip
-    print(f"  2SFCA   ours {t_ours2:.3f} s   access {t_theirs2:.3f} s   "
-          f"speed-up {t_theirs2 / t_ours2:.1f}x   max |diff| {d2:.2e}")  # fmt: skip
+    print(
+        f"  E2SFCA  ours {t_ours:.3f} s   access {t_theirs:.3f} s   "
+        f"speed-up {t_theirs / t_ours:.1f}x   max |diff| {d1:.2e}"
+    )
+    print(
+        f"  2SFCA   ours {t_ours2:.3f} s   access {t_theirs2:.3f} s   "
+        f"speed-up {t_theirs2 / t_ours2:.1f}x   max |diff| {d2:.2e}"
+    )
 
     if verdicts:
         print("\n" + "\n".join(verdicts))

@@ -48,13 +48,31 @@ from _browser import ROOT, streamlit_server
 
 #: Places a patient types (and whether an error message is a failure for them).
 VALID_QUERIES: tuple[str, ...] = (
-    "Aurillac", "Le Puy-en-Velay", "Clermont-Ferrand", "43000", "63113", "45.7797, 3.0863",
-    "Annecy", "Saint-Flour", "Lyon 8e Arrondissement", "Valence", "Murat", "st flour",
-)  # fmt: skip
+    "Aurillac",
+    "Le Puy-en-Velay",
+    "Clermont-Ferrand",
+    "43000",
+    "63113",
+    "45.7797, 3.0863",
+    "Annecy",
+    "Saint-Flour",
+    "Lyon 8e Arrondissement",
+    "Valence",
+    "Murat",
+    "st flour",
+)
 HOSTILE_QUERIES: tuple[str, ...] = (
-    "<script>alert(1)</script>", "x" * 2_000, "Marseille", "'; DROP TABLE communes;--",
-    "🎗️", "4.8, 45.7", "{{7*7}}", "\u202eLyon", "", "99999",
-)  # fmt: skip
+    "<script>alert(1)</script>",
+    "x" * 2_000,
+    "Marseille",
+    "'; DROP TABLE communes;--",
+    "🎗️",
+    "4.8, 45.7",
+    "{{7*7}}",
+    "\u202eLyon",
+    "",
+    "99999",
+)
 
 
 # --------------------------------------------------------------------------- server
@@ -75,9 +93,10 @@ class Server:
     def log_errors(self) -> list[str]:
         text = self.log.read_text(encoding="utf-8", errors="replace")
         return [
-            line for line in text.splitlines()
+            line
+            for line in text.splitlines()
             if "Traceback" in line or "error in " in line or " ERROR " in line
-        ]  # fmt: skip
+        ]
 
 
 @contextlib.contextmanager
@@ -122,8 +141,9 @@ def search(server: Server, query: str, *, young: bool = False, timeout: float = 
     started = time.perf_counter()
     run = Run(0.0, False)
     url = f"ws://127.0.0.1:{server.port}/_stcore/stream"
-    with connect(url, subprotocols=["streamlit"], origin=server.base, max_size=None,
-                 open_timeout=timeout) as ws:  # fmt: skip
+    with connect(
+        url, subprotocols=["streamlit"], origin=server.base, max_size=None, open_timeout=timeout
+    ) as ws:
         ws.send(msg.SerializeToString())
         deadline = started + timeout
         while True:
@@ -214,8 +234,8 @@ def _rss(pid: int) -> int:
 
 def expected_names() -> dict[str, str]:
     """For each unambiguous valid query, the commune name its answer's heading must show."""
-    from coverage import places
-    from coverage.region import load_region
+    from coverage.data import places
+    from coverage.data.region import load_region
 
     region = load_region()
     out = {}
@@ -304,9 +324,9 @@ def soak(server: Server, *, sessions: int, seconds: float, seed: int = 6) -> Soa
 
 def lookup_worst_case(*, repeats: int = 5) -> list[str]:
     """Time the place lookup on adversarial queries against a normal one (same process)."""
-    from coverage import places
     from coverage._errors import PlaceError
-    from coverage.region import load_region
+    from coverage.data import places
+    from coverage.data.region import load_region
 
     region = load_region()
     cut = places.MAX_QUERY_CHARS

@@ -11,15 +11,35 @@ from typing import Final
 
 #: The 12 départements of Auvergne-Rhône-Alpes (INSEE codes).
 ARA_DEPARTEMENTS: Final[tuple[str, ...]] = (
-    "01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74",
-)  # fmt: skip
+    "01",
+    "03",
+    "07",
+    "15",
+    "26",
+    "38",
+    "42",
+    "43",
+    "63",
+    "69",
+    "73",
+    "74",
+)
 
 #: Names of the 12 départements, for what planners and patients read.
 DEPARTEMENT_NAMES: Final[dict[str, str]] = {
-    "01": "Ain", "03": "Allier", "07": "Ardèche", "15": "Cantal", "26": "Drôme",
-    "38": "Isère", "42": "Loire", "43": "Haute-Loire", "63": "Puy-de-Dôme", "69": "Rhône",
-    "73": "Savoie", "74": "Haute-Savoie",
-}  # fmt: skip
+    "01": "Ain",
+    "03": "Allier",
+    "07": "Ardèche",
+    "15": "Cantal",
+    "26": "Drôme",
+    "38": "Isère",
+    "42": "Loire",
+    "43": "Haute-Loire",
+    "63": "Puy-de-Dôme",
+    "69": "Rhône",
+    "73": "Savoie",
+    "74": "Haute-Savoie",
+}
 
 #: INSEE code of the region.
 ARA_REGION_CODE: Final = "84"

@@ -122,11 +122,22 @@ def start_streamlit(
     ``env`` is the server's whole environment (``None``: this process's).
     """
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     return subprocess.Popen(
         cmd, cwd=ROOT, env=None if env is None else dict(env), stdout=log, stderr=subprocess.STDOUT
     )

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from coverage.travel import check_points
+from coverage.travel.base import check_points
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,15 @@ class PlaneModel:
         )
         for a, b in self.blocked:
             km[(oi == a) & (di == b)] = np.nan
-        t = pd.DataFrame({
-            "origin": o["id"].to_numpy()[oi], "destination": d["id"].to_numpy()[di],
-            "distance_km": km, "duration_min": 2 * km, "model": self.name,
-        })  # fmt: skip
+        t = pd.DataFrame(
+            {
+                "origin": o["id"].to_numpy()[oi],
+                "destination": d["id"].to_numpy()[di],
+                "distance_km": km,
+                "duration_min": 2 * km,
+                "model": self.name,
+            }
+        )
         if self.shuffle:
             t = t.sample(frac=1.0, random_state=7).reset_index(drop=True)
         return t
@@ -47,14 +52,25 @@ class PlaneModel:
 # Five communes on a line (x = lon, in km) and three structures:
 #   A(0) B(1) C(2) D(3) ........ E(10)       S1 tous publics at 0, S3 tous publics at 2,
 #   pop 100 200 300 400         1000         S2 AJA at 3.
-COMMUNES = pd.DataFrame({
-    "insee": ["A", "B", "C", "D", "E"], "name": ["Aa", "Bb", "Cc", "Dd", "Ee"],
-    "dep": ["01", "01", "02", "02", "02"], "population": [100, 200, 300, 400, 1000],
-    "epci_code": ["e1", "e1", "e2", "e2", "e2"], "epci_name": ["Un", "Un", "Deux", "Deux", "Deux"],
-    "lon": [0.0, 1.0, 2.0, 3.0, 10.0], "lat": [0.0] * 5, "point_source": ["mairie"] * 5,
-})  # fmt: skip
-STRUCTURES = pd.DataFrame({
-    "id": ["S1", "S2", "S3"], "name": ["Un", "Deux", "Trois"],
-    "kind": ["tous_publics", "aja", "tous_publics"],
-    "lon": [0.0, 3.0, 2.0], "lat": [0.0, 0.0, 0.0],
-})  # fmt: skip
+COMMUNES = pd.DataFrame(
+    {
+        "insee": ["A", "B", "C", "D", "E"],
+        "name": ["Aa", "Bb", "Cc", "Dd", "Ee"],
+        "dep": ["01", "01", "02", "02", "02"],
+        "population": [100, 200, 300, 400, 1000],
+        "epci_code": ["e1", "e1", "e2", "e2", "e2"],
+        "epci_name": ["Un", "Un", "Deux", "Deux", "Deux"],
+        "lon": [0.0, 1.0, 2.0, 3.0, 10.0],
+        "lat": [0.0] * 5,
+        "point_source": ["mairie"] * 5,
+    }
+)
+STRUCTURES = pd.DataFrame(
+    {
+        "id": ["S1", "S2", "S3"],
+        "name": ["Un", "Deux", "Trois"],
+        "kind": ["tous_publics", "aja", "tous_publics"],
+        "lon": [0.0, 3.0, 2.0],
+        "lat": [0.0, 0.0, 0.0],
+    }
+)

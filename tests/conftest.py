@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from coverage.finder import Finder
-from coverage.region import Region, load_region
-from coverage.registry import Registry, load_registry
+from coverage.data.region import Region, load_region
+from coverage.data.registry import Registry, load_registry
+from coverage.patient.finder import Finder
 
 # Property tests explore new examples on developers' machines; in CI they replay a fixed
 # sequence so that a submission is never failed by chance (a failure found locally is kept in
@@ -38,7 +38,7 @@ def registry(region: Region) -> Registry:
 @pytest.fixture(scope="session")
 def finder(region: Region, registry: Registry) -> Finder:
     from coverage import settings
-    from coverage.aja import computed_zones
+    from coverage.travel.catchments import computed_zones
 
     zones = computed_zones(region=region, registry=registry)
     assert settings.DEFAULT_REGISTRY.is_file()

@@ -10,14 +10,9 @@ from pyproj import Geod
 
 from coverage import settings
 from coverage._errors import ValidationError
-from coverage.access import (
-    LONG_COLUMNS,
-    ORIGIN_NOTE_FR,
-    access_from_frames,
-    build_access,
-)
-from coverage.aja import computed_zones
-from coverage.travel import GeodesicModel
+from coverage.analysis.access import LONG_COLUMNS, ORIGIN_NOTE_FR, access_from_frames, build_access
+from coverage.travel.catchments import computed_zones
+from coverage.travel.geodesic import GeodesicModel
 
 # ----------------------------------------------------------------------------- plane fixture
 
@@ -75,8 +70,9 @@ def test_unroutable_pairs_are_inf_and_a_commune_without_route_has_no_nearest():
 
 def test_with_changes_adds_only_new_columns_and_leaves_the_base_alone(plane):
     before = plane.distance_km.copy()
-    add = pd.DataFrame({"id": ["S4"], "name": ["Quatre"], "kind": ["tous_publics"],
-                        "lon": [10.0], "lat": [0.0]})  # fmt: skip
+    add = pd.DataFrame(
+        {"id": ["S4"], "name": ["Quatre"], "kind": ["tous_publics"], "lon": [10.0], "lat": [0.0]}
+    )
     after = plane.with_changes(add=add, remove=["S1"])
     full = access_from_frames(
         COMMUNES, pd.concat([STRUCTURES.iloc[1:], add], ignore_index=True), model=PlaneModel()
@@ -100,18 +96,21 @@ def test_with_changes_refuses_unknown_and_clashing_ids(plane):
 
 
 def test_computed_zones_follow_the_aja_devices_official_ones_do_not(plane):
-    zoned = access_from_frames(COMMUNES.assign(aja_zone_device="S2"), STRUCTURES,
-                               model=PlaneModel())  # fmt: skip
-    new_device = pd.DataFrame({"id": ["S5"], "name": ["AJA 2"], "kind": ["aja"],
-                               "lon": [9.0], "lat": [0.0]})  # fmt: skip
+    zoned = access_from_frames(
+        COMMUNES.assign(aja_zone_device="S2"), STRUCTURES, model=PlaneModel()
+    )
+    new_device = pd.DataFrame(
+        {"id": ["S5"], "name": ["AJA 2"], "kind": ["aja"], "lon": [9.0], "lat": [0.0]}
+    )
     after = zoned.with_changes(add=new_device)
     # Computed zones: each commune to its nearest device by distance (E is 1 km from S5).
     assert after.communes["aja_zone_device"].tolist() == ["S2", "S2", "S2", "S2", "S5"]
     assert after.per_commune()["aja_zone_km"].tolist() == [3.0, 2.0, 1.0, 0.0, 1.0]
     assert zoned.communes["aja_zone_device"].tolist() == ["S2"] * 5  # base untouched
 
-    official = access_from_frames(COMMUNES.assign(aja_zone_device="S2"), STRUCTURES,
-                                  model=PlaneModel(), zones_official=True)  # fmt: skip
+    official = access_from_frames(
+        COMMUNES.assign(aja_zone_device="S2"), STRUCTURES, model=PlaneModel(), zones_official=True
+    )
     assert official.with_changes(add=new_device).communes["aja_zone_device"].tolist() == ["S2"] * 5
     removed = official.with_changes(remove=["S2"])
     assert removed.communes["aja_zone_device"].tolist() == [""] * 5
@@ -150,8 +149,7 @@ def test_frames_are_validated():
     with pytest.raises(ValidationError, match="lacks column"):
         access_from_frames(COMMUNES.drop(columns="population"), STRUCTURES, model=PlaneModel())
     with pytest.raises(ValidationError, match="repeats"):
-        access_from_frames(pd.concat([COMMUNES, COMMUNES.head(1)]), STRUCTURES,
-                           model=PlaneModel())  # fmt: skip
+        access_from_frames(pd.concat([COMMUNES, COMMUNES.head(1)]), STRUCTURES, model=PlaneModel())
     with pytest.raises(ValidationError, match="kind"):
         access_from_frames(COMMUNES, STRUCTURES.assign(kind="x"), model=PlaneModel())
 
@@ -173,8 +171,9 @@ def test_real_access_table_is_every_commune_to_every_located_structure(real, reg
     # Spot-check one column against pyproj directly: Aurillac to each structure.
     row = int(np.flatnonzero(real.communes["insee"] == "15014")[0])
     c = region.commune("15014")
-    _, _, m = Geod(ellps="WGS84").inv([c["lon"]] * len(located), [c["lat"]] * len(located),
-                                      located["lon"], located["lat"])  # fmt: skip
+    _, _, m = Geod(ellps="WGS84").inv(
+        [c["lon"]] * len(located), [c["lat"]] * len(located), located["lon"], located["lat"]
+    )
     np.testing.assert_allclose(real.distance_km[row], np.asarray(m) / 1000, rtol=1e-12)
     assert len(real.long()) == 4025 * len(located)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from coverage._errors import RegistryError
-from coverage.aja import computed_zones, load_zones
-from coverage.region import Region
-from coverage.registry import Registry
+from coverage.data.region import Region
+from coverage.data.registry import Registry
+from coverage.travel.catchments import computed_zones, load_zones
 
 SRC = "https://example.org/zonage"
 

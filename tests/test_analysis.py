@@ -14,9 +14,8 @@ from _plane import COMMUNES, STRUCTURES, PlaneModel
 from pyproj import Geod
 
 from coverage._errors import ValidationError
-from coverage.access import access_from_frames, build_access
-from coverage.aja import computed_zones
-from coverage.analysis import (
+from coverage.analysis.access import access_from_frames, build_access
+from coverage.analysis.analyse import (
     NO_ZONE,
     analyse,
     by_aja_zone,
@@ -27,7 +26,8 @@ from coverage.analysis import (
     headline_deltas,
     suggest_sites,
 )
-from coverage.travel import GeodesicModel
+from coverage.travel.catchments import computed_zones
+from coverage.travel.geodesic import GeodesicModel
 
 # Nearest all-patients distances of the plane fixture (see tests/_plane.py):
 #   A 0, B 1, C 0, D 1, E 8 km; populations 100, 200, 300, 400, 1000 (total 2000).
@@ -35,8 +35,9 @@ from coverage.travel import GeodesicModel
 
 @pytest.fixture
 def plane():
-    return access_from_frames(COMMUNES.assign(aja_zone_device=["S2"] * 4 + [""]), STRUCTURES,
-                              model=PlaneModel())  # fmt: skip
+    return access_from_frames(
+        COMMUNES.assign(aja_zone_device=["S2"] * 4 + [""]), STRUCTURES, model=PlaneModel()
+    )
 
 
 def test_headline_by_hand(plane):
@@ -80,8 +81,13 @@ def test_tables_by_hand(plane):
 
 def test_department_counts_use_the_structures_departement(plane):
     s = plane.structures.assign(dep=["01", "02", "02"])
-    deps = by_departement(plane.per_commune(), cost="distance_km", threshold=2.0, structures=s,
-                          not_located=pd.DataFrame({"dep": ["02", "02"]}))  # fmt: skip
+    deps = by_departement(
+        plane.per_commune(),
+        cost="distance_km",
+        threshold=2.0,
+        structures=s,
+        not_located=pd.DataFrame({"dep": ["02", "02"]}),
+    )
     assert deps["tous_publics"].tolist() == [1, 1]
     assert deps["aja"].tolist() == [0, 1]
     assert deps["not_located"].tolist() == [0, 2]
@@ -150,16 +156,18 @@ def test_share_beyond_equals_an_independent_computation(result, region, registry
     geod = Geod(ellps="WGS84")
     dist = np.full(len(c), np.inf)
     for lon, lat in zip(tp["lon"], tp["lat"], strict=True):
-        _, _, m = geod.inv(c["lon"].to_numpy(), c["lat"].to_numpy(),
-                           np.full(len(c), lon), np.full(len(c), lat))  # fmt: skip
+        _, _, m = geod.inv(
+            c["lon"].to_numpy(), c["lat"].to_numpy(), np.full(len(c), lon), np.full(len(c), lat)
+        )
         dist = np.minimum(dist, np.asarray(m) / 1000)
     w = c["population"].to_numpy(dtype=float)
     head = result.main
     assert head["population_beyond"] == w[dist > 30].sum()
     assert head["share_beyond"] == pytest.approx(w[dist > 30].sum() / w.sum(), abs=1e-15)
     assert head["mean"] == pytest.approx(np.dot(w, dist) / w.sum(), rel=1e-12)
-    assert result.gaps["insee"].tolist()[:1] == [c["insee"].to_numpy()[dist > 30][
-        np.argmax(w[dist > 30])]]  # fmt: skip
+    assert result.gaps["insee"].tolist()[:1] == [
+        c["insee"].to_numpy()[dist > 30][np.argmax(w[dist > 30])]
+    ]
     assert len(result.gaps) == int((dist > 30).sum())
     assert result.gaps["population"].is_monotonic_decreasing
 
@@ -177,8 +185,11 @@ def test_meta_and_statements(result, region, registry):
     assert meta["data"]["built_at"] == region.manifest["built_at"]
     assert meta["registry"]["completeness"] == registry.completeness_fr()
     assert meta["aja_zones"]["label"].startswith("zones calculées")
-    assert meta["travel_model"] == {"name": "geodesic", "label": "à vol d'oiseau",
-                                    "has_time": False}  # fmt: skip
+    assert meta["travel_model"] == {
+        "name": "geodesic",
+        "label": "à vol d'oiseau",
+        "has_time": False,
+    }
     assert "point représentatif" in meta["origins"]
     # The embedded registry gives no capacity: E2SFCA is not computed, never invented.
     assert result.e2sfca is None
@@ -245,13 +256,15 @@ def test_a_model_with_times_gets_time_figures(region, registry):
 
 
 def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):
-    from coverage.registry import load_registry
+    from coverage.data.registry import load_registry
 
     path = tmp_path / "capacites.csv"
-    path.write_text("id,name,kind,insee,capacity,source\n"
-                    "lyon,Lyon,tous_publics,69123,500,https://example.org/a\n"
-                    "clermont,Clermont,tous_publics,63113,300,https://example.org/b\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "id,name,kind,insee,capacity,source\n"
+        "lyon,Lyon,tous_publics,69123,500,https://example.org/a\n"
+        "clermont,Clermont,tous_publics,63113,300,https://example.org/b\n",
+        encoding="utf-8",
+    )
     reg = load_registry(path, region=region)
     zones = computed_zones(region=region, registry=reg, model=TimedGeodesic())
     acc = build_access(region, reg, zones=zones, model=TimedGeodesic())
@@ -264,8 +277,12 @@ def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):
     scores = np.zeros(len(c))
     for insee, cap in (("69123", 500.0), ("63113", 300.0)):
         s = region.commune(insee)
-        _, _, m = geod.inv(c["lon"].to_numpy(), c["lat"].to_numpy(),
-                           np.full(len(c), s["lon"]), np.full(len(c), s["lat"]))  # fmt: skip
+        _, _, m = geod.inv(
+            c["lon"].to_numpy(),
+            c["lat"].to_numpy(),
+            np.full(len(c), s["lon"]),
+            np.full(len(c), s["lat"]),
+        )
         minutes = np.asarray(m) / 1000  # 1 km per minute
         weight = np.select([minutes <= 10, minutes <= 20, minutes <= 30], [1.0, 0.68, 0.22], 0.0)
         scores += cap / np.dot(pop, weight) * weight

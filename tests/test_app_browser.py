@@ -54,11 +54,20 @@ def _hostile_registry(path: Path) -> Path:
     fields = list(rows[0])
     hostile = dict.fromkeys(fields, "")
     hostile.update(
-        id="essai-hostile", name=HOSTILE_NAME, kind="tous_publics", insee="74056", dep="74",
-        address=HOSTILE_ADDRESS, services="<b>gras</b>; `${alert(3)}`", commune_inferred="oui",
-        location_note="<svg onload=alert(4)>", source="https://example.org/essai",
-        phone="04 73 00 00 00", email="contact@example.org", website="https://example.org/essai",
-    )  # fmt: skip
+        id="essai-hostile",
+        name=HOSTILE_NAME,
+        kind="tous_publics",
+        insee="74056",
+        dep="74",
+        address=HOSTILE_ADDRESS,
+        services="<b>gras</b>; `${alert(3)}`",
+        commune_inferred="oui",
+        location_note="<svg onload=alert(4)>",
+        source="https://example.org/essai",
+        phone="04 73 00 00 00",
+        email="contact@example.org",
+        website="https://example.org/essai",
+    )
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -235,8 +244,9 @@ def test_place_outside_region_gets_the_message(session):
 
 
 def test_browser_location_finds_the_commune(session):
-    s = session(PHONE, geolocation={"latitude": 45.0434, "longitude": 3.8851},
-                permissions=["geolocation"])  # fmt: skip
+    s = session(
+        PHONE, geolocation={"latitude": 45.0434, "longitude": 3.8851}, permissions=["geolocation"]
+    )
     s.goto()
     s.page.get_by_role("button", name="Utiliser ma position").click(timeout=WAIT_MS)
     s.wait_text("Structures les plus proches du point indiqué (Le Puy-en-Velay, 43)")
@@ -258,8 +268,9 @@ def test_hostile_registry_name_is_shown_as_text(session):
     # The map: open every tooltip and popup inside the iframe; nothing may run.
     s.page.locator("iframe").first.wait_for(timeout=WAIT_MS)
     frame = next(f for f in s.page.frames if f != s.page.main_frame and f.url == "about:srcdoc")
-    frame.wait_for_function("typeof L === 'object' && document.readyState === 'complete'",
-                            timeout=WAIT_MS)  # fmt: skip
+    frame.wait_for_function(
+        "typeof L === 'object' && document.readyState === 'complete'", timeout=WAIT_MS
+    )
     frame.evaluate(
         """() => {
             const m = Object.values(window).find((v) => v instanceof L.Map);
@@ -371,7 +382,7 @@ def test_prescription_sheet_downloads_with_the_structure(session, tmp_path):
     field.fill("4")
     field.press("Enter")
     s.wait_text("dans le forfait, sans frais pour le patient")
-    s.page.locator("[data-testid=\"stSelectbox\"]").first.click()
+    s.page.locator('[data-testid="stSelectbox"]').first.click()
     s.page.keyboard.type("Chamonix")  # the option list is virtualised: filter it first
     option = f"{HOSTILE_NAME} – Chamonix-Mont-Blanc (tous publics)"
     s.page.get_by_role("option", name=option).click()

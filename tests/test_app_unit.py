@@ -1,4 +1,4 @@
-"""The Streamlit page without a browser: ``streamlit.testing`` AppTest and ``coverage.ui``.
+"""The Streamlit page without a browser: ``streamlit.testing`` AppTest and ``coverage.web.ui``.
 
 The whole app runs through ``AppTest.from_file("app.py")`` (navigation, patient finder);
 the other pages, which ``st.navigation`` registers as functions, run one by one through
@@ -15,10 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coverage import forfait, prescription, settings, ui
+from coverage import settings
 from coverage._errors import DataSourceError, PlaceError, RegistryError, ValidationError
-from coverage.analysis import analyse, format_share
-from coverage.finder import format_km
+from coverage.analysis.analyse import analyse, format_share
+from coverage.outputs import prescription
+from coverage.patient import forfait
+from coverage.patient.finder import format_km
+from coverage.web import ui
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -149,8 +152,9 @@ def test_prescriber_checks_the_forfait_and_offers_the_sheet():
     at.checkbox(key="bilan-apa").check()
     at.checkbox(key="bilan-dietetique").check()
     at.number_input(key="consultations").set_value(4).run()
-    assert texts(at.success) == [ui.md_escape(forfait.check_plan(["apa", "dietetique"], 4)
-                                              .summary_fr())]  # fmt: skip
+    assert texts(at.success) == [
+        ui.md_escape(forfait.check_plan(["apa", "dietetique"], 4).summary_fr())
+    ]
     buttons = at.get("download_button")
     assert len(buttons) == 1
     assert buttons[0].proto.label.startswith("Télécharger la fiche")
@@ -178,8 +182,11 @@ def test_uploaded_registry_stays_in_its_session(region, registry, tmp_path):
     uploaded = ui.load_upload("essai.csv", data, region=region)
     finder = ui.finder_for_registry(region, uploaded, model=ui.GeodesicModel())
     mine = page_test("registry_page")
-    mine.session_state["upload"] = {"key": ui.upload_key(data), "name": "essai.csv",
-                                    "finder": finder}  # fmt: skip
+    mine.session_state["upload"] = {
+        "key": ui.upload_key(data),
+        "name": "essai.csv",
+        "finder": finder,
+    }
     mine.run()
     other = page_test("registry_page").run()
     assert not mine.exception and not other.exception
@@ -198,7 +205,7 @@ def _planner(**params: str) -> AppTest:
 def test_planner_desk_metrics_match_the_analysis(finder):
     at = _planner()
     assert not at.exception
-    from coverage.access import build_access
+    from coverage.analysis.access import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -284,11 +291,19 @@ def test_position_query_rounds_and_refuses_garbage():
 
 def test_structure_card_escapes_every_field_and_refuses_bad_links():
     row = {
-        "name": HOSTILE, "commune_name": "Riom <b>", "dep": "63", "distance_km": 12.34,
-        "duration_min": float("nan"), "address": "<img src=x onerror=alert(1)>",
-        "phone": "04 73 00 00 00", "email": "a@b.fr", "website": "javascript:alert(1)",
-        "services": "`${alert(1)}`", "commune_inferred": True, "location_note": "<svg onload=x>",
-    }  # fmt: skip
+        "name": HOSTILE,
+        "commune_name": "Riom <b>",
+        "dep": "63",
+        "distance_km": 12.34,
+        "duration_min": float("nan"),
+        "address": "<img src=x onerror=alert(1)>",
+        "phone": "04 73 00 00 00",
+        "email": "a@b.fr",
+        "website": "javascript:alert(1)",
+        "services": "`${alert(1)}`",
+        "commune_inferred": True,
+        "location_note": "<svg onload=x>",
+    }
     card = ui.structure_card_html(row, model_label="à vol d'oiseau", rank=1)
     for raw in (HOSTILE, "<img", "<svg", "<b>", "${"):
         assert raw not in card
@@ -378,7 +393,7 @@ def test_prescription_refuses_a_plan_outside_the_forfait():
 
 
 def test_frames_for_display_have_french_headers(finder):
-    from coverage.access import build_access
+    from coverage.analysis.access import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -395,22 +410,25 @@ def test_exports_tab_offers_the_four_files():
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [
-        "Carte de couverture (HTML)", "Rapport (HTML)", "Table des communes (CSV pour tableur)",
+        "Carte de couverture (HTML)",
+        "Rapport (HTML)",
+        "Table des communes (CSV pour tableur)",
         "Communes et structures (GeoPackage pour SIG)",
-    ]  # fmt: skip
+    ]
 
 
 def test_export_bytes_read_back(finder, region, tmp_path):
     import pyogrio
 
-    from coverage.access import build_access
+    from coverage.analysis.access import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
     data = ui.communes_csv(a)
     assert data.startswith("\ufeff".encode())
-    table = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig",
-                        dtype={"code_insee": str})  # fmt: skip
+    table = pd.read_csv(
+        io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", dtype={"code_insee": str}
+    )
     assert len(table) == len(region.communes)
     assert set(table["code_insee"]) == set(region.communes["insee"])
     gpkg = tmp_path / "x.gpkg"

@@ -50,8 +50,10 @@ else:  # "loop": complete versions one after another, as fast as possible
 def _spawn(target: Path, mode: str) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(target), mode],
-        stdout=subprocess.PIPE, cwd=ROOT, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "writing"
     return proc
@@ -134,11 +136,21 @@ def test_concurrent_writers_and_a_reader_see_only_whole_versions(tmp_path: Path)
 
     reader = threading.Thread(target=read)
     reader.start()
-    writers = [subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys\nfrom coverage._atomic import write_bytes\n"
-         "for k in range(10): write_bytes(sys.argv[1], bytes([66 + int(sys.argv[2])]) * (8 << 20))",
-         str(target), str(i)], cwd=ROOT) for i in range(3)]  # fmt: skip
+    writers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys\nfrom coverage._atomic import write_bytes\n"
+                "for k in range(10):"
+                " write_bytes(sys.argv[1], bytes([66 + int(sys.argv[2])]) * (8 << 20))",
+                str(target),
+                str(i),
+            ],
+            cwd=ROOT,
+        )
+        for i in range(3)
+    ]
     try:
         assert all(w.wait(timeout=120) == 0 for w in writers)
     finally:
@@ -152,10 +164,24 @@ def test_concurrent_writers_and_a_reader_see_only_whole_versions(tmp_path: Path)
 # --------------------------------------------------------------------------- static check
 
 #: Methods and functions that write a file when given a path.
-WRITE_CALLS = frozenset({
-    "write_text", "write_bytes", "to_parquet", "to_csv", "to_file", "to_feather", "to_excel",
-    "to_json", "savefig", "save", "savez", "savez_compressed", "dump", "urlretrieve",
-})  # fmt: skip
+WRITE_CALLS = frozenset(
+    {
+        "write_text",
+        "write_bytes",
+        "to_parquet",
+        "to_csv",
+        "to_file",
+        "to_feather",
+        "to_excel",
+        "to_json",
+        "savefig",
+        "save",
+        "savez",
+        "savez_compressed",
+        "dump",
+        "urlretrieve",
+    }
+)
 SHUTIL_CALLS = frozenset({"copy", "copy2", "copyfile", "move", "copytree"})
 PATH_KEYWORDS = frozenset({"path", "path_or_buf", "fname", "filename", "file", "excel_writer"})
 ATOMIC = frozenset({"atomic_path", "atomic_open"})

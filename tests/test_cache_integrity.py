@@ -29,10 +29,10 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from coverage import region as region_mod
 from coverage import settings
 from coverage.cli import main as cli
-from coverage.registry import COLUMNS
+from coverage.data import region as region_mod
+from coverage.data.registry import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,7 +157,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_cache(
 BUILD = r"""
 import pickle, sys, time
 import geopandas as gpd, pandas as pd
-from coverage import region
+from coverage.data import region
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
 region.build_tables = lambda: tables
@@ -179,8 +179,10 @@ def test_sigkill_during_a_build_leaves_no_half_cache(
     pickled.write_bytes(pickle.dumps(tables))
     proc = subprocess.Popen(
         [sys.executable, "-c", BUILD, str(root), str(pickled)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "building"
     deadline = time.monotonic() + 60
     while not any(root.glob(".region-*/*.parquet")) and time.monotonic() < deadline:
@@ -204,12 +206,24 @@ def test_sigkill_during_a_build_leaves_no_half_cache(
 def _hostile_registry(path: Path) -> Path:
     """A valid registry whose texts are payloads (loaded and shown, never written back)."""
     rows = [
-        {"id": "x1", "name": "<script>alert(1)</script>", "kind": "tous_publics",
-         "insee": "15014", "address": "<img src=x onerror=alert(1)>",
-         "services": "\" onmouseover=\"alert(1)", "source": "https://example.org/a"},
-        {"id": "x2", "name": "Centre « AJA »", "kind": "aja", "insee": "63113",
-         "website": "https://example.org/?q=a&b=c", "source": "https://example.org/b"},
-    ]  # fmt: skip
+        {
+            "id": "x1",
+            "name": "<script>alert(1)</script>",
+            "kind": "tous_publics",
+            "insee": "15014",
+            "address": "<img src=x onerror=alert(1)>",
+            "services": '" onmouseover="alert(1)',
+            "source": "https://example.org/a",
+        },
+        {
+            "id": "x2",
+            "name": "Centre « AJA »",
+            "kind": "aja",
+            "insee": "63113",
+            "website": "https://example.org/?q=a&b=c",
+            "source": "https://example.org/b",
+        },
+    ]
     lines = [",".join(COLUMNS)]
     for r in rows:
         lines.append(",".join('"' + r.get(c, "").replace('"', '""') + '"' for c in COLUMNS))
@@ -244,10 +258,24 @@ def test_a_full_cli_run_never_modifies_the_registry_files(
     ]
     if (ROOT / "coverage" / "commands" / "analyse.py").is_file():
         runs.append(
-            ["analyse", "--registry", str(hostile), "--add", "Aurillac", "--remove", "x1",
-             "--report", str(out / "rapport.html"), "--map", str(out / "carte.html"),
-             "--csv", str(out / "communes.csv"), "--gpkg", str(out / "communes.gpkg")]
-        )  # fmt: skip
+            [
+                "analyse",
+                "--registry",
+                str(hostile),
+                "--add",
+                "Aurillac",
+                "--remove",
+                "x1",
+                "--report",
+                str(out / "rapport.html"),
+                "--map",
+                str(out / "carte.html"),
+                "--csv",
+                str(out / "communes.csv"),
+                "--gpkg",
+                str(out / "communes.gpkg"),
+            ]
+        )
         runs.append(["analyse", "--json"])
     for argv in runs:
         assert cli(argv) == 0, (argv, capsys.readouterr().err)

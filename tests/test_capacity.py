@@ -7,13 +7,23 @@ import pandas as pd
 import pytest
 from access import Access
 
-from coverage import capacity as cap
 from coverage._errors import ValidationError
+from coverage.analysis import capacity as cap
 
 PREFECTURES = (
-    "01053", "03190", "07186", "15014", "26362", "38185",
-    "42218", "43157", "63113", "69123", "73065", "74010",
-)  # fmt: skip
+    "01053",
+    "03190",
+    "07186",
+    "15014",
+    "26362",
+    "38185",
+    "42218",
+    "43157",
+    "63113",
+    "69123",
+    "73065",
+    "74010",
+)
 
 
 def _table(rows, by="duration_min"):
@@ -51,8 +61,9 @@ def test_two_sfca_by_hand():
 
 
 def test_step_weights_bounds_are_inclusive():
-    got = cap.step_weights(np.array([0, 10, 10.001, 20, 30, 30.001, np.inf, np.nan]),
-                           cap.LUO_QI_2009_STEPS)  # fmt: skip
+    got = cap.step_weights(
+        np.array([0, 10, 10.001, 20, 30, 30.001, np.inf, np.nan]), cap.LUO_QI_2009_STEPS
+    )
     np.testing.assert_array_equal(got, [1, 1, 0.68, 0.68, 0.22, 0, 0, 0])
 
 
@@ -135,8 +146,9 @@ def test_matches_pysal_access_on_synthetic_table():
     n, m = 200, 15
     origins = [f"o{i}" for i in range(n)]
     dests = [f"d{j}" for j in range(m)]
-    t = _table(list(zip(np.repeat(origins, m), np.tile(dests, n), rng.uniform(0, 50, n * m),
-                        strict=True)))  # fmt: skip
+    t = _table(
+        list(zip(np.repeat(origins, m), np.tile(dests, n), rng.uniform(0, 50, n * m), strict=True))
+    )
     pop = pd.Series(rng.integers(1, 5000, n).astype(float), index=origins)
     capa = pd.Series(rng.integers(50, 3000, m).astype(float), index=dests)
     ref = _pysal(t, pop, capa, "duration_min")
@@ -152,8 +164,8 @@ def test_matches_pysal_access_on_synthetic_table():
 def real_table():
     """Geodesic table communes x préfectures, with *synthetic* capacities (test fixture only:
     the préfectures are not care structures and 1,000 patients a year is made up)."""
-    from coverage.region import load_region
-    from coverage.travel import GeodesicModel
+    from coverage.data.region import load_region
+    from coverage.travel.geodesic import GeodesicModel
 
     c = load_region().communes
     points = pd.DataFrame({"id": c["insee"], "lon": c["lon"], "lat": c["lat"]})
@@ -185,14 +197,22 @@ def test_real_distances_match_pysal_access(real_table):
 
 
 def _access_table(capacity, with_time=True):
-    from coverage.access import AccessTable
-    from coverage.travel import GeodesicModel
+    from coverage.analysis.access import AccessTable
+    from coverage.travel.geodesic import GeodesicModel
 
-    communes = pd.DataFrame({"insee": ["A", "B"], "population": [1000.0, 3000.0],
-                             "dep": "15", "lon": 0.0, "lat": 0.0})  # fmt: skip
-    structures = pd.DataFrame({"id": ["X", "Y", "Z"], "name": ["X", "Y", "Z"],
-                               "kind": ["tous_publics", "tous_publics", "aja"],
-                               "lon": 0.0, "lat": 0.0, "capacity": capacity})  # fmt: skip
+    communes = pd.DataFrame(
+        {"insee": ["A", "B"], "population": [1000.0, 3000.0], "dep": "15", "lon": 0.0, "lat": 0.0}
+    )
+    structures = pd.DataFrame(
+        {
+            "id": ["X", "Y", "Z"],
+            "name": ["X", "Y", "Z"],
+            "kind": ["tous_publics", "tous_publics", "aja"],
+            "lon": 0.0,
+            "lat": 0.0,
+            "capacity": capacity,
+        }
+    )
     minutes = np.array([[5.0, 25.0, 1.0], [15.0, 35.0, 1.0]])
     return AccessTable(
         communes=communes,

@@ -28,14 +28,40 @@ def test_make_run_command_writes_the_three_files(tmp_path, capsys):
 def test_json_has_every_headline_figure_and_the_departements(capsys):
     d = _json(capsys, [])
     head = d["headline"]["distance_km"]
-    for key in ("mean", "median", "p90", "max", "gini", "theil_t", "atkinson", "palma",
-                "share_beyond_20", "share_beyond_30", "share_beyond_45", "fgt_gap_30",
-                "fgt_severity_30", "theil_between_dep", "theil_within_dep",
-                "theil_between_aja"):  # fmt: skip
+    for key in (
+        "mean",
+        "median",
+        "p90",
+        "max",
+        "gini",
+        "theil_t",
+        "atkinson",
+        "palma",
+        "share_beyond_20",
+        "share_beyond_30",
+        "share_beyond_45",
+        "fgt_gap_30",
+        "fgt_severity_30",
+        "theil_between_dep",
+        "theil_within_dep",
+        "theil_between_aja",
+    ):
         assert isinstance(head[key], float), key
     assert "duration_min" not in d["headline"]  # the geodesic model gives no time
-    assert [r["dep"] for r in d["departements"]] == ["01", "03", "07", "15", "26", "38", "42",
-                                                    "43", "63", "69", "73", "74"]  # fmt: skip
+    assert [r["dep"] for r in d["departements"]] == [
+        "01",
+        "03",
+        "07",
+        "15",
+        "26",
+        "38",
+        "42",
+        "43",
+        "63",
+        "69",
+        "73",
+        "74",
+    ]
     assert d["meta"]["travel_model"]["label"] == "à vol d'oiseau"
     assert d["e2sfca"]["computed"] is False and d["e2sfca"]["summary"] is None
     assert d["e2sfca"]["note"].startswith("non calculé : capacités inconnues")
@@ -67,8 +93,9 @@ def test_siting_option(capsys):
     assert s["objective"] == "mclp" and len(s["suggestions"]) == 2
     assert s["share_beyond_after"] < s["share_beyond_before"]
     assert all(r["population"] >= 50000 for r in s["suggestions"])
-    p = _json(capsys, ["--site", "1", "--objective", "pmedian",
-                       "--candidates-min-population", "50000"])  # fmt: skip
+    p = _json(
+        capsys, ["--site", "1", "--objective", "pmedian", "--candidates-min-population", "50000"]
+    )
     assert p["siting"]["objective"] == "pmedian"
     assert p["siting"]["mean_after"] < p["siting"]["mean_before"]
 

@@ -12,16 +12,19 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from coverage.region import Region
+from coverage.data.region import Region
 
 PARCOURS = [sys.executable, "-m", "coverage.cli"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*PARCOURS, *args], capture_output=True, text=True, timeout=120,
+        [*PARCOURS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
 
 
 def test_console_script_is_installed() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import csv
 import dataclasses
+import importlib
 import importlib.util
 import io
 import json
@@ -26,11 +27,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage import maps
-from coverage.aja import computed_zones
-from coverage.finder import Finder
-from coverage.region import Region
-from coverage.registry import COLUMNS, Registry, load_registry
+from coverage.data.region import Region
+from coverage.data.registry import COLUMNS, Registry, load_registry
+from coverage.outputs.maps import base as maps
+from coverage.patient.finder import Finder
+from coverage.travel.catchments import computed_zones
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = re.compile(r"xss\d+")
@@ -40,35 +41,64 @@ CODE_MARK = re.compile(r"\balert\b|xss\d+")
 #: Payloads that pass registry validation; each carries a marker ``xssN``.
 HOSTILE_ROWS: list[dict[str, str]] = [
     {
-        "id": "h1", "kind": "tous_publics", "insee": "15014", "commune_inferred": "oui",
+        "id": "h1",
+        "kind": "tous_publics",
+        "insee": "15014",
+        "commune_inferred": "oui",
         "name": "<script>alert('xss1')</script>",
         "address": "<img src=x onerror=alert('xss2')>",
-        "services": "\" onmouseover=\"alert('xss3')\" x=\"",
+        "services": '" onmouseover="alert(\'xss3\')" x="',
         "email": "javascript:alert(xss4)@example.org",
         "website": "https://example.org/?a=1&b=${alert(xss5)}",
         "location_note": "</script><script>alert('xss6')</script>",
     },
     {
-        "id": "h2", "kind": "tous_publics", "insee": "15187",
+        "id": "h2",
+        "kind": "tous_publics",
+        "insee": "15187",
         "name": "`${alert('xss7')}` {{7*7}} \u2028 </div></article>",
         "address": "javascript:alert('xss8')",
         "phone": "04 71 00 00 00",
     },
     {
-        "id": "h3", "kind": "aja", "insee": "63113",
+        "id": "h3",
+        "kind": "aja",
+        "insee": "63113",
         "name": "\"><svg onload=alert('xss9')>",
         "services": "<a href=\"javascript:alert('xss10')\">clic</a>",
     },
     {
-        "id": "h4", "kind": "tous_publics", "dep": "15",
+        "id": "h4",
+        "kind": "tous_publics",
+        "dep": "15",
         "name": "<iframe src=javascript:alert('xss11')></iframe>",
     },
-]  # fmt: skip
+]
 
-DANGEROUS_TAGS = frozenset({
-    "script", "iframe", "frame", "frameset", "object", "embed", "img", "svg", "math", "base",
-    "form", "input", "button", "textarea", "link", "meta", "style", "audio", "video", "source",
-})  # fmt: skip
+DANGEROUS_TAGS = frozenset(
+    {
+        "script",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "img",
+        "svg",
+        "math",
+        "base",
+        "form",
+        "input",
+        "button",
+        "textarea",
+        "link",
+        "meta",
+        "style",
+        "audio",
+        "video",
+        "source",
+    }
+)
 URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href", "poster", "data"})
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
@@ -250,8 +280,9 @@ def test_the_checker_catches_what_it_must() -> None:
         check_page('<script>var a = "</script><script>f(xss1)</script>', where="t")
     with pytest.raises(AssertionError, match="<img>"):
         check_page('<script>m.bindPopup("\\u003cimg src=x onerror=f()\\u003e")</script>', where="t")
-    shown = check_page('<p>&lt;script&gt;</p><script>x.bindTooltip("a \\u003cb\\u003e")</script>',
-                       where="t")  # fmt: skip
+    shown = check_page(
+        '<p>&lt;script&gt;</p><script>x.bindTooltip("a \\u003cb\\u003e")</script>', where="t"
+    )
     assert_shown(shown, "<script>", "a ")
 
 
@@ -266,21 +297,25 @@ def test_the_hostile_registry_is_accepted_as_it_is(hostile: Registry) -> None:
 
 
 def test_finder_map(region: Region, hostile: Registry) -> None:
-    from coverage.finder_map import finder_map
+    from coverage.outputs.maps.finder import finder_map
 
     finder = _finder(region, hostile)
     result = finder.find(finder.lookup("Aurillac").place, age=19, k=3)
     assert set(result.structures["id"]) == {"h1", "h2"} and result.aja is not None
     shown = check_page(maps.to_html(finder_map(result, finder)), where="finder_map")
-    assert_shown(shown, *(HOSTILE_ROWS[0][f] for f in ("name", "address", "services")),
-                 HOSTILE_ROWS[1]["name"].replace("\u2028", "").split(" ")[0],
-                 HOSTILE_ROWS[2]["name"], HOSTILE_ROWS[0]["email"])  # fmt: skip
+    assert_shown(
+        shown,
+        *(HOSTILE_ROWS[0][f] for f in ("name", "address", "services")),
+        HOSTILE_ROWS[1]["name"].replace("\u2028", "").split(" ")[0],
+        HOSTILE_ROWS[2]["name"],
+        HOSTILE_ROWS[0]["email"],
+    )
 
 
 def test_finder_map_with_unsafe_links_set_after_validation(
     region: Region, bypassed: Registry
 ) -> None:
-    from coverage.finder_map import finder_map
+    from coverage.outputs.maps.finder import finder_map
 
     finder = _finder(region, bypassed)
     result = finder.find(finder.lookup("Saint-Flour").place, age=19, k=3)
@@ -295,22 +330,24 @@ def test_finder_text_and_json_keep_payloads_as_data(region: Region, hostile: Reg
     text = result.to_text_fr()
     assert HOSTILE_ROWS[0]["name"] in text  # plain text for a terminal: nothing to escape
     doc = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert {s["name"] for s in doc["structures"]} == {HOSTILE_ROWS[0]["name"],
-                                                      HOSTILE_ROWS[1]["name"]}  # fmt: skip
+    assert {s["name"] for s in doc["structures"]} == {
+        HOSTILE_ROWS[0]["name"],
+        HOSTILE_ROWS[1]["name"],
+    }
 
 
 @pytest.fixture(scope="module")
 def analysis(region: Region, hostile_path: Path):
-    pytest.importorskip("coverage.analysis", reason="coverage.analysis has not landed yet")
-    from coverage.access import load_access
-    from coverage.analysis import analyse
+    importlib.import_module("coverage.analysis.analyse")
+    from coverage.analysis.access import load_access
+    from coverage.analysis.analyse import analyse
 
     access, region2, registry = load_access(registry_path=hostile_path)
     return analyse(access, region=region2, registry=registry, site_k=1), access, region2
 
 
 def test_coverage_report(analysis) -> None:
-    report = pytest.importorskip("coverage.report", reason="coverage.report has not landed yet")
+    report = importlib.import_module("coverage.outputs.report")
     a = analysis[0]
     html = report.render_report(a)
     page = parse(html)
@@ -326,8 +363,8 @@ def test_coverage_report(analysis) -> None:
 
 def test_coverage_map(analysis) -> None:
     """The planners' map, with a what-if layer and links made unsafe after validation."""
-    cmap = pytest.importorskip("coverage.coverage_map", reason="coverage_map has not landed yet")
-    scenario = pytest.importorskip("coverage.scenario", reason="scenario has not landed yet")
+    cmap = importlib.import_module("coverage.outputs.maps.coverage")
+    scenario = importlib.import_module("coverage.analysis.scenario")
     a, access, region = analysis
     result = scenario.WhatIf(access, region).run(
         scenario.Scenario(add=("Murat (15)",), move=(("h2", "Aurillac"),))
@@ -343,8 +380,8 @@ def test_coverage_map(analysis) -> None:
 
 
 def test_prescription_sheet(hostile: Registry, bypassed: Registry) -> None:
-    prescription = pytest.importorskip("coverage.prescription", reason="not landed yet")
-    from coverage import forfait
+    prescription = importlib.import_module("coverage.outputs.prescription")
+    from coverage.patient import forfait
 
     plan = forfait.check_plan(["apa", "psychologique"], 2)
     for reg in (hostile, bypassed):
@@ -357,26 +394,35 @@ def test_prescription_sheet(hostile: Registry, bypassed: Registry) -> None:
 #: on the server (the second one reaches ``os``) unless the braces are escaped.
 TEMPLATE_ROWS: list[dict[str, str]] = [
     {"id": "t1", "kind": "tous_publics", "insee": "15014", "name": "{{7*7}} {{ 7 * 6 }}"},
-    {"id": "t2", "kind": "tous_publics", "insee": "15187",
-     "name": "{{ cycler.__init__.__globals__.os.getpid() }}"},
-    {"id": "t3", "kind": "aja", "insee": "63113",
-     "name": "{% for i in range(3) %}x{% endfor %}", "services": "{# unclosed comment"},
-]  # fmt: skip
+    {
+        "id": "t2",
+        "kind": "tous_publics",
+        "insee": "15187",
+        "name": "{{ cycler.__init__.__globals__.os.getpid() }}",
+    },
+    {
+        "id": "t3",
+        "kind": "aja",
+        "insee": "63113",
+        "name": "{% for i in range(3) %}x{% endfor %}",
+        "services": "{# unclosed comment",
+    },
+]
 
 
 def test_template_syntax_in_data_is_never_evaluated(region: Region, tmp_path: Path) -> None:
-    from coverage.finder_map import finder_map
+    from coverage.outputs.maps.finder import finder_map
 
     registry = load_registry(write_registry(tmp_path / "t.csv", TEMPLATE_ROWS), region=region)
     finder = _finder(region, registry)
     result = finder.find(finder.lookup("Aurillac").place, age=19, k=3)
     shown = check_page(maps.to_html(finder_map(result, finder)), where="finder_map (jinja)")
     assert_shown(shown, *(r["name"] for r in TEMPLATE_ROWS), TEMPLATE_ROWS[2]["services"])
-    if importlib.util.find_spec("coverage.coverage_map") is None:
+    if importlib.util.find_spec("coverage.outputs.maps.coverage") is None:
         return
-    from coverage.access import load_access
-    from coverage.analysis import analyse
-    from coverage.coverage_map import coverage_map
+    from coverage.analysis.access import load_access
+    from coverage.analysis.analyse import analyse
+    from coverage.outputs.maps.coverage import coverage_map
 
     access, region2, reg2 = load_access(registry_path=tmp_path / "t.csv")
     a = analyse(access, region=region2, registry=reg2)
@@ -388,7 +434,7 @@ def test_template_syntax_in_data_is_never_evaluated(region: Region, tmp_path: Pa
 
 
 def test_streamlit_html_helpers(region: Region, hostile: Registry, bypassed: Registry) -> None:
-    ui = pytest.importorskip("coverage.ui", reason="coverage.ui has not landed yet")
+    ui = importlib.import_module("coverage.web.ui")
     for reg in (hostile, bypassed):
         finder = _finder(region, reg)
         result = finder.find(finder.lookup("Aurillac").place, age=19, k=3)
@@ -402,7 +448,7 @@ def test_streamlit_html_helpers(region: Region, hostile: Registry, bypassed: Reg
 
 
 def test_streamlit_markdown_escape() -> None:
-    ui = pytest.importorskip("coverage.ui", reason="coverage.ui has not landed yet")
+    ui = importlib.import_module("coverage.web.ui")
     for r in HOSTILE_ROWS:
         escaped = ui.md_escape(r["name"])
         # Every Markdown/HTML-active character is backslash-escaped.
@@ -440,8 +486,9 @@ def test_the_app_page_with_a_hostile_registry(
     assert bodies
     shown: list[str] = []
     for body in bodies:
-        shown += check_fragment(body.replace("<style>", "").split("</style>")[-1],
-                                where="st.html").text  # fmt: skip
+        shown += check_fragment(
+            body.replace("<style>", "").split("</style>")[-1], where="st.html"
+        ).text
     assert_shown(shown, HOSTILE_ROWS[0]["name"], HOSTILE_ROWS[0]["address"])
     for el in [*at.markdown, *at.caption, *at.warning, *at.info, *at.error]:
         for m in MARK.finditer(el.value):
@@ -457,7 +504,7 @@ DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(cells=st.lists(st.text(max_size=30), min_size=1, max_size=6))
 def test_csv_cells_can_never_start_a_formula(cells: list[str]) -> None:
-    exports = pytest.importorskip("coverage.exports", reason="coverage.exports has not landed")
+    exports = importlib.import_module("coverage.outputs.exports")
     frame = pd.DataFrame({f"c{i}": [c] for i, c in enumerate(cells)})
     data = exports.to_csv_bytes(frame)
     assert data.startswith(b"\xef\xbb\xbf")
@@ -471,7 +518,7 @@ def test_csv_cells_can_never_start_a_formula(cells: list[str]) -> None:
 
 
 def test_csv_export_of_a_hostile_analysis(analysis, tmp_path: Path) -> None:
-    exports = pytest.importorskip("coverage.exports", reason="coverage.exports has not landed")
+    exports = importlib.import_module("coverage.outputs.exports")
     a = analysis[0]
     s = a.communes.copy()
     s["nearest_name"] = s["nearest_name"].where(s.index % 2 == 0, '=HYPERLINK("http://x")')
@@ -486,9 +533,9 @@ def test_csv_export_of_a_hostile_analysis(analysis, tmp_path: Path) -> None:
 
 
 def test_download_names_are_fixed() -> None:
-    ui = pytest.importorskip("coverage.ui", reason="coverage.ui has not landed yet")
-    prescription = pytest.importorskip("coverage.prescription", reason="not landed yet")
-    exports = pytest.importorskip("coverage.exports", reason="not landed yet")
+    ui = importlib.import_module("coverage.web.ui")
+    prescription = importlib.import_module("coverage.outputs.prescription")
+    exports = importlib.import_module("coverage.outputs.exports")
     names = [*ui.DOWNLOAD_NAMES.values(), prescription.FILE_NAME, *exports.EXPORT_NAMES.values()]
     for name in names:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.(html|csv|gpkg)", name), name
@@ -498,9 +545,12 @@ def test_download_names_are_fixed() -> None:
     tree = ast.parse(app.read_text(encoding="utf-8"))
     fixed = {"prescription.FILE_NAME", "ui.DOWNLOAD_NAMES"}
     aliases = {  # local names bound to a fixed mapping: ``names = ui.DOWNLOAD_NAMES``
-        t.id for n in ast.walk(tree) if isinstance(n, ast.Assign)
-        for t in n.targets if isinstance(t, ast.Name) and ast.unparse(n.value) in fixed
-    }  # fmt: skip
+        t.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name) and ast.unparse(n.value) in fixed
+    }
     seen = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("download_button"):
@@ -511,8 +561,11 @@ def test_download_names_are_fixed() -> None:
             ok = (
                 (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
                 or text in fixed
-                or (isinstance(arg, ast.Subscript) and ast.unparse(arg.value) in fixed | aliases
-                    and isinstance(arg.slice, ast.Constant))
-            )  # fmt: skip
+                or (
+                    isinstance(arg, ast.Subscript)
+                    and ast.unparse(arg.value) in fixed | aliases
+                    and isinstance(arg.slice, ast.Constant)
+                )
+            )
             assert ok, f"app.py:{node.lineno}: file_name={text} is not a fixed name"
     assert seen

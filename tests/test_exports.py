@@ -10,10 +10,9 @@ import pyogrio
 import pytest
 
 from coverage._errors import ValidationError
-from coverage.access import build_access
-from coverage.aja import computed_zones
-from coverage.analysis import analyse
-from coverage.exports import (
+from coverage.analysis.access import build_access
+from coverage.analysis.analyse import analyse
+from coverage.outputs.exports import (
     EXPORT_NAMES,
     GPKG_LAYERS,
     export_folder,
@@ -22,7 +21,8 @@ from coverage.exports import (
     write_csv,
     write_gpkg,
 )
-from coverage.travel import GeodesicModel
+from coverage.travel.catchments import computed_zones
+from coverage.travel.geodesic import GeodesicModel
 
 
 @pytest.mark.parametrize(
@@ -46,12 +46,14 @@ def test_neutralise_cell(cell, expected):
 
 
 def test_csv_format_round_trips_and_neutralises():
-    frame = pd.DataFrame({
-        "nom": ["=cmd|' /C calc'!A0", "Saint-Étienne; centre", 'Le "Puy"', "@x"],
-        "n": [1, 2, 3, 4],
-        "km": [1.5, -2.25, np.nan, 1234.5],
-        "ok": [True, False, True, False],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "nom": ["=cmd|' /C calc'!A0", "Saint-Étienne; centre", 'Le "Puy"', "@x"],
+            "n": [1, 2, 3, 4],
+            "km": [1.5, -2.25, np.nan, 1234.5],
+            "ok": [True, False, True, False],
+        }
+    )
     data = to_csv_bytes(frame, decimals={"km": 2})
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark for Excel
     text = data.decode("utf-8-sig")
@@ -61,8 +63,14 @@ def test_csv_format_round_trips_and_neutralises():
     assert lines[2] == '"Saint-Étienne; centre";2;-2,25;non'  # quoted, negative kept a number
     assert lines[3] == '"Le ""Puy""";3;;oui'
     assert lines[4].startswith("'@x;")
-    back = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig",
-                       keep_default_na=False, na_values=[""])  # fmt: skip
+    back = pd.read_csv(
+        io.BytesIO(data),
+        sep=";",
+        decimal=",",
+        encoding="utf-8-sig",
+        keep_default_na=False,
+        na_values=[""],
+    )
     assert back["km"].tolist()[:2] == [1.5, -2.25] and np.isnan(back["km"].iloc[2])
     assert back["nom"].iloc[1] == "Saint-Étienne; centre"
     assert not any(str(v).startswith(("=", "+", "@")) for v in back["nom"])
@@ -82,8 +90,13 @@ def analysis(region, registry):
 
 def test_commune_csv_matches_the_analysis(analysis, tmp_path):
     path = write_csv(analysis, tmp_path / "communes.csv")
-    back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", dtype={
-        "code_insee": str, "departement": str, "code_epci": str})  # fmt: skip
+    back = pd.read_csv(
+        path,
+        sep=";",
+        decimal=",",
+        encoding="utf-8-sig",
+        dtype={"code_insee": str, "departement": str, "code_epci": str},
+    )
     assert len(back) == 4025
     assert back["code_insee"].tolist() == analysis.communes["insee"].tolist()
     np.testing.assert_allclose(back["distance_km"], analysis.communes["distance_km"], atol=0.005)

@@ -9,8 +9,8 @@ import pytest
 from pyproj import Geod
 
 from coverage._errors import ValidationError
-from coverage.finder import Finder, format_km, format_min
-from coverage.places import lookup
+from coverage.data.places import lookup
+from coverage.patient.finder import Finder, format_km, format_min
 
 GEOD = Geod(ellps="WGS84")
 
@@ -30,8 +30,10 @@ def test_aurillac_distances_match_pyproj_geod(finder: Finder) -> None:
     # Ranked by distance, and no located all-patients structure is nearer than the first.
     d = result.structures["distance_km"].to_numpy()
     assert np.all(np.diff(d) >= 0)
-    everyone = [_independent_km(place.lat, place.lon, la, lo)
-                for la, lo in zip(located["lat"], located["lon"], strict=True)]  # fmt: skip
+    everyone = [
+        _independent_km(place.lat, place.lon, la, lo)
+        for la, lo in zip(located["lat"], located["lon"], strict=True)
+    ]
     assert d[0] == pytest.approx(min(everyone), rel=0.005)
 
 
@@ -39,8 +41,10 @@ def test_aja_device_is_the_nearest_one_for_computed_zones(finder: Finder) -> Non
     place = lookup("Aurillac", finder.region).place
     result = finder.find(place, age=19)
     devices = finder.registry.located("aja")
-    dist = {r["id"]: _independent_km(place.lat, place.lon, r["lat"], r["lon"])
-            for r in devices.to_dict("records")}  # fmt: skip
+    dist = {
+        r["id"]: _independent_km(place.lat, place.lon, r["lat"], r["lon"])
+        for r in devices.to_dict("records")
+    }
     assert result.aja is not None
     assert result.aja.device["id"] == min(dist, key=dist.get)
     assert result.aja.applies is True
@@ -48,8 +52,10 @@ def test_aja_device_is_the_nearest_one_for_computed_zones(finder: Finder) -> Non
     assert "pas le zonage officiel" in result.aja.zone_label
 
 
-@pytest.mark.parametrize(("age", "applies"), [(None, None), (14, False), (15, True), (25, True),
-                                              (26, False), (70, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("age", "applies"),
+    [(None, None), (14, False), (15, True), (25, True), (26, False), (70, False)],
+)
 def test_age_decides_whether_the_aja_device_applies(
     finder: Finder, age: int | None, applies: bool | None
 ) -> None:
@@ -109,7 +115,7 @@ def test_an_approximate_name_is_flagged_for_checking(finder: Finder) -> None:
 
 
 def test_far_warning_with_the_incomplete_embedded_registry(finder: Finder) -> None:
-    from coverage import ui
+    from coverage.web import ui
 
     far = finder.find(lookup("Aurillac", finder.region).place)  # nearest: 258 km
     assert far.registry_is_default and far.structures["distance_km"].min() > 60

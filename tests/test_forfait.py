@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from coverage._errors import ValidationError
-from coverage.forfait import check_plan, format_eur, max_consultations
+from coverage.patient.forfait import check_plan, format_eur, max_consultations
 
 
 @pytest.mark.parametrize(
     ("bilans", "consultations"),
-    [(["apa"], 6), (["apa", "dietetique"], 4), (["apa", "dietetique", "psychologique"], 2),
-     (["psychologique"], 0)],
-)  # fmt: skip
+    [
+        (["apa"], 6),
+        (["apa", "dietetique"], 4),
+        (["apa", "dietetique", "psychologique"], 2),
+        (["psychologique"], 0),
+    ],
+)
 def test_combinations_within_the_forfait(bilans: list[str], consultations: int) -> None:
     plan = check_plan(bilans, consultations)
     assert plan.ok and plan.total_eur <= 180

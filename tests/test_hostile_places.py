@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from coverage import places
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.places import MAX_CANDIDATES, MAX_QUERY_CHARS, locate_point, lookup
-from coverage.region import Region
+from coverage.data import places
+from coverage.data.places import MAX_CANDIDATES, MAX_QUERY_CHARS, locate_point, lookup
+from coverage.data.region import Region
 from coverage.settings import ARA_DEPARTEMENTS
 
 #: Bounded, reproducible property runs (the counts are quoted in RELIABILITY.md).
@@ -206,11 +206,48 @@ def test_a_point_in_aurillac(region: Region) -> None:
 # --------------------------------------------------------------------------- properties
 
 _FRAGMENTS = [
-    "Aurillac", "Le Puy-en-Velay", "St-Flour", "Murat", "Clermont", "Lyon", "69388", "43000",
-    "(15)", " 03", ",", ";", " ", "-", "'", "\"", "<", ">", "&", "\x00", "\u202e", "\u200f",
-    "🎗️", "Лион", "里昂", "é", "œ", "45.7", "4.8", "nan", "inf", "1e999", "--", "/*", "*/",
-    "<script>", "javascript:", "\\", "\n", "ﷺ", "Ⅸ",
-]  # fmt: skip
+    "Aurillac",
+    "Le Puy-en-Velay",
+    "St-Flour",
+    "Murat",
+    "Clermont",
+    "Lyon",
+    "69388",
+    "43000",
+    "(15)",
+    " 03",
+    ",",
+    ";",
+    " ",
+    "-",
+    "'",
+    '"',
+    "<",
+    ">",
+    "&",
+    "\x00",
+    "\u202e",
+    "\u200f",
+    "🎗️",
+    "Лион",
+    "里昂",
+    "é",
+    "œ",
+    "45.7",
+    "4.8",
+    "nan",
+    "inf",
+    "1e999",
+    "--",
+    "/*",
+    "*/",
+    "<script>",
+    "javascript:",
+    "\\",
+    "\n",
+    "ﷺ",
+    "Ⅸ",
+]
 
 any_text = st.text(max_size=300)
 composed = st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join)

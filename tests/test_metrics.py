@@ -13,17 +13,27 @@ from inequality.atkinson import atkinson as pysal_atkinson
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD
 
-from coverage import metrics as m
 from coverage._errors import ValidationError
+from coverage.analysis import metrics as m
 
 # Four communes: distances (km) and populations, small enough to check by hand.
 D = np.array([0.0, 10.0, 20.0, 40.0])
 W = np.array([1.0, 2.0, 3.0, 4.0])  # total 10 inhabitants; weighted mean 240 / 10 = 24
 
 PREFECTURES = (
-    "01053", "03190", "07186", "15014", "26362", "38185",
-    "42218", "43157", "63113", "69123", "73065", "74010",
-)  # fmt: skip
+    "01053",
+    "03190",
+    "07186",
+    "15014",
+    "26362",
+    "38185",
+    "42218",
+    "43157",
+    "63113",
+    "69123",
+    "73065",
+    "74010",
+)
 
 
 # ----------------------------------------------------------------------------- hand fixture
@@ -273,8 +283,9 @@ def real():
 
     The préfectures are test fixtures giving realistic distances, not care structures.
     """
-    from coverage.region import load_region
-    from coverage.travel import GeodesicModel, nearest
+    from coverage.data.region import load_region
+    from coverage.travel.base import nearest
+    from coverage.travel.geodesic import GeodesicModel
 
     communes = load_region().communes
     origins = pd.DataFrame(

@@ -39,9 +39,11 @@ def test_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("PARCOURS_NOTEBOOK_OUT", str(tmp_path / "out"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=600,
+        nb,
+        kernel_name="python3",
+        timeout=600,
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )  # fmt: skip
+    )
     client.execute()
     text = "\n".join(
         o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs

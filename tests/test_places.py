@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.places import MAX_QUERY_CHARS, lookup, normalize
-from coverage.region import Region
+from coverage.data.places import MAX_QUERY_CHARS, lookup, normalize
+from coverage.data.region import Region
 
 
 @pytest.mark.parametrize(

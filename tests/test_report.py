@@ -14,16 +14,16 @@ import pytest
 from _browser import block_requests, chromium, is_file_url, require_chromium
 from _html_parse import Tags, parse
 
-from coverage import vendor
-from coverage.access import build_access
-from coverage.aja import computed_zones
-from coverage.analysis import analyse
-from coverage.coverage_map import coverage_map, write_coverage_map
-from coverage.maps import to_html
-from coverage.registry import load_registry
-from coverage.report import render_report, write_report
-from coverage.scenario import Scenario, WhatIf
-from coverage.travel import GeodesicModel
+from coverage.analysis.access import build_access
+from coverage.analysis.analyse import analyse
+from coverage.analysis.scenario import Scenario, WhatIf
+from coverage.data.registry import load_registry
+from coverage.outputs.maps import vendor
+from coverage.outputs.maps.base import to_html
+from coverage.outputs.maps.coverage import coverage_map, write_coverage_map
+from coverage.outputs.report import render_report, write_report
+from coverage.travel.catchments import computed_zones
+from coverage.travel.geodesic import GeodesicModel
 
 HOSTILE = "<script>alert(1)</script> Centre"
 QUOTED = 'AJA " onmouseover="alert(2)'
@@ -55,8 +55,13 @@ def hostile(region, tmp_path_factory):
     registry = load_registry(path, region=region)
     zones = computed_zones(region=region, registry=registry)
     access = build_access(region, registry, zones=zones, model=GeodesicModel())
-    analysis = analyse(access, region=region, registry=registry, site_k=2,
-                       candidates=["15014", "43157", "03190", "07186"])  # fmt: skip
+    analysis = analyse(
+        access,
+        region=region,
+        registry=registry,
+        site_k=2,
+        candidates=["15014", "43157", "03190", "07186"],
+    )
     scenario = WhatIf(access, region).run(Scenario(add=("03190",)))
     return analysis, scenario
 

@@ -30,11 +30,13 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from coverage import roads
 from coverage._errors import RoadEngineError, ValidationError
-from coverage.region import Region
-from coverage.road_travel import OsrmModel, RoadTravelWarning, _blocks
-from coverage.travel import TABLE_COLUMNS, GeodesicModel, TravelModel, make_model, nearest
+from coverage.data.region import Region
+from coverage.roads import engine as roads
+from coverage.travel import make_model
+from coverage.travel.base import TABLE_COLUMNS, TravelModel, nearest
+from coverage.travel.geodesic import GeodesicModel
+from coverage.travel.osrm import OsrmModel, RoadTravelWarning, _blocks
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "roads"
 GRID = FIXTURES / "aurillac_grid.osm"
@@ -45,9 +47,13 @@ REL, ABS_M = 0.002, 1.0  # see the module docstring
 
 # The hand-written network (lon, lat), as in the fixture's comment.
 NODES = {
-    "A": (2.4400, 44.9300), "B": (2.4500, 44.9300), "C": (2.4400, 44.9380),
-    "D": (2.4500, 44.9380), "E": (2.4600, 44.9200), "F": (2.4620, 44.9200),
-}  # fmt: skip
+    "A": (2.4400, 44.9300),
+    "B": (2.4500, 44.9300),
+    "C": (2.4400, 44.9380),
+    "D": (2.4500, 44.9380),
+    "E": (2.4600, 44.9200),
+    "F": (2.4620, 44.9200),
+}
 
 
 def _m(*names: str) -> float:
@@ -60,9 +66,12 @@ def _m(*names: str) -> float:
 
 def _points(names: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"id": list(names), "lon": [NODES[n][0] for n in names],
-         "lat": [NODES[n][1] for n in names]}
-    )  # fmt: skip
+        {
+            "id": list(names),
+            "lon": [NODES[n][0] for n in names],
+            "lat": [NODES[n][1] for n in names],
+        }
+    )
 
 
 def _km(table: pd.DataFrame, origin: object, destination: object) -> float:
@@ -93,12 +102,14 @@ def grid_model(grid: Path) -> OsrmModel:
 def test_known_lengths_and_the_one_way_detour(grid_model: OsrmModel) -> None:
     table = grid_model.table(_points("ABCD"), _points("ABCD"))
     expected = {
-        ("A", "B"): _m("A", "B"), ("A", "C"): _m("A", "C"), ("C", "D"): _m("C", "D"),
-        ("B", "D"): _m("B", "D"),                 # along the one-way street
-        ("D", "B"): _m("D", "C", "A", "B"),       # against it: round the block
+        ("A", "B"): _m("A", "B"),
+        ("A", "C"): _m("A", "C"),
+        ("C", "D"): _m("C", "D"),
+        ("B", "D"): _m("B", "D"),  # along the one-way street
+        ("D", "B"): _m("D", "C", "A", "B"),  # against it: round the block
         ("A", "D"): _m("A", "B", "D"),
         ("D", "A"): _m("D", "C", "A"),
-    }  # fmt: skip
+    }
     for (o, d), metres in expected.items():
         assert _km(table, o, d) * 1000 == pytest.approx(metres, rel=REL, abs=ABS_M), (o, d)
     assert _km(table, "D", "B") > 2.5 * _km(table, "B", "D")
@@ -125,8 +136,11 @@ def test_durations_match_a_plausible_speed(grid_model: OsrmModel) -> None:
 
 def test_unreachable_pairs_are_nan_and_counted(grid_model: OsrmModel) -> None:
     pts = _points("ABCDEF")
-    with pytest.warns(RoadTravelWarning, match=r"^16 paire\(s\) origine-destination sur 36 "
-                      r"sans itinéraire.*jamais 0"):  # fmt: skip
+    with pytest.warns(
+        RoadTravelWarning,
+        match=r"^16 paire\(s\) origine-destination sur 36 "
+        r"sans itinéraire.*jamais 0",
+    ):
         table = grid_model.table(pts, pts)
     assert table.attrs["unreachable_pairs"] == 16
     cut = table["origin"].isin(["E", "F"]) != table["destination"].isin(["E", "F"])
@@ -138,8 +152,11 @@ def test_unreachable_pairs_are_nan_and_counted(grid_model: OsrmModel) -> None:
 
 def test_points_far_from_every_road_are_nan(grid: Path) -> None:
     lyon = pd.DataFrame({"id": ["lyon"], "lon": [4.8357], "lat": [45.7640]})
-    with pytest.warns(RoadTravelWarning, match=r"1 origine\(s\) et 0 destination\(s\) à plus "
-                      r"de 5000 m de toute route.*\['lyon'\]"):  # fmt: skip
+    with pytest.warns(
+        RoadTravelWarning,
+        match=r"1 origine\(s\) et 0 destination\(s\) à plus "
+        r"de 5000 m de toute route.*\['lyon'\]",
+    ):
         table = OsrmModel(dataset=grid, cache=False).table(lyon, _points("AB"))
     assert table[["distance_km", "duration_min"]].isna().all().all()
     assert table.attrs["far_origins"] == 1 and table.attrs["far_destinations"] == 0
@@ -162,8 +179,10 @@ def test_table_contract_matches_the_geodesic_model(grid_model: OsrmModel) -> Non
     assert grid_model.has_time and grid_model.label_fr == "par la route (OSRM, voiture)"
     best = nearest(table)
     assert dict(zip(best["origin"], best["destination"], strict=True)) == {
-        "A": "A", "B": "A", "D": "C",
-    }  # fmt: skip
+        "A": "A",
+        "B": "A",
+        "D": "C",
+    }
     empty = grid_model.table(o.iloc[:0], d)
     assert empty.empty and list(empty.columns) == list(table.columns)
 
@@ -204,8 +223,16 @@ def test_results_are_cached_on_disk(
     pd.testing.assert_frame_equal(first, again)
     # Same coordinates under other ids: the cache serves them with the new ids.
     renamed = _points("ABCD").assign(id=[10, 11, 12, 13])
-    assert model.table(renamed, _points("AD"))["origin"].tolist() == [10, 10, 11, 11, 12, 12,
-                                                                        13, 13]  # fmt: skip
+    assert model.table(renamed, _points("AD"))["origin"].tolist() == [
+        10,
+        10,
+        11,
+        11,
+        12,
+        12,
+        13,
+        13,
+    ]
     # A damaged cache file is recomputed, not trusted.
     monkeypatch.undo()
     monkeypatch.setenv("PARCOURS_CACHE_DIR", str(tmp_path))
@@ -226,8 +253,11 @@ def test_a_missing_dataset_named_by_the_variable_says_so(
 ) -> None:
     monkeypatch.delenv(roads.URL_ENV, raising=False)
     monkeypatch.setenv(roads.DATASET_ENV, str(tmp_path / "parti"))
-    with pytest.raises(RoadEngineError, match=r"'.*parti' est introuvable.*\(jeu de données "
-                       r"indiqué par \$PARCOURS_OSRM_DATASET\)"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"'.*parti' est introuvable.*\(jeu de données "
+        r"indiqué par \$PARCOURS_OSRM_DATASET\)",
+    ):
         OsrmModel()
 
 
@@ -237,8 +267,11 @@ def test_without_any_dataset_the_geodesic_model_still_works(
     monkeypatch.setenv("PARCOURS_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv(roads.DATASET_ENV, raising=False)
     monkeypatch.delenv(roads.URL_ENV, raising=False)
-    with pytest.raises(RoadEngineError, match=r"Aucun jeu de données routier OSRM.*"
-                       r"parcours roads build.*vol d'oiseau restent disponibles"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"Aucun jeu de données routier OSRM.*"
+        r"parcours roads build.*vol d'oiseau restent disponibles",
+    ):
         make_model("osrm")
     table = make_model("geodesic").table(_points("AB"), _points("AB"))
     assert _km(table, "A", "B") * 1000 == pytest.approx(_m("A", "B"), rel=1e-9)
@@ -299,8 +332,16 @@ def test_a_running_osrm_routed_answers_like_the_bindings_then_a_stopped_one_is_a
     monkeypatch.setenv("PARCOURS_CACHE_DIR", str(tmp_path))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [str(roads.tool_path("routed")), "--algorithm", "MLD", "-i", "127.0.0.1",
-           "-p", str(port), str(grid / roads.BASE_NAME)]  # fmt: skip
+    cmd = [
+        str(roads.tool_path("routed")),
+        "--algorithm",
+        "MLD",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        str(grid / roads.BASE_NAME),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until_up(url, proc)
@@ -320,8 +361,11 @@ def test_a_running_osrm_routed_answers_like_the_bindings_then_a_stopped_one_is_a
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    with pytest.raises(RoadEngineError, match=rf"Le serveur OSRM '{url}' ne répond pas "
-                       r"\(connexion refusée\).*vol d'oiseau restent disponibles"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=rf"Le serveur OSRM '{url}' ne répond pas "
+        r"\(connexion refusée\).*vol d'oiseau restent disponibles",
+    ):
         served.table(pts, pts)
 
 
@@ -329,8 +373,10 @@ def test_a_server_that_is_not_osrm_is_one_clear_error(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -377,8 +423,9 @@ def monaco_shortest(tmp_path_factory: pytest.TempPathFactory, region: Region) ->
     car = roads.car_profile()
     lua = folder / "car_distance.lua"
     lua.write_text(DISTANCE_PROFILE.format(folder=car.parent, profile=car), encoding="utf-8")
-    return roads.build_dataset(MONACO, out=folder / "ds", partial=True, profile=lua,
-                               activate=False, region=region)  # fmt: skip
+    return roads.build_dataset(
+        MONACO, out=folder / "ds", partial=True, profile=lua, activate=False, region=region
+    )
 
 
 @pytest.fixture(scope="session")
@@ -395,8 +442,9 @@ def reference():
 def sample(reference) -> tuple[np.ndarray, pd.DataFrame]:
     rng = np.random.default_rng(20240615)
     pick = rng.choice(reference.plain_nodes(), 60, replace=False)
-    pts = pd.DataFrame({"id": reference.node_ids[pick], "lon": reference.lon[pick],
-                        "lat": reference.lat[pick]})  # fmt: skip
+    pts = pd.DataFrame(
+        {"id": reference.node_ids[pick], "lon": reference.lon[pick], "lat": reference.lat[pick]}
+    )
     return pick, pts
 
 
@@ -445,8 +493,9 @@ def test_two_way_segments_are_symmetric_in_monaco(monaco, reference):
     model = OsrmModel(dataset=monaco, cache=False)
     for k in chosen:
         a, b = both.row[k], both.col[k]
-        pts = pd.DataFrame({"id": ["a", "b"], "lon": reference.lon[[a, b]],
-                            "lat": reference.lat[[a, b]]})  # fmt: skip
+        pts = pd.DataFrame(
+            {"id": ["a", "b"], "lon": reference.lon[[a, b]], "lat": reference.lat[[a, b]]}
+        )
         t = model.table(pts, pts)
         assert _km(t, "a", "b") == pytest.approx(_km(t, "b", "a"), abs=1e-3)
         assert _km(t, "a", "b") * 1000 == pytest.approx(both.data[k], rel=REL, abs=ABS_M)

@@ -16,10 +16,10 @@ from pathlib import Path
 import osmium
 import pytest
 
-from coverage import roads
 from coverage._errors import RoadEngineError, ValidationError
 from coverage.cli import main
-from coverage.region import Region
+from coverage.data.region import Region
+from coverage.roads import engine as roads
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "roads"
 GRID = FIXTURES / "aurillac_grid.osm"
@@ -55,10 +55,13 @@ def _commune_streets(path: Path, region: Region, *, drop_dep: str | None = None)
         a, b = 2 * i + 1, 2 * i + 2
         nodes.append(f'<node id="{a}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
         nodes.append(f'<node id="{b}" version="1" lat="{lat + 0.00036:.7f}" lon="{lon:.7f}"/>')
-        ways.append(f'<way id="{i + 1}" version="1"><nd ref="{a}"/><nd ref="{b}"/>'
-                    '<tag k="highway" v="residential"/></way>')  # fmt: skip
-    body = "\n".join(['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">',
-                      *nodes, *ways, "</osm>"])  # fmt: skip
+        ways.append(
+            f'<way id="{i + 1}" version="1"><nd ref="{a}"/><nd ref="{b}"/>'
+            '<tag k="highway" v="residential"/></way>'
+        )
+    body = "\n".join(
+        ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">', *nodes, *ways, "</osm>"]
+    )
     path.write_text(body, encoding="utf-8")
     return path
 
@@ -157,8 +160,11 @@ def test_an_extract_missing_one_departement_is_refused_by_name(
     tmp_path: Path, region: Region
 ) -> None:
     osm = _commune_streets(tmp_path / "sans_cantal.osm", region, drop_dep="15")
-    with pytest.raises(RoadEngineError, match=r"1 département\(s\) sur 12 absent\(s\) : 15 "
-                       r"\(Cantal\)\. .*--partial"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"1 département\(s\) sur 12 absent\(s\) : 15 "
+        r"\(Cantal\)\. .*--partial",
+    ):
         roads.build_dataset(osm, out=tmp_path / "ds", activate=False, region=region)
     assert not (tmp_path / "ds").exists()
     assert _leftovers(tmp_path) == []
@@ -170,16 +176,15 @@ def test_an_extract_missing_one_departement_is_refused_by_name(
 
 
 @needs_monaco
-def test_monaco_is_refused_naming_the_twelve_departements(
-    tmp_path: Path, region: Region
-) -> None:
+def test_monaco_is_refused_naming_the_twelve_departements(tmp_path: Path, region: Region) -> None:
     lines: list[str] = []
-    with pytest.raises(RoadEngineError, match=r"'monaco\.osm\.pbf' ne couvre pas la région.*"
-                       r"12 département\(s\) sur 12 absent\(s\) : 01 \(Ain\), 03 \(Allier\).*"
-                       r"74 \(Haute-Savoie\)\."):  # fmt: skip
-        roads.build_dataset(
-            MONACO, out=tmp_path / "monaco", progress=lines.append, region=region
-        )
+    with pytest.raises(
+        RoadEngineError,
+        match=r"'monaco\.osm\.pbf' ne couvre pas la région.*"
+        r"12 département\(s\) sur 12 absent\(s\) : 01 \(Ain\), 03 \(Allier\).*"
+        r"74 \(Haute-Savoie\)\.",
+    ):
+        roads.build_dataset(MONACO, out=tmp_path / "monaco", progress=lines.append, region=region)
     # Refused from the header's bounding box, before any tool ran.
     assert not any("Étape" in line for line in lines)
     assert not (tmp_path / "monaco").exists()
@@ -218,8 +223,11 @@ def test_coverage_table_of_monaco_is_empty_and_far(tmp_path: Path, region: Regio
 def test_a_file_that_is_not_osm_is_refused(tmp_path: Path, region: Region) -> None:
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"ceci n'est pas un extrait OpenStreetMap\n" * 10)
-    with pytest.raises(RoadEngineError, match=r"'.*bad\.osm\.pbf' n'est pas un extrait "
-                       r"OpenStreetMap lisible"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"'.*bad\.osm\.pbf' n'est pas un extrait "
+        r"OpenStreetMap lisible",
+    ):
         roads.build_dataset(bad, out=tmp_path / "ds", partial=True, region=region)
     assert not (tmp_path / "ds").exists()
 
@@ -230,9 +238,12 @@ def test_a_truncated_pbf_fails_at_extraction_and_leaves_nothing(
 ) -> None:
     cut = tmp_path / "cut.osm.pbf"
     cut.write_bytes(MONACO.read_bytes()[: MONACO.stat().st_size // 2])
-    with pytest.raises(RoadEngineError, match=r"échoué à l'étape « extraction du réseau "
-                       r"routier » \(osrm-extract .*'cut\.osm\.pbf' est un extrait "
-                       r"OpenStreetMap complet et non tronqué"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"échoué à l'étape « extraction du réseau "
+        r"routier » \(osrm-extract .*'cut\.osm\.pbf' est un extrait "
+        r"OpenStreetMap complet et non tronqué",
+    ):
         roads.build_dataset(cut, out=tmp_path / "ds", partial=True, region=region)
     assert not (tmp_path / "ds").exists()
     assert _leftovers(tmp_path) == []
@@ -255,8 +266,11 @@ def test_a_failed_rebuild_keeps_the_previous_dataset(
 
 
 def test_a_missing_or_empty_extract_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RoadEngineError, match=r"extrait OpenStreetMap '.*absent\.osm\.pbf' "
-                       r"est introuvable"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"extrait OpenStreetMap '.*absent\.osm\.pbf' "
+        r"est introuvable",
+    ):
         roads.build_dataset(tmp_path / "absent.osm.pbf")
     (tmp_path / "vide.osm.pbf").write_bytes(b"")
     with pytest.raises(RoadEngineError, match=r"'.*vide\.osm\.pbf' est vide"):
@@ -270,8 +284,9 @@ def test_building_the_same_extract_twice_reuses_the_dataset(
     shutil.copytree(grid_build[0], out)
     before = roads.open_dataset(out).manifest["built_at"]
     lines: list[str] = []
-    roads.build_dataset(GRID, out=out, partial=True, progress=lines.append, activate=False,
-                        region=region)  # fmt: skip
+    roads.build_dataset(
+        GRID, out=out, partial=True, progress=lines.append, activate=False, region=region
+    )
     assert any("déjà construit" in line for line in lines)
     assert roads.open_dataset(out).manifest["built_at"] == before
     # Asked without --partial, the same partial dataset is refused, not silently reused.
@@ -299,9 +314,7 @@ def test_active_dataset_is_the_last_built_and_the_variable_wins(
     assert roads.active_dataset() == tmp_path / "ailleurs"
 
 
-def test_open_dataset_says_what_is_wrong(
-    tmp_path: Path, grid_build: tuple[Path, list]
-) -> None:
+def test_open_dataset_says_what_is_wrong(tmp_path: Path, grid_build: tuple[Path, list]) -> None:
     with pytest.raises(RoadEngineError, match=r"'.*nulle_part' est introuvable.*roads build"):
         roads.open_dataset(tmp_path / "nulle_part")
     (tmp_path / "vide").mkdir()
@@ -310,8 +323,11 @@ def test_open_dataset_says_what_is_wrong(
     broken = tmp_path / "broken"
     shutil.copytree(grid_build[0], broken)
     (broken / f"{roads.BASE_NAME}.partition").unlink()
-    with pytest.raises(RoadEngineError, match=r"incomplet \(fichiers absents : "
-                       r"roads\.osrm\.partition\)"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"incomplet \(fichiers absents : "
+        r"roads\.osrm\.partition\)",
+    ):
         roads.open_dataset(broken)
     # The .osrm base path works as well as the folder.
     ds = roads.open_dataset(grid_build[0] / roads.BASE_NAME)
@@ -349,8 +365,7 @@ def test_cli_build_prints_stages_and_errors_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cli"
-    assert main(["roads", "build", str(GRID), "--out", str(out), "--partial",
-                 "--no-activate"]) == 0  # fmt: skip
+    assert main(["roads", "build", str(GRID), "--out", str(out), "--partial", "--no-activate"]) == 0
     printed = capsys.readouterr().out
     assert "Étape 1/4 : extraction du réseau routier (osrm-extract)…" in printed
     assert roads.open_dataset(out).manifest["partial"] is True
@@ -367,8 +382,11 @@ def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, region: Regio
     mine = tmp_path / "documents"
     mine.mkdir()
     (mine / "rapport.txt").write_text("à garder", encoding="utf-8")
-    with pytest.raises(RoadEngineError, match=r"'.*documents' existe et ne contient pas un jeu "
-                       r"de données routier : il ne sera pas remplacé"):  # fmt: skip
+    with pytest.raises(
+        RoadEngineError,
+        match=r"'.*documents' existe et ne contient pas un jeu "
+        r"de données routier : il ne sera pas remplacé",
+    ):
         roads.build_dataset(GRID, out=mine, partial=True, activate=False, region=region)
     assert (mine / "rapport.txt").read_text(encoding="utf-8") == "à garder"
     with pytest.raises(ValidationError, match=r"`threads` must be a positive integer; got 0"):

@@ -10,11 +10,11 @@ from pyproj import Geod
 
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError, ValidationError
-from coverage.access import build_access
-from coverage.aja import computed_zones
-from coverage.report import scenario_lines
-from coverage.scenario import Scenario, Site, WhatIf, resolve_site, what_if
-from coverage.travel import GeodesicModel
+from coverage.analysis.access import build_access
+from coverage.analysis.scenario import Scenario, Site, WhatIf, resolve_site, what_if
+from coverage.outputs.report import scenario_lines
+from coverage.travel.catchments import computed_zones
+from coverage.travel.geodesic import GeodesicModel
 
 GEOD = Geod(ellps="WGS84")
 AURILLAC = "15014"  # Cantal: every commune is > 150 km from the embedded registry's structure
@@ -47,8 +47,9 @@ def test_adding_a_structure_where_nobody_is_covered_lowers_the_share_exactly(
     whatif, region, registry
 ):
     tp = registry.located("tous_publics")
-    before = np.min([_km_to(region, lo, la) for lo, la in zip(tp["lon"], tp["lat"], strict=True)],
-                    axis=0)  # fmt: skip
+    before = np.min(
+        [_km_to(region, lo, la) for lo, la in zip(tp["lon"], tp["lat"], strict=True)], axis=0
+    )
     au = region.commune(AURILLAC)
     after = np.minimum(before, _km_to(region, float(au["lon"]), float(au["lat"])))
     pop_before, share_before = _share(region, before, 30.0)
@@ -72,8 +73,13 @@ def test_a_scenario_never_writes_the_registry_nor_changes_the_base(whatif, base)
     digest = hashlib.sha256(settings.DEFAULT_REGISTRY.read_bytes()).hexdigest()
     matrix = base.distance_km.copy()
     ids = base.structures["id"].tolist()
-    whatif.run(Scenario(add=(AURILLAC,), remove=("aja-chu-clermont-ferrand",),
-                        move=(("sisa-pont-d-ain-sante", "63113"),)))  # fmt: skip
+    whatif.run(
+        Scenario(
+            add=(AURILLAC,),
+            remove=("aja-chu-clermont-ferrand",),
+            move=(("sisa-pont-d-ain-sante", "63113"),),
+        )
+    )
     assert hashlib.sha256(settings.DEFAULT_REGISTRY.read_bytes()).hexdigest() == digest
     np.testing.assert_array_equal(base.distance_km, matrix)
     assert base.structures["id"].tolist() == ids

@@ -9,14 +9,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage import metrics
-from coverage import siting as s
 from coverage._errors import CoverageError, ValidationError
+from coverage.analysis import metrics
+from coverage.analysis import siting as s
 
 PREFECTURES = (
-    "01053", "03190", "07186", "15014", "26362", "38185",
-    "42218", "43157", "63113", "69123", "73065", "74010",
-)  # fmt: skip
+    "01053",
+    "03190",
+    "07186",
+    "15014",
+    "26362",
+    "38185",
+    "42218",
+    "43157",
+    "63113",
+    "69123",
+    "73065",
+    "74010",
+)
 
 # Coverage trap for the greedy: A covers the two heavy middle rows (6 people), B and C each
 # cover one end and one middle row (5 people); the best pair is B + C (10), not A + x (8).
@@ -42,8 +52,9 @@ LINE_EXISTING = np.full(4, 15.0)
 def brute_force(cost, weights, k, objective, existing=None, threshold=None):
     best = None
     for combo in itertools.combinations(range(cost.shape[1]), k):
-        v = s.objective_value(cost, weights, combo, objective=objective,
-                              existing=existing, threshold=threshold)  # fmt: skip
+        v = s.objective_value(
+            cost, weights, combo, objective=objective, existing=existing, threshold=threshold
+        )
         if best is None or (v > best if objective == "coverage" else v < best):
             best = v
     return best
@@ -181,8 +192,14 @@ def test_candidates_restrict_the_choice():
     ],
 )
 def test_bad_input_is_refused(kwargs, match):
-    args = {"cost": TRAP_COST, "weights": TRAP_W, "objective": "coverage", "k": 1,
-            "threshold": 10.0, **kwargs}  # fmt: skip
+    args = {
+        "cost": TRAP_COST,
+        "weights": TRAP_W,
+        "objective": "coverage",
+        "k": 1,
+        "threshold": 10.0,
+        **kwargs,
+    }
     with pytest.raises(ValidationError, match=match):
         s.greedy(args.pop("cost"), args.pop("weights"), **args)
 
@@ -204,16 +221,23 @@ def test_median_refuses_partial_existing_and_unreachable_pairs():
 def test_exact_time_limit_without_solution_is_a_clear_error(monkeypatch):
     import pulp
 
-    monkeypatch.setattr(pulp.LpProblem, "solve", lambda self, solver=None: self.__setattr__(
-        "sol_status", pulp.LpSolutionNoSolutionFound) or 0)  # fmt: skip
+    monkeypatch.setattr(
+        pulp.LpProblem,
+        "solve",
+        lambda self, solver=None: (
+            self.__setattr__("sol_status", pulp.LpSolutionNoSolutionFound) or 0
+        ),
+    )
     with pytest.raises(CoverageError, match="found no solution"):
         s.exact(TRAP_COST, TRAP_W, objective="coverage", k=1, threshold=10, time_limit=1)
 
 
 def test_site_dispatches_by_method():
     assert s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10).method == "greedy"
-    assert s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10,
-                  method="exact").after == 10.0  # fmt: skip
+    assert (
+        s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, method="exact").after
+        == 10.0
+    )
     with pytest.raises(ValidationError, match="`method` must be 'greedy' or 'exact'; got 'best'"):
         s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, method="best")
 
@@ -248,8 +272,13 @@ def test_cost_matrix_from_long_table():
 
 
 def test_site_from_table_labels_and_existing():
-    t = _table([(o, d, c) for o, row in zip("pqrs", TRAP_COST, strict=True)
-                for d, c in zip("ABC", row, strict=True)])  # fmt: skip
+    t = _table(
+        [
+            (o, d, c)
+            for o, row in zip("pqrs", TRAP_COST, strict=True)
+            for d, c in zip("ABC", row, strict=True)
+        ]
+    )
     pop = pd.Series(TRAP_W, index=list("pqrs"))
     r = s.site_from_table(t, pop, objective="coverage", k=2, threshold=10, method="exact")
     assert sorted(r.labels) == ["B", "C"] and r.after == 10.0
@@ -271,8 +300,8 @@ def region_costs():
 
     The existing "structures" are the 12 préfectures, used as realistic test points only.
     """
-    from coverage.region import load_region
-    from coverage.travel import geodesic_km
+    from coverage.data.region import load_region
+    from coverage.travel.geodesic import geodesic_km
 
     c = load_region().communes
     lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()

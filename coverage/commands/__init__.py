@@ -1,1 +1,0 @@
-"""Sub-commands of ``parcours``; each module has ``register(subparsers)`` (see ``coverage.cli``)."""

