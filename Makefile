@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 OUT := out
 PYTHON ?=
 
-.PHONY: setup run test bench browsers vendor lint audit clean-cache
+.PHONY: setup run test test-fast bench browsers vendor lint audit clean-cache coverage-report
 
 setup: $(VENV)/.installed js/node_modules/.installed
 
@@ -46,13 +46,26 @@ run: setup
 # and a new advisory on an unchanged pin must not block unrelated work); pytest decides.
 test: setup browsers
 	-@$(MAKE) --no-print-directory audit || echo "make audit: findings above (report-only)"
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
+
+# The quick lane while working: no browser, no soak, no slow fuzzing.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# Test coverage, measured with slipcover (coverage.py would shadow this package's name).
+coverage-report: setup
+	$(BIN)/python -m slipcover --source coverage --omit "*/__main__.py" -m pytest -q -m "not browser" | tail -n 60
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# ruff (rules and format), mypy, and the layers contract of import-linter (pyproject.toml).
 lint: setup
 	$(BIN)/ruff check coverage tests benchmarks app.py
+	$(BIN)/ruff format --check coverage tests benchmarks app.py
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Known vulnerabilities of the pinned packages: pip-audit on requirements/ (exact pins, so
 # --no-deps --disable-pip: nothing is installed), then npm audit on js/. Fails on a finding.

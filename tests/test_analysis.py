@@ -26,6 +26,7 @@ from coverage.analysis.analyse import (
     headline_deltas,
     suggest_sites,
 )
+from coverage.outputs.report import summary_lines
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
 
@@ -218,7 +219,7 @@ def test_threshold_changes_the_figures(real_access, region, registry):
 
 
 def test_summary_is_french_and_complete(result, registry):
-    text = result.summary_fr()
+    text = "\n".join(summary_lines(result))
     assert "à vol d'oiseau" in text and "Seuil : 30 km" in text
     assert "Gini" in text and "Theil" in text and "entre départements" in text
     assert registry.completeness_fr() in text
@@ -250,7 +251,7 @@ def test_a_model_with_times_gets_time_figures(region, registry):
     assert t["share_beyond_30"] == d["share_beyond_30"]  # 1 km per minute
     assert "share_beyond_40" not in d
     assert d["threshold"] == 30.0  # the other cost keeps the reported thresholds
-    assert a.unit == "min" and "Durée à la structure" in a.summary_fr()
+    assert a.unit == "min" and "Durée à la structure" in "\n".join(summary_lines(a))
     np.testing.assert_allclose(a.communes["duration_min"], a.communes["distance_km"])
     assert a.meta["travel_model"]["has_time"] is True
 
@@ -289,4 +290,4 @@ def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):
     np.testing.assert_allclose(a.communes["e2sfca"], scores * 100_000, rtol=1e-9)
     summary = a.to_dict()["e2sfca"]["summary"]
     assert summary["share_zero"] == pytest.approx(pop[scores == 0].sum() / pop.sum())
-    assert "Accessibilité E2SFCA : calculé" in a.summary_fr()
+    assert "Accessibilité E2SFCA : calculé" in "\n".join(summary_lines(a))

@@ -21,7 +21,7 @@ from coverage.data.registry import load_registry
 from coverage.outputs.maps import vendor
 from coverage.outputs.maps.base import to_html
 from coverage.outputs.maps.coverage import coverage_map, write_coverage_map
-from coverage.outputs.report import render_report, write_report
+from coverage.outputs.report import render_report, summary_lines, write_report
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
 
@@ -211,4 +211,4 @@ def test_report_without_any_all_patients_structure(region, tmp_path):
     assert "Non calculé : aucune structure tous publics localisée dans le registre." in text
     assert html.count("<svg") == 0
     assert "aucune structure tous publics localisée" in analysis.e2sfca_note
-    assert "Non calculé" in analysis.summary_fr()
+    assert "Non calculé" in "\n".join(summary_lines(analysis))

@@ -703,12 +703,6 @@ class Analysis:
             "meta": self.meta,
         }
 
-    def summary_fr(self) -> str:
-        """A French summary for a terminal."""
-        from coverage.outputs.report import summary_lines
-
-        return "\n".join(summary_lines(self))
-
 
 def analyse(
     access: AccessTable,

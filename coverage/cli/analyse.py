@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     from coverage.analysis.access import load_access
     from coverage.analysis.analyse import analyse
     from coverage.analysis.scenario import Scenario, WhatIf
-    from coverage.outputs.report import scenario_lines
+    from coverage.outputs.report import scenario_lines, summary_lines
 
     by = COSTS[args.by]
     model = make_model(args.travel, dataset=args.osrm_dataset, url=args.osrm_url)
@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(scenario_lines(result)))
         print()
         print("Situation après le scénario :")
-    print(analysis.summary_fr())
+    print("\n".join(summary_lines(analysis)))
     if written:
         print()
         print("\n".join(written))

@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
+from coverage._geodesy import geodesic_km
 from coverage.data.region import Region
 
 MAX_QUERY_CHARS = 120
@@ -264,8 +265,6 @@ def _from_point(text: str, lat: float, lon: float, region: Region) -> Lookup:
                 [str(name)],
             )
         c = region.communes
-        from coverage.travel.geodesic import geodesic_km
-
         km = geodesic_km(lon, lat, c["lon"].to_numpy(), c["lat"].to_numpy())
         j = int(np.argmin(km))
         raise OutsideRegionError(

@@ -29,14 +29,26 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 @runtime_checkable
 class TravelModel(Protocol):
-    """What the finder and the analytics need from a way of measuring travel."""
+    """What the finder and the analytics need from a way of measuring travel.
 
-    #: Short machine name, e.g. ``"geodesic"``, ``"estimate"``, ``"osrm"``.
-    name: str
-    #: French label shown next to every number, e.g. ``"à vol d'oiseau"``.
-    label_fr: str
-    #: True when ``duration_min`` is filled.
-    has_time: bool
+    The three facts are read-only properties, so a model may give them as class constants
+    (``ClassVar``), plain attributes or computed properties.
+    """
+
+    @property
+    def name(self) -> str:
+        """Short machine name, e.g. ``"geodesic"``, ``"estimate"``, ``"osrm"``."""
+        ...
+
+    @property
+    def label_fr(self) -> str:
+        """French label shown next to every number, e.g. ``"à vol d'oiseau"``."""
+        ...
+
+    @property
+    def has_time(self) -> bool:
+        """True when ``duration_min`` is filled."""
+        ...
 
     def table(self, origins: pd.DataFrame, destinations: pd.DataFrame) -> pd.DataFrame:
         """Return one row per (origin, destination) pair with ``TABLE_COLUMNS``."""

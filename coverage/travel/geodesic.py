@@ -7,21 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from pyproj import Geod
 
 from coverage._errors import ValidationError
+from coverage._geodesy import geodesic_km
 from coverage.travel.base import check_points, cross_index, frame
 
-_GEOD = Geod(ellps="WGS84")
-
-
-def geodesic_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Geodesic distance in km on the WGS84 ellipsoid (vectorised, pyproj ``Geod.inv``)."""
-    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
-        *(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
-    )
-    _, _, metres = _GEOD.inv(lon1.ravel(), lat1.ravel(), lon2.ravel(), lat2.ravel())
-    return np.asarray(metres, dtype=float).reshape(lon1.shape) / 1000.0
+__all__ = ["FRANCE_CIRCUITY", "CircuityModel", "GeodesicModel", "geodesic_km"]
 
 
 @dataclass(frozen=True)
