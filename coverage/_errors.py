@@ -1,7 +1,16 @@
-"""Exceptions raised by the package; every one derives from ``CoverageError``.
+"""Exceptions and warnings raised by the package; every one derives from ``CoverageError``.
 
-Messages are written in plain French when a patient or planner may read them, and name the
-argument or file at fault. Each class also subclasses a built-in so callers may catch either.
+Errors are split by audience:
+
+- ``ValidationError`` and its subclasses are for readers (patients, planners): their message is
+  plain French, names the file, line or field at fault, and is shown as it is by the command
+  line and the page.
+- ``ArgumentError`` is for programmers (a function called with a wrong argument): its message is
+  English and names the argument; the command line and the page never show it to a reader, they
+  say that an internal error happened and log it.
+
+Each class also subclasses a built-in so callers may catch either. ``CoverageWarning`` is the
+base of every warning the package emits; front ends show those as one French line.
 """
 
 from __future__ import annotations
@@ -16,7 +25,20 @@ class DataSourceError(CoverageError, RuntimeError):
 
 
 class ValidationError(CoverageError, ValueError):
-    """An argument or a value read from a file is not what was expected."""
+    """A value typed or a file given by a reader is not what was expected (French message)."""
+
+
+class ArgumentError(CoverageError, ValueError):
+    """A programmer passed a wrong argument to a function (English message, never shown)."""
+
+
+class CoverageWarning(UserWarning):
+    """Base of the package's warnings; their message is French and meant for the reader."""
+
+
+def is_reader_error(exc: BaseException) -> bool:
+    """True when ``exc``'s message is written for a reader (French) and may be shown as it is."""
+    return isinstance(exc, CoverageError) and not isinstance(exc, ArgumentError)
 
 
 class RegistryError(ValidationError):

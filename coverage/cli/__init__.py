@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from coverage._errors import CoverageError
+from coverage._errors import CoverageError, CoverageWarning
 
 #: Modules of ``coverage.cli`` that provide sub-commands, in help order.
 COMMANDS: tuple[str, ...] = ("find", "registry", "analyse", "roads")
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always")
             code = int(args.func(args) or 0)
         for w in caught:  # e.g. pairs with no road route: one French line, not a Python warning
-            if w.category.__module__.startswith("coverage."):
+            if issubclass(w.category, CoverageWarning):
                 print(f"Attention : {w.message}", file=sys.stderr)
         return code
     except CoverageError as exc:

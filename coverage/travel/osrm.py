@@ -30,7 +30,7 @@ import pandas as pd
 
 from coverage import settings
 from coverage._atomic import atomic_open
-from coverage._errors import RoadEngineError, ValidationError
+from coverage._errors import CoverageWarning, RoadEngineError, ValidationError
 from coverage.roads import engine as roads
 from coverage.travel.base import TABLE_COLUMNS, check_points
 
@@ -47,7 +47,7 @@ SNAP_COLUMNS: tuple[str, ...] = ("origin_snap_m", "destination_snap_m")
 CACHE_SCHEMA = 1
 
 
-class RoadTravelWarning(UserWarning):
+class RoadTravelWarning(CoverageWarning):
     """Some pairs have no road route (NaN in the table)."""
 
 
