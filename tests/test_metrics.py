@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from inequality.atkinson import atkinson as pysal_atkinson
 from inequality.gini import Gini
@@ -243,8 +243,15 @@ weighted = st.integers(min_value=2, max_value=40).flatmap(
 )
 
 
+def test_gini_of_equal_values_is_exactly_zero():
+    # Without the clamp this case gave -1.5e-17 (rounding in the cumulative sums).
+    w = np.array([2.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, 2.0, 3.0])
+    assert m.gini(np.full(10, 3.3), w) == 0.0
+
+
 @settings(max_examples=80, deadline=None)
 @given(weighted, st.floats(min_value=0.01, max_value=1000))
+@example(([20, 20, 20], [1, 2, 3], [0, 0, 1]), 3.3)
 def test_properties(data, scale):
     x, w, g = (np.array(a) for a in data)
     if w.sum() == 0 or np.dot(w, x) == 0:

@@ -336,7 +336,9 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     total_w = ws.sum()
     cum = np.cumsum(ws)
     wx = ws * xs
-    return float(np.dot(wx, 2.0 * cum - ws - total_w) / (total_w * wx.sum()))
+    g = float(np.dot(wx, 2.0 * cum - ws - total_w) / (total_w * wx.sum()))
+    # Rounding can leave -1e-17 for equal values, where the exact answer is 0.
+    return max(g, 0.0)
 
 
 def _theil_t(x: np.ndarray, w: np.ndarray) -> float:
