@@ -137,7 +137,7 @@ def test_commune_costs_match_the_model_and_are_cached(tmp_path, monkeypatch):
     for j, col in enumerate(cols):
         _, _, m = geod.inv(c["lon"], c["lat"], [c["lon"][col]] * 5, [c["lat"][col]] * 5)
         np.testing.assert_allclose(costs[:, j], np.asarray(m) / 1000, rtol=1e-6)
-    files = list((tmp_path / "access").glob("communes-geodesic-*.npy"))
+    files = list((tmp_path / "access").glob("communes-geodesic-*.npz"))
     assert len(files) == 1
     again = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel())
     np.testing.assert_array_equal(again.commune_costs(columns=cols), costs)
@@ -195,3 +195,58 @@ def test_origin_note_says_representative_points(real):
     assert "point représentatif" in note
     inside = int((real.communes["point_source"] == "interieur").sum())
     assert f"{inside} commune(s) au point intérieur" in note
+
+
+def _damage_in_place(path) -> None:
+    """Overwrite the last 4 KB of ``path`` with other bytes: same size, same header."""
+    data = bytearray(path.read_bytes())
+    tail = len(data) - min(4096, len(data) // 2)
+    data[tail:] = bytes((b + 1) % 256 for b in data[tail:])
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_candidate_cache_of_the_same_size_is_rebuilt(tmp_path, monkeypatch):
+    # Issue 13 item 4: damaged bytes without a change of size used to be read back as costs.
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path))
+    cols = [4, 0, 2]
+    fresh = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel()).commune_costs(
+        columns=cols
+    )
+    (path,) = (tmp_path / "access").glob("communes-geodesic-*")
+    size = path.stat().st_size
+    _damage_in_place(path)
+    assert path.stat().st_size == size
+    again = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel())
+    np.testing.assert_array_equal(again.commune_costs(columns=cols), fresh)
+    # ... and the damaged file was replaced by a good one, read back as such.
+    third = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel())
+    np.testing.assert_array_equal(third.commune_costs(columns=cols), fresh)
+    assert path.read_bytes() != b"" and path.stat().st_size == size
+
+
+def test_a_truncated_or_foreign_candidate_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path))
+    cols = [1, 3]
+    fresh = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel()).commune_costs(
+        columns=cols
+    )
+    (path,) = (tmp_path / "access").glob("communes-geodesic-*")
+    np.save(path.with_suffix(".tmp.npy"), np.zeros((5, 2), dtype=np.float32))
+    path.with_suffix(".tmp.npy").replace(path)  # right shape, wrong values, no checksum
+    again = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel())
+    np.testing.assert_array_equal(again.commune_costs(columns=cols), fresh)
+    path.write_bytes(path.read_bytes()[:100])
+    third = access_from_frames(COMMUNES, STRUCTURES, model=GeodesicModel())
+    np.testing.assert_array_equal(third.commune_costs(columns=cols), fresh)
+
+
+def test_added_marks_only_what_the_last_change_added(plane):
+    # Issue 13 item 5b: a what-if's table changed again (siting after --add) used to count the
+    # scenario's structure among the new sites.
+    first = pd.DataFrame(
+        {"id": ["S4"], "name": ["Quatre"], "kind": ["tous_publics"], "lon": [10.0], "lat": [0.0]}
+    )
+    second = first.assign(id="S5", name="Cinq", lon=5.0)
+    twice = plane.with_changes(add=first).with_changes(add=second)
+    assert twice.structures["id"].tolist() == ["S1", "S2", "S3", "S4", "S5"]
+    assert twice.structures["added"].tolist() == [False, False, False, False, True]

@@ -143,3 +143,33 @@ def test_to_dict_is_json(whatif):
     d = whatif.run(Scenario(add=(AURILLAC,))).to_dict()
     text = json.dumps(d, allow_nan=False, ensure_ascii=False)
     assert json.loads(text)["deltas"]["share_beyond"] < 0
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(add=(AURILLAC,)),
+        Scenario(add_aja=(AURILLAC,)),
+        Scenario(move=(("sisa-pont-d-ain-sante", "63113"),)),
+    ],
+    ids=["add", "add-aja", "move"],
+)
+def test_siting_after_a_scenario_suggests_k_sites(whatif, region, registry, scenario):
+    # Issue 13 item 5b: `parcours analyse --site K` with --add, --add-aja or --move raised
+    # ValueError ("All arrays must be of the same length").
+    from coverage.analysis.analyse import analyse
+
+    after = whatif.run(scenario).access
+    res = analyse(after, region=region, registry=registry, threshold=30.0, site_k=3)
+    assert res.siting is not None
+    table = res.siting.table
+    assert len(table) == 3 and table["rank"].tolist() == [1, 2, 3]
+    # Each suggestion is checked by hand: the people it newly brings within 30 km, given the
+    # scenario's structures and the suggestions before it.
+    best = after.nearest_cost("tous_publics", "distance_km").copy()
+    best[np.isnan(best)] = np.inf
+    w = after.population
+    for row in table.itertuples():
+        km = _km_to(region, row.lon, row.lat)
+        assert row.people_within == pytest.approx(float(w[(best > 30) & (km <= 30)].sum()))
+        best = np.minimum(best, km)

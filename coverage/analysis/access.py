@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,8 +168,9 @@ class AccessTable:
         the origins (representative points); ``aja_zone_device`` is the AJA device whose zone
         covers the commune (``""`` when none).
     structures
-        One row per located structure (``STRUCTURE_COLUMNS``); ``added`` marks structures of a
-        what-if scenario.
+        One row per located structure (``STRUCTURE_COLUMNS``); ``added`` marks the structures
+        that the ``with_changes`` which made this table added (a table changed twice marks
+        only the second change's, so that siting after a what-if counts its own sites only).
     distance_km
         (n_communes, n_structures) distances; ``inf`` where the model has no route.
     duration_min
@@ -473,7 +475,7 @@ class AccessTable:
                 f"identifiants localisés : {sorted(ids.tolist())!r}."
             )
         keep = ~np.isin(ids, remove)
-        structures = self.structures[keep]
+        structures = self.structures[keep].assign(added=False)
         dist = self.distance_km[:, keep]
         dur = None if self.duration_min is None else self.duration_min[:, keep]
         added_aja = False
@@ -552,23 +554,18 @@ class AccessTable:
         if key in self._memo:
             return self._memo[key]
         path = self._candidate_cache_path(by, digest) if cache else None
-        if path is not None and path.is_file():
-            try:
-                arr = np.load(path, allow_pickle=False)
-                if arr.shape == (n, cols.size):
-                    self._memo[key] = arr
-                    return arr
-            except (OSError, ValueError):
-                pass
+        cached = None if path is None else _read_checked(path, (n, cols.size))
+        if cached is not None:
+            self._memo[key] = cached
+            return cached
         origins = self.origins()
         out = np.empty((n, cols.size), dtype=np.float32)
         for s in range(0, cols.size, _CANDIDATE_CHUNK):
             block = origins.iloc[cols[s : s + _CANDIDATE_CHUNK]]
             dist, dur = _matrices(self.model, origins, block)
-            out[:, s : s + len(block)] = dist if by == "distance_km" else dur
+            out[:, s : s + len(block)] = np.asarray(dist if by == "distance_km" else dur)
         if path is not None:
-            with atomic_open(path, "wb") as fh:
-                np.save(fh, out, allow_pickle=False)
+            _write_checked(path, out)
         self._memo[key] = out
         return out
 
@@ -582,8 +579,42 @@ class AccessTable:
         h.update("\n".join(self.col("insee")).encode())
         h.update(self.col("lon").tobytes())
         h.update(self.col("lat").tobytes())
-        name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npy"
+        name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npz"
         return settings.cache_dir() / "access" / name
+
+
+def _checksum(arr: np.ndarray) -> np.ndarray:
+    """SHA-256 of an array's shape, dtype and bytes, as 32 uint8 (stored beside it)."""
+    h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(np.ascontiguousarray(arr).data)
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
+def _write_checked(path: Path, arr: np.ndarray) -> None:
+    """Write ``arr`` and its checksum in one ``.npz`` (atomically)."""
+    with atomic_open(path, "wb") as fh:
+        np.savez(fh, costs=arr, sha256=_checksum(arr))
+
+
+def _read_checked(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """The cached array at ``path``, or ``None`` when absent, damaged or of another shape.
+
+    A file whose bytes no longer match the checksum written with them (damaged in place,
+    truncated, or written by something else) is never trusted: the caller rebuilds it.
+    """
+    if not path.is_file():
+        return None
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy has no checksum
+            return None
+        with data:
+            arr, digest = data["costs"], data["sha256"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if arr.shape != shape or not np.array_equal(digest, _checksum(arr)):
+        return None
+    return arr
 
 
 def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
