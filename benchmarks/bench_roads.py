@@ -38,8 +38,7 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "roads"))
 
 from reference_graph import load_graph  # noqa: E402
 
-from coverage import settings  # noqa: E402
-from coverage.roads import engine as roads  # noqa: E402
+from coverage import roads, settings  # noqa: E402
 from coverage.travel.osrm import OsrmModel  # noqa: E402
 
 DEFAULT_EXTRACT = ROOT.parent / "shared" / "osm" / "monaco.osm.pbf"
@@ -121,7 +120,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     )
     t0 = time.perf_counter()
     folder = roads.build_dataset(
-        args.extract, out=tmp / "ds", partial=True, activate=False, region=region
+        args.extract, out=tmp / "ds", partial=True, activate=False, communes=region.communes
     )
     build_s = time.perf_counter() - t0
     ds = roads.open_dataset(folder)

@@ -30,9 +30,9 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
+from coverage import roads
 from coverage._errors import RoadEngineError, ValidationError
 from coverage.data.region import Region
-from coverage.roads import engine as roads
 from coverage.travel import make_model
 from coverage.travel.base import TABLE_COLUMNS, TravelModel, nearest
 from coverage.travel.geodesic import GeodesicModel
@@ -88,7 +88,9 @@ def _min(table: pd.DataFrame, origin: object, destination: object) -> float:
 @pytest.fixture(scope="session")
 def grid(tmp_path_factory: pytest.TempPathFactory, region: Region) -> Path:
     out = tmp_path_factory.mktemp("road_travel") / "grid"
-    return roads.build_dataset(GRID, out=out, partial=True, activate=False, region=region)
+    return roads.build_dataset(
+        GRID, out=out, partial=True, activate=False, communes=region.communes
+    )
 
 
 @pytest.fixture(scope="session")
@@ -411,7 +413,9 @@ def monaco(tmp_path_factory: pytest.TempPathFactory, region: Region) -> Path:
     if not MONACO.is_file():
         pytest.skip("monaco.osm.pbf absent")
     out = tmp_path_factory.mktemp("monaco") / "car"
-    return roads.build_dataset(MONACO, out=out, partial=True, activate=False, region=region)
+    return roads.build_dataset(
+        MONACO, out=out, partial=True, activate=False, communes=region.communes
+    )
 
 
 @pytest.fixture(scope="session")
@@ -424,7 +428,12 @@ def monaco_shortest(tmp_path_factory: pytest.TempPathFactory, region: Region) ->
     lua = folder / "car_distance.lua"
     lua.write_text(DISTANCE_PROFILE.format(folder=car.parent, profile=car), encoding="utf-8")
     return roads.build_dataset(
-        MONACO, out=folder / "ds", partial=True, profile=lua, activate=False, region=region
+        MONACO,
+        out=folder / "ds",
+        partial=True,
+        profile=lua,
+        activate=False,
+        communes=region.communes,
     )
 
 

@@ -7,19 +7,22 @@ here with one short street at each commune point of the region.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import osmium
 import pytest
 
+from coverage import roads
 from coverage._errors import RoadEngineError, ValidationError
 from coverage.cli import main
+from coverage.cli.roads import render_event
 from coverage.data.region import Region
-from coverage.roads import engine as roads
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "roads"
 GRID = FIXTURES / "aurillac_grid.osm"
@@ -36,9 +39,19 @@ def grid_build(tmp_path_factory: pytest.TempPathFactory, region: Region) -> tupl
     lines: list[str] = []
     out = tmp_path_factory.mktemp("roads") / "grid"
     path = roads.build_dataset(
-        GRID, out=out, partial=True, progress=lines.append, activate=False, region=region
+        GRID,
+        out=out,
+        partial=True,
+        progress=_words(lines),
+        activate=False,
+        communes=region.communes,
     )
     return path, lines
+
+
+def _words(lines: list[str]) -> Callable[[roads.BuildEvent], None]:
+    """Collect the French line the command line prints for each build event."""
+    return lambda event: lines.append(render_event(event))
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -149,7 +162,9 @@ def test_date_from_the_latest_node_when_the_header_has_none() -> None:
 
 def test_an_extract_covering_every_commune_is_accepted(tmp_path: Path, region: Region) -> None:
     osm = _commune_streets(tmp_path / "ara_streets.osm", region)
-    folder = roads.build_dataset(osm, out=tmp_path / "ara", activate=False, region=region)
+    folder = roads.build_dataset(
+        osm, out=tmp_path / "ara", activate=False, communes=region.communes
+    )
     cov = roads.open_dataset(folder).manifest["coverage"]
     assert cov["missing"] == []
     assert all(r["share"] == 1.0 for r in cov["departements"].values())
@@ -165,12 +180,12 @@ def test_an_extract_missing_one_departement_is_refused_by_name(
         match=r"1 département\(s\) sur 12 absent\(s\) : 15 "
         r"\(Cantal\)\. .*--partial",
     ):
-        roads.build_dataset(osm, out=tmp_path / "ds", activate=False, region=region)
+        roads.build_dataset(osm, out=tmp_path / "ds", activate=False, communes=region.communes)
     assert not (tmp_path / "ds").exists()
     assert _leftovers(tmp_path) == []
     # With --partial it is built, and the manifest says what is missing.
     folder = roads.build_dataset(
-        osm, out=tmp_path / "ds", partial=True, activate=False, region=region
+        osm, out=tmp_path / "ds", partial=True, activate=False, communes=region.communes
     )
     assert roads.open_dataset(folder).manifest["coverage"]["missing"] == ["15"]
 
@@ -184,7 +199,9 @@ def test_monaco_is_refused_naming_the_twelve_departements(tmp_path: Path, region
         r"12 département\(s\) sur 12 absent\(s\) : 01 \(Ain\), 03 \(Allier\).*"
         r"74 \(Haute-Savoie\)\.",
     ):
-        roads.build_dataset(MONACO, out=tmp_path / "monaco", progress=lines.append, region=region)
+        roads.build_dataset(
+            MONACO, out=tmp_path / "monaco", progress=_words(lines), communes=region.communes
+        )
     # Refused from the header's bounding box, before any tool ran.
     assert not any("Étape" in line for line in lines)
     assert not (tmp_path / "monaco").exists()
@@ -197,7 +214,11 @@ def test_the_full_check_refuses_when_the_header_has_no_bounding_box(
     lines: list[str] = []
     with pytest.raises(RoadEngineError, match=r"15 \(Cantal\)"):
         roads.build_dataset(
-            GRID, out=tmp_path / "grid", progress=lines.append, activate=False, region=region
+            GRID,
+            out=tmp_path / "grid",
+            progress=_words(lines),
+            activate=False,
+            communes=region.communes,
         )
     assert any("Étape 4/4" in line for line in lines)
     assert not (tmp_path / "grid").exists()
@@ -207,9 +228,9 @@ def test_the_full_check_refuses_when_the_header_has_no_bounding_box(
 @needs_monaco
 def test_coverage_table_of_monaco_is_empty_and_far(tmp_path: Path, region: Region) -> None:
     folder = roads.build_dataset(
-        MONACO, out=tmp_path / "m", partial=True, activate=False, region=region
+        MONACO, out=tmp_path / "m", partial=True, activate=False, communes=region.communes
     )
-    table = roads.coverage_by_departement(roads.open_dataset(folder), region=region)
+    table = roads.coverage_by_departement(roads.open_dataset(folder), communes=region.communes)
     assert list(table["dep"]) == list(roads.DEPARTEMENT_NAMES)
     assert table["missing"].all()
     assert (table["covered"] == 0).all()
@@ -228,7 +249,7 @@ def test_a_file_that_is_not_osm_is_refused(tmp_path: Path, region: Region) -> No
         match=r"'.*bad\.osm\.pbf' n'est pas un extrait "
         r"OpenStreetMap lisible",
     ):
-        roads.build_dataset(bad, out=tmp_path / "ds", partial=True, region=region)
+        roads.build_dataset(bad, out=tmp_path / "ds", partial=True, communes=region.communes)
     assert not (tmp_path / "ds").exists()
 
 
@@ -244,7 +265,7 @@ def test_a_truncated_pbf_fails_at_extraction_and_leaves_nothing(
         r"routier » \(osrm-extract .*'cut\.osm\.pbf' est un extrait "
         r"OpenStreetMap complet et non tronqué",
     ):
-        roads.build_dataset(cut, out=tmp_path / "ds", partial=True, region=region)
+        roads.build_dataset(cut, out=tmp_path / "ds", partial=True, communes=region.communes)
     assert not (tmp_path / "ds").exists()
     assert _leftovers(tmp_path) == []
 
@@ -259,7 +280,7 @@ def test_a_failed_rebuild_keeps_the_previous_dataset(
     cut = tmp_path / "cut.osm.pbf"
     cut.write_bytes(MONACO.read_bytes()[:500_000])
     with pytest.raises(RoadEngineError, match="osrm-extract"):
-        roads.build_dataset(cut, out=out, partial=True, force=True, region=region)
+        roads.build_dataset(cut, out=out, partial=True, force=True, communes=region.communes)
     assert (out / roads.MANIFEST_NAME).read_text(encoding="utf-8") == before
     roads.open_dataset(out)  # still complete
     assert _leftovers(tmp_path) == []
@@ -285,13 +306,18 @@ def test_building_the_same_extract_twice_reuses_the_dataset(
     before = roads.open_dataset(out).manifest["built_at"]
     lines: list[str] = []
     roads.build_dataset(
-        GRID, out=out, partial=True, progress=lines.append, activate=False, region=region
+        GRID,
+        out=out,
+        partial=True,
+        progress=_words(lines),
+        activate=False,
+        communes=region.communes,
     )
     assert any("déjà construit" in line for line in lines)
     assert roads.open_dataset(out).manifest["built_at"] == before
     # Asked without --partial, the same partial dataset is refused, not silently reused.
     with pytest.raises(RoadEngineError, match=r"15 \(Cantal\)"):
-        roads.build_dataset(GRID, out=out, activate=False, region=region)
+        roads.build_dataset(GRID, out=out, activate=False, communes=region.communes)
 
 
 # --- locating datasets ---------------------------------------------------------------------
@@ -303,7 +329,7 @@ def test_active_dataset_is_the_last_built_and_the_variable_wins(
     monkeypatch.setenv("PARCOURS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv(roads.DATASET_ENV, raising=False)
     assert roads.active_dataset() is None
-    folder = roads.build_dataset(GRID, partial=True, region=region)
+    folder = roads.build_dataset(GRID, partial=True, communes=region.communes)
     assert folder.parent == (tmp_path / "cache" / "osrm").resolve()
     assert folder.name.startswith("aurillac_grid-")
     assert roads.active_dataset() == folder
@@ -387,7 +413,46 @@ def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, region: Regio
         match=r"'.*documents' existe et ne contient pas un jeu "
         r"de données routier : il ne sera pas remplacé",
     ):
-        roads.build_dataset(GRID, out=mine, partial=True, activate=False, region=region)
+        roads.build_dataset(GRID, out=mine, partial=True, activate=False, communes=region.communes)
     assert (mine / "rapport.txt").read_text(encoding="utf-8") == "à garder"
     with pytest.raises(ValidationError, match=r"`threads` must be a positive integer; got 0"):
-        roads.build_dataset(GRID, out=tmp_path / "x", partial=True, threads=0, region=region)
+        roads.build_dataset(
+            GRID, out=tmp_path / "x", partial=True, threads=0, communes=region.communes
+        )
+
+
+def test_a_build_without_communes_is_refused_unless_partial(tmp_path: Path) -> None:
+    with pytest.raises(RoadEngineError, match=r"les communes de la région n'ont pas été fournies"):
+        roads.build_dataset(GRID, out=tmp_path / "ds", activate=False)
+    assert not (tmp_path / "ds").exists()
+    events: list[roads.BuildEvent] = []
+    folder = roads.build_dataset(
+        GRID, out=tmp_path / "ds", partial=True, activate=False, progress=events.append
+    )
+    assert roads.open_dataset(folder).manifest["coverage"] == {"checked": False, "missing": []}
+    kinds = [e.kind for e in events]
+    assert "no_communes" in kinds and kinds[-1] == "ready"
+    done = [e for e in events if e.kind == "stage_done"]
+    assert [e.label_fr for e in done] == [label for _, _, label in roads.STAGES]
+    assert all(e.seconds is not None and e.seconds > 0 for e in done)
+
+
+def test_the_road_engine_imports_nothing_from_the_data_layer() -> None:
+    package = Path(roads.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                assert not name.startswith("coverage.data"), f"{path.name} imports {name}"
+                assert not name.startswith("coverage.outputs"), f"{path.name} imports {name}"
+
+
+def test_refusals_point_to_the_readme_not_a_missing_doc(tmp_path: Path, region: Region) -> None:
+    osm = _commune_streets(tmp_path / "sans_cantal.osm", region, drop_dep="15")
+    with pytest.raises(RoadEngineError, match=r"voir la section « Roads » du README") as err:
+        roads.build_dataset(osm, out=tmp_path / "ds", activate=False, communes=region.communes)
+    assert "docs/roads.md" not in str(err.value)

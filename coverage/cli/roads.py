@@ -7,10 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from coverage._errors import RoadEngineError
-from coverage.roads import engine as roads
+import pandas as pd
+
+from coverage import roads
+from coverage._errors import CoverageError, RoadEngineError
+from coverage.data.region import load_region
+from coverage.outputs import french
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,12 +74,74 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=run_serve)
 
 
+def _stage_start(e: roads.BuildEvent) -> str:
+    tool = f" ({e.tool})" if e.tool else ""
+    return f"Étape {e.step}/{e.steps} : {e.label_fr}{tool}…"
+
+
+def _coverage_done(e: roads.BuildEvent) -> str:
+    found = (
+        f"départements absents : {roads.name_departements(list(e.missing))}"
+        if e.missing
+        else "12 départements sur 12"
+    )
+    return f"  couverture vérifiée : {french.seconds(e.seconds or 0.0)} ; {found}"
+
+
+#: The French line of each kind of build event.
+_EVENT_LINES: dict[str, Callable[[roads.BuildEvent], str]] = {
+    "read_start": lambda e: (
+        f"Lecture de l'extrait {e.extract} ({french.number(e.megabytes, decimals=1)} Mo)…"
+    ),
+    "no_header_date": lambda e: (
+        "  L'en-tête de l'extrait n'a pas de date : lecture de la date des nœuds…"
+    ),
+    "read_done": lambda e: (
+        f"  date des données : {e.date} ; sha256 {e.sha256[:12]}… "
+        f"({french.seconds(e.seconds or 0.0)})"
+    ),
+    "reused": lambda e: (
+        f"Jeu de données déjà construit le {e.built_at} dans {e.folder} : rien à refaire "
+        "(--force pour reconstruire)."
+    ),
+    "no_communes": lambda e: "Communes de la région indisponibles : couverture non vérifiée.",
+    "stage_start": _stage_start,
+    "stage_done": lambda e: (
+        f"  {e.label_fr} : {french.seconds(e.seconds or 0.0)} "
+        f"(mémoire max {french.megabytes(e.peak_rss_mb)})"
+    ),
+    "coverage_done": _coverage_done,
+    "ready": lambda e: f"Jeu de données prêt en {french.seconds(e.seconds or 0.0)} : {e.folder}",
+}
+
+
+def render_event(event: roads.BuildEvent) -> str:
+    """The French line printed for one build event."""
+    line = _EVENT_LINES.get(event.kind)
+    return line(event) if line is not None else f"  {event.kind}"
+
+
+def _communes(partial: bool) -> pd.DataFrame | None:
+    """The region's communes for the coverage check; ``None`` (unchecked) only if partial."""
+    try:
+        return load_region().communes
+    except CoverageError as exc:
+        if not partial:
+            raise RoadEngineError(
+                "Impossible de vérifier que l'extrait couvre la région (communes "
+                f"indisponibles : {exc}) ; relancez avec --partial pour construire sans "
+                "vérification."
+            ) from exc
+        return None
+
+
 def run_build(args: argparse.Namespace) -> int:
     folder = roads.build_dataset(
         args.pbf,
+        communes=_communes(args.partial),
         out=args.out,
         partial=args.partial,
-        progress=lambda line: print(line, flush=True),
+        progress=lambda event: print(render_event(event), flush=True),
         log=(lambda line: print(f"    | {line}", flush=True)) if args.verbose else None,
         threads=args.threads,
         activate=args.activate,
@@ -102,7 +169,7 @@ def describe(ds: roads.Dataset, origin: str) -> list[str]:
         lines.append("  Pas de manifeste : date, empreinte et étapes inconnues.")
         return lines
     ext = m.get("extract", {})
-    size = f"{ext.get('bytes', 0) / 1e6:.1f}".replace(".", ",")
+    size = french.number(ext.get("bytes", 0) / 1e6, decimals=1)
     source = {
         "osmosis_replication_timestamp": "en-tête de l'extrait",
         "max_node_timestamp": "dernière modification d'un nœud",
@@ -113,20 +180,20 @@ def describe(ds: roads.Dataset, origin: str) -> list[str]:
         f"  Empreinte sha256 : {ext.get('sha256')}",
         f"  Construit le : {m.get('built_at')} avec osrm-bindings "
         f"{m.get('osrm_bindings_version')} (profil {m.get('profile', {}).get('file')}, "
-        f"{m.get('algorithm')}) en {roads.fr_seconds(float(m.get('build_seconds', 0)))}",
+        f"{m.get('algorithm')}) en {french.seconds(float(m.get('build_seconds', 0)))}",
         f"  Identifiant : {m.get('dataset_id')}",
         "  Étapes :",
     ]
     for st in m.get("stages", []):
         tool = f" ({st['tool']})" if st.get("tool") else ""
         peak = st.get("peak_rss_mb")
-        mem = f", mémoire max {roads.fr_megabytes(peak)}" if peak else ""
-        lines.append(f"    - {st['label_fr']}{tool} : {roads.fr_seconds(st['seconds'])}{mem}")
+        mem = f", mémoire max {french.megabytes(peak)}" if peak else ""
+        lines.append(f"    - {st['label_fr']}{tool} : {french.seconds(st['seconds'])}{mem}")
     cov = m.get("coverage", {})
     if not cov.get("checked"):
         lines.append("  Couverture de la région : non vérifiée")
     elif cov.get("missing"):
-        names = ", ".join(f"{d} ({roads.DEPARTEMENT_NAMES.get(d, d)})" for d in cov["missing"])
+        names = roads.name_departements(list(cov["missing"]))
         lines.append(f"  Couverture de la région : PARTIELLE ; départements absents : {names}")
     else:
         lines.append("  Couverture de la région : 12 départements sur 12")
@@ -138,7 +205,7 @@ def run_info(args: argparse.Namespace) -> int:
     if path is None:
         print(
             "Aucun jeu de données routier : construisez-en un avec "
-            "`parcours roads build FICHIER.osm.pbf` (voir docs/roads.md). "
+            f"`parcours roads build FICHIER.osm.pbf` (voir {roads.README_SECTION}). "
             "Les distances restent calculées à vol d'oiseau."
         )
         return 1

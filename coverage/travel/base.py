@@ -1,7 +1,7 @@
 """Travel models: origin points x destination points -> a long (origin, destination, cost) table.
 
 Every consumer (finder, coverage analytics, app, exports) asks a ``TravelModel`` for costs and
-never computes distances itself, so the road engine (``coverage.roads.engine``) slots in without
+never computes distances itself, so the road engine (``coverage.roads``) slots in without
 touching them. A table always carries the model that produced it (``model`` column and
 ``table.attrs["model"]``): tables from two models are never mixed silently.
 """

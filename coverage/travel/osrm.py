@@ -2,7 +2,7 @@
 
 ``OsrmModel`` implements ``travel.TravelModel``: the finder and the analytics use it as they
 use ``GeodesicModel``. It answers either in this process, through the bindings' table service
-on a dataset built by ``coverage.roads.engine.build_dataset``, or from a running ``osrm-routed``
+on a dataset built by ``coverage.roads.build_dataset``, or from a running ``osrm-routed``
 (``url``, HTTP ``/table/v1/driving``). Tables of any size are cut into blocks that each engine
 accepts. Unreachable pairs and points too far from any road are NaN, never 0, and counted in a
 warning and in ``table.attrs``. Results are cached on disk, keyed by the dataset's identity and
@@ -28,10 +28,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from coverage import settings
+from coverage import roads, settings
 from coverage._atomic import atomic_open
 from coverage._errors import CoverageWarning, RoadEngineError, ValidationError
-from coverage.roads import engine as roads
 from coverage.travel.base import TABLE_COLUMNS, check_points
 
 #: Points farther than this from every road of the dataset get NaN: the dataset does not
