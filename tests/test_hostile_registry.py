@@ -98,8 +98,7 @@ def test_crlf_and_semicolons_load(region: Region, tmp_path: Path) -> None:
         (b"", "le fichier est vide"),
         (codecs.BOM_UTF8, "la première ligne \\(les noms de colonnes\\) est vide"),
         (b"\n\n\n", "la première ligne \\(les noms de colonnes\\) est vide"),
-        (GOOD.replace("Structure", "Élan").encode("latin-1"), "Latin-1/Windows-1252"),
-        (GOOD.encode("cp1252").replace(b"Structure", b"Caf\xe9 \x80"), "ligne 2 : caract"),
+        (GOOD.encode("cp1252").replace(b"Structure", b"Caf\xe9 \x81"), "ligne 2 : caract"),
         (codecs.BOM_UTF16_LE + GOOD.encode("utf-16-le"), "encodé en UTF-16"),
         (codecs.BOM_UTF16_BE + GOOD.encode("utf-16-be"), "encodé en UTF-16"),
         (GOOD.encode("utf-16-le"), "binaire ou encodé en UTF-16"),  # no BOM
@@ -111,8 +110,7 @@ def test_crlf_and_semicolons_load(region: Region, tmp_path: Path) -> None:
         "empty",
         "bom-only",
         "blank-lines",
-        "latin-1",
-        "cp1252",
+        "not-cp1252",
         "utf16-le",
         "utf16-be",
         "utf16-no-bom",
@@ -125,11 +123,25 @@ def test_unreadable_encodings(region: Region, tmp_path: Path, data: bytes, match
     refused(write(tmp_path, data), region, match)
 
 
-def test_missing_file_and_folder(region: Region, tmp_path: Path) -> None:
+def test_windows_1252_as_french_excel_writes_it_loads(region: Region, tmp_path: Path) -> None:
+    text = csv_text([row(name="Café de l'Élan €", insee="15014")], sep=";")
+    reg = load_registry(write(tmp_path, text.encode("cp1252")), region=region)
+    assert reg.structures["name"].tolist() == ["Café de l'Élan €"]
+
+
+def test_missing_file_and_special_files_say_what_they_are(region: Region, tmp_path: Path) -> None:
+    import os
+
     refused(tmp_path / "absent.csv", region, "fichier introuvable")
     folder = tmp_path / "dossier.csv"
     folder.mkdir()
-    refused(folder, region, "fichier introuvable")
+    refused(folder, region, "c'est un dossier, pas un fichier ordinaire")
+    fifo = tmp_path / "tube.csv"
+    os.mkfifo(fifo)
+    refused(fifo, region, "c'est un tube nommé \\(FIFO\\), pas un fichier ordinaire")
+    if Path("/dev/null").exists():
+        with pytest.raises(RegistryError, match="c'est un périphérique"):
+            load_registry("/dev/null", region=region)
 
 
 # --------------------------------------------------------------------------- structure
@@ -139,7 +151,10 @@ def test_missing_file_and_folder(region: Region, tmp_path: Path) -> None:
     ("text", "match"),
     [
         (GOOD[: GOOD.index("\n") + 1], "aucune structure \\(le fichier n'a que l'en-tête\\)"),
-        (GOOD[: GOOD.rindex("\n", 0, -1) + 12], "ligne 3 : 2 valeur\\(s\\) pour 16 colonne\\(s\\)"),
+        (
+            GOOD[: GOOD.rindex("\n", 0, -1) + 12],
+            f"ligne 3 : 2 valeur\\(s\\) pour {len(COLUMNS)} colonne\\(s\\)",
+        ),
         (GOOD.rstrip("\n") + ',"https://exemple.fr/tronqu', "CSV illisible"),
         ("id,name\ns1,x\n", "obligatoire\\(s\\) absente\\(s\\) : \\['kind', 'source'\\]"),
         (csv_text([row()], columns=(*COLUMNS, "extra")), "inconnue\\(s\\) \\['extra'\\]"),
@@ -267,7 +282,7 @@ def test_the_largest_accepted_file_loads_whole(region: Region, tmp_path: Path) -
 
 def test_200000_malformed_rows_give_a_short_error(region: Region, tmp_path: Path) -> None:
     path = write(tmp_path, ",".join(COLUMNS) + "\n" + "a,b\n" * 200_000)
-    exc = refused(path, region, "ligne 2 : 2 valeur\\(s\\) pour 16 colonne\\(s\\)")
+    exc = refused(path, region, f"ligne 2 : 2 valeur\\(s\\) pour {len(COLUMNS)} colonne\\(s\\)")
     assert exc.problems[-1] == f"… et {200_000 - MAX_PROBLEMS_SHOWN} autre(s) problème(s)."
     assert len(str(exc)) < 20_000
 
@@ -317,7 +332,32 @@ def _feature(coords: object = (2.4449, 44.9303), **props: object) -> dict:
         ),
         (
             json.dumps({"type": "FeatureCollection", "features": [_feature(id=["x"])]}),
-            "champ « id »",
+            "structure n° 1 : propriété\\(s\\) \\['id'\\] en liste ou en objet",
+        ),
+        (
+            json.dumps(
+                {"type": "FeatureCollection", "features": [_feature(), _feature(name={"a": 1})]}
+            ),
+            "structure n° 2 : propriété\\(s\\) \\['name'\\] en liste ou en objet",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        _feature(),
+                        {
+                            "type": "Feature",
+                            "geometry": {
+                                "type": "LineString",
+                                "coordinates": [[2.44, 44.93], [2.45, 44.94]],
+                            },
+                            "properties": {"id": "l", "name": "L", "kind": "aja", "source": SRC},
+                        },
+                    ],
+                }
+            ),
+            "structure n° 2 : géométrie 'LineString' ; attendu un point",
         ),
         (
             json.dumps({"type": "FeatureCollection", "features": [_feature(evil="<script>")]}),
@@ -337,6 +377,8 @@ def _feature(coords: object = (2.4449, 44.9303), **props: object) -> dict:
         "coords-string",
         "coords-swapped",
         "id-list",
+        "dict-property",
+        "linestring",
         "extra-property",
     ],
 )

@@ -129,8 +129,11 @@ def test_malformed_registry_lists_every_problem_and_loads_nothing(
         ),
         (f"{HEADER},extra\n".encode(), "colonne\\(s\\) inconnue\\(s\\) \\['extra'\\]"),
         (f"{HEADER}\n".encode(), "aucune structure"),
-        (f"{HEADER}\ns1,Nom,tous_publics\n".encode(), "ligne 2 : 3 valeur\\(s\\) pour 16 colonne"),
-        ((HEADER + "\n" + _row(name="Centre Léon Bérard")).encode("latin-1"), "Latin-1"),
+        (
+            f"{HEADER}\ns1,Nom,tous_publics\n".encode(),
+            f"ligne 2 : 3 valeur\\(s\\) pour {len(COLUMNS)} colonne",
+        ),
+        ((HEADER + "\n" + _row()).encode("utf-8") + b"\x81\n", "ni UTF-8 ni Windows-1252"),
         ((HEADER + "\n" + _row()).encode("utf-16"), "UTF-16"),
     ],
 )

@@ -1,8 +1,17 @@
 """Structure registry: load and validate the list of labelled "structures porteuses".
 
-The registry is a CSV (or GeoJSON) file with one row per structure; ``data/structures.csv``
-holds the structures that public sources name, each with its source. A planner loads the ARS's
-own file with ``--registry PATH`` or ``$PARCOURS_REGISTRY``.
+The registry is a file with one row per structure: CSV (ours, or as French Excel exports it:
+``;``, decimal commas, Windows-1252 or UTF-8), XLSX or ODS (one sheet, ``sheet=``), or GeoJSON.
+``data/structures.csv`` holds the structures that public sources name, each with its source. A
+planner loads the ARS's own file with ``--registry PATH`` or ``$PARCOURS_REGISTRY``, and
+converts it to the canonical CSV with ``parcours registry import``.
+
+Headers may be the canonical names below or the usual French ones ("Nom de la structure",
+"Code postal"/"CP", "Commune"/"Ville", "Téléphone"/"Tél.", "Public", ...; see
+``FRENCH_HEADERS``), in any case, with or without accents. Without an ``id`` column, ids are
+made from the names; without an INSEE code, the commune is found from the postcode and town
+(or an address line ending in them) with the place lookup, or the row is refused (an unknown or
+ambiguous town is never guessed).
 
 Validation happens here, once, where the data enters: every row is checked and a bad file is
 rejected as a whole with one French message per problem (file, line, field, what was expected,
@@ -16,15 +25,18 @@ Schema (columns; only ``id``, ``name``, ``kind`` and ``source`` are required):
 ==================  =========================================================================
 id                  unique identifier: letters, digits, ``-``, ``_`` (1-64 characters)
 name                name shown to users
+legal_name          the carrying organisation's legal name ("Raison sociale"), optional
 kind                ``tous_publics`` or ``aja`` (adolescents and young adults, 15-25 years)
 insee               INSEE code of the commune (or arrondissement / commune déléguée) of the
                     region; empty when no source states it (the structure is "non localisée")
 dep                 département code (one of the region's 12), optional
 address             street address, optional
+postcode, town      postcode and town as written in the source, optional
 lat, lon            WGS84 coordinates, optional (both or neither), inside the region
 phone, email        public contact details, optional
 website             http(s) URL, optional
 services            what the structure offers, ``;``-separated
+territories         ids of the intervention territories it serves, ``;``-separated, optional
 capacity            patients a year, optional positive integer (used by the E2SFCA index)
 commune_inferred    ``oui`` when the town is inferred rather than stated by a source
 location_note       how the location was established
@@ -34,12 +46,12 @@ source              http(s) URL of the public source of the row (required)
 
 from __future__ import annotations
 
-import json
+import csv
+import io
 import math
 import os
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,32 +60,103 @@ import pandas as pd
 
 from coverage import settings
 from coverage._errors import RegistryError, ValidationError
+from coverage.data.headers import HeaderMap, Schema, fold, map_header, read_rows
+from coverage.data.locate import Location, locate_row
 from coverage.data.region import Region
+from coverage.data.spreadsheet import (
+    MAX_FILE_BYTES,
+    MAX_PROBLEMS_SHOWN,
+    MAX_ROWS,
+    Table,
+    read_table,
+)
+
+__all__ = [
+    "COLUMNS",
+    "MAX_FILE_BYTES",
+    "MAX_PROBLEMS_SHOWN",
+    "MAX_ROWS",
+    "STRUCTURES",
+    "Registry",
+    "RegistryImport",
+    "Schema",
+    "import_registry",
+    "load_registry",
+    "read_rows",
+    "template_csv",
+    "template_xlsx",
+]
 
 KINDS: tuple[str, ...] = ("tous_publics", "aja")
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "name", "kind", "source")
 OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "legal_name",
     "insee",
     "dep",
     "address",
+    "postcode",
+    "town",
     "lat",
     "lon",
     "phone",
     "email",
     "website",
     "services",
+    "territories",
     "capacity",
     "commune_inferred",
     "location_note",
 )
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS[:3] + OPTIONAL_COLUMNS + REQUIRED_COLUMNS[3:]
 
-#: Limits that keep a hostile or mistaken file from exhausting memory or time.
-MAX_FILE_BYTES = 5_000_000
-MAX_ROWS = 5_000
-MAX_FIELD_CHARS = {"name": 200, "address": 300, "services": 500, "location_note": 1_000}
+#: The usual French headers of each column (compared without case, accents or spacing).
+FRENCH_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("Identifiant", "ID structure"),
+    "name": ("Nom de la structure", "Nom", "Structure", "Nom structure"),
+    "legal_name": ("Raison sociale", "Structure porteuse", "Porteur"),
+    "kind": ("Public", "Type de public", "Public accueilli"),
+    "insee": ("Code INSEE", "INSEE", "Code commune", "Code INSEE commune"),
+    "dep": ("Département", "Dép", "Dept", "Code département"),
+    "address": ("Adresse", "Adresse postale"),
+    "postcode": ("Code postal", "CP"),
+    "town": ("Commune", "Ville", "Localité"),
+    "lat": ("Latitude",),
+    "lon": ("Longitude", "Lng"),
+    "phone": ("Téléphone", "Tél", "Tel"),
+    "email": ("Courriel", "Mail", "E-mail", "Adresse mail", "Adresse électronique"),
+    "website": ("Site internet", "Site web", "Site"),
+    "services": ("Prestations", "Services proposés", "Offre"),
+    "territories": ("Territoire", "Territoires", "Territoire d'intervention"),
+    "capacity": ("Capacité", "Capacité annuelle", "Patients par an"),
+    "location_note": ("Note de localisation",),
+    "commune_inferred": ("Commune déduite",),
+    "source": ("Source",),
+}
+
+#: "Public" values -> kind (folded).
+KIND_VALUES: dict[str, str] = {
+    "tous publics": "tous_publics",
+    "tous public": "tous_publics",
+    "tout public": "tous_publics",
+    "tout publics": "tous_publics",
+    "tous_publics": "tous_publics",
+    "adultes": "tous_publics",
+    "aja": "aja",
+    "ado jeunes adultes": "aja",
+    "adolescents et jeunes adultes": "aja",
+    "adolescents et jeunes adultes aja": "aja",
+    "aja 15 25 ans": "aja",
+    "15 25 ans": "aja",
+}
+
+MAX_FIELD_CHARS = {
+    "name": 200,
+    "legal_name": 200,
+    "address": 300,
+    "services": 500,
+    "location_note": 1_000,
+}
 DEFAULT_MAX_FIELD = 300
-MAX_PROBLEMS_SHOWN = 50
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -81,7 +164,10 @@ _PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,25}$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 _URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _FORMULA_START = ("=", "+", "-", "@")
-_TEXT_FIELDS = ("name", "address", "services", "location_note")
+_POSTCODE_RE = re.compile(r"^\d{5}$")
+_TERRITORY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DECIMAL_COMMA_RE = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_TEXT_FIELDS = ("name", "legal_name", "address", "town", "services", "location_note")
 _YES = {"oui", "yes", "true", "1", "o", "y"}
 _NO = {"non", "no", "false", "0", "n", ""}
 
@@ -160,205 +246,309 @@ def default_registry_path() -> Path:
     return Path(env) if env else settings.DEFAULT_REGISTRY
 
 
-def load_registry(path: str | os.PathLike[str] | None = None, *, region: Region) -> Registry:
-    """Read, validate and place a registry file (CSV or GeoJSON).
+def load_registry(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    region: Region,
+    sheet: str | None = None,
+    source: str | None = None,
+) -> Registry:
+    """Read, validate and place a registry file (CSV, XLSX, ODS or GeoJSON).
 
     Raises
     ------
     RegistryError
         With one message per problem; nothing is loaded from a rejected file.
     """
-    chosen = Path(path) if path is not None else default_registry_path()
-    is_default = chosen.resolve() == settings.DEFAULT_REGISTRY.resolve()
-    raw = read_rows(chosen)
-    frame, problems, total = _validate(raw, str(chosen), region)
-    if problems:
-        raise RegistryError(str(chosen), problems, total=total)
-    return Registry(frame, str(chosen), is_default)
-
-
-# --- reading ---------------------------------------------------------------------------------
+    return import_registry(path, region=region, sheet=sheet, source=source).registry
 
 
 @dataclass(frozen=True)
-class Schema:
-    """Columns a file must and may have, and how its errors name it."""
+class RowLocation:
+    """How one row was located: ``method`` is ``insee`` (code given), ``coordonnees``, one of
+    ``coverage.data.locate.METHODS`` (found from postcode/town/address) or ``non_localisee``."""
 
-    required: tuple[str, ...]
-    allowed: tuple[str, ...]
-    what: str = "de structures"
+    line: int
+    id: str
+    method: str
+    query: str
+    insee: str
+    name: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "id": self.id,
+            "method": self.method,
+            "query": self.query,
+            "insee": self.insee,
+            "name": self.name,
+        }
 
 
-STRUCTURES = Schema(REQUIRED_COLUMNS, COLUMNS)
+@dataclass(frozen=True)
+class RegistryImport:
+    """A registry file read and validated, with what each column became and how each row was
+    located; ``records`` are the canonical rows (text) that ``canonical_csv`` writes."""
+
+    registry: Registry
+    table: Table
+    header: HeaderMap
+    made: tuple[str, ...]  # columns the import filled in: "id" (from names), "source"
+    locations: tuple[RowLocation, ...]
+    records: tuple[dict[str, str], ...]
+
+    def canonical_csv(self) -> bytes:
+        """The registry in the canonical schema (UTF-8, ``,``, every column, in order)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for rec in self.records:
+            writer.writerow([rec.get(c, "") for c in COLUMNS])
+        return out.getvalue().encode("utf-8")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.table.to_dict(),
+            "columns": [{"header": h, "column": c} for h, c in self.header.columns],
+            "made": list(self.made),
+            "locations": [loc.to_dict() for loc in self.locations],
+            "counts": self.registry.counts(),
+        }
 
 
-def read_rows(path: Path, schema: Schema = STRUCTURES) -> list[tuple[int, dict[str, str]]]:
-    """Read a CSV or GeoJSON file into (line number, {column: text}) rows.
+def import_registry(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    region: Region,
+    sheet: str | None = None,
+    source: str | None = None,
+) -> RegistryImport:
+    """Read a registry as the ARS keeps it and convert it to the canonical schema.
 
-    Only reading, decoding and header problems are reported here (a ``RegistryError`` naming
-    the file); field checks are the caller's.
+    ``sheet`` chooses a workbook's sheet (default: the first); ``source`` fills the empty
+    sources (the URL of the list the file comes from). Raises ``RegistryError`` with every
+    problem, each naming its line; nothing of a rejected file is used.
     """
-    name = str(path)
-    try:
-        return _read_rows(path, name, schema)
-    except RegistryError as exc:
-        if schema.what == "de structures":
-            raise
-        raise RegistryError(name, exc.problems, what=schema.what, total=exc.total) from None
-
-
-def _read_rows(path: Path, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
-    if not path.is_file():
-        raise RegistryError(name, [f"{name} : fichier introuvable."])
-    size = path.stat().st_size
-    if size == 0:
-        raise RegistryError(name, [f"{name} : le fichier est vide."])
-    if size > MAX_FILE_BYTES:
-        raise RegistryError(
-            name, [f"{name} : fichier trop gros ({size} octets ; au plus {MAX_FILE_BYTES})."]
-        )
-    data = path.read_bytes()
-    text = _decode(data, name)
-    if path.suffix.lower() in {".geojson", ".json"}:
-        return _geojson_rows(text, name, schema)
-    return _csv_rows(text, name, schema)
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise RegistryError(
-            name,
-            [
-                f"{name} : fichier encodé en UTF-16 ; attendu UTF-8 "
-                "(enregistrez-le en « CSV UTF-8 »)."
-            ],
-        )
-    if b"\x00" in data[:4096]:
-        raise RegistryError(
-            name, [f"{name} : fichier binaire ou encodé en UTF-16 ; attendu UTF-8."]
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise RegistryError(
-            name,
-            [
-                f"{name}, ligne {line} : caractères non UTF-8 (octet {data[exc.start]:#04x}) ; "
-                "le fichier semble encodé en Latin-1/Windows-1252 : enregistrez-le en UTF-8."
-            ],
-        ) from None
-    return text
-
-
-def _csv_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
-    import csv
-    import io
-
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise RegistryError(name, [f"{name} : la première ligne (les noms de colonnes) est vide."])
-    sample = lines[0]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    chosen = Path(path) if path is not None else default_registry_path()
+    is_default = chosen.resolve() == settings.DEFAULT_REGISTRY.resolve()
+    required = ("name", "kind") if source else ("name", "kind", "source")
+    table = read_table(
+        chosen, sheet=sheet, check_header=lambda h, label: _header_located(h, label, required)
+    )
+    hmap = _header(list(table.header), required)[0]
+    records, made = _canonical_records(table, hmap, source)
     problems: list[str] = []
-    hidden = 0  # problems beyond MAX_PROBLEMS_SHOWN: counted, not kept (bounded memory)
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        header = [h.strip() for h in next(reader)]
-        _check_header(header, name, problems, schema)
-        if problems:
-            raise RegistryError(name, problems)
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise RegistryError(
-                    name, [f"{name} : trop de lignes (plus de {MAX_ROWS} structures)."]
-                )
-            if len(record) != len(header):
-                if len(problems) >= MAX_PROBLEMS_SHOWN:
-                    hidden += 1
-                    continue
-                problems.append(
-                    f"{name}, ligne {line} : {len(record)} valeur(s) pour {len(header)} "
-                    "colonne(s) (guillemets ou séparateurs en trop ?)."
-                )
-                continue
-            rows.append((line, dict(zip(header, record, strict=True))))
-    except csv.Error as exc:
-        problems.append(f"{name}, ligne {reader.line_num} : CSV illisible ({exc}).")
+    found = _locate_all(records, table.label, region, problems)
+    frame, problems, total = _validate(records, table.label, region, problems)
     if problems:
-        total = len(problems) + hidden
-        if hidden:
-            problems.append(f"… et {hidden} autre(s) problème(s).")
-        raise RegistryError(name, problems, total=total)
-    if not rows:
-        raise RegistryError(name, [f"{name} : aucune structure (le fichier n'a que l'en-tête)."])
-    return rows
+        raise RegistryError(str(chosen), problems, total=total)
+    registry = Registry(frame, str(chosen), is_default)
+    locations = _row_locations(frame, found)
+    return RegistryImport(
+        registry, table, hmap, made, locations, tuple(dict(r) for _, r in records)
+    )
 
 
-def _geojson_rows(text: str, name: str, schema: Schema) -> list[tuple[int, dict[str, str]]]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RegistryError(
-            name, [f"{name}, ligne {exc.lineno} : JSON illisible ({exc.msg})."]
-        ) from None
-    except (ValueError, RecursionError):  # a 5,000-digit number, [[[[... nested too deep
-        raise RegistryError(
-            name, [f"{name} : JSON illisible (nombre trop long ou imbrication trop profonde)."]
-        ) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise RegistryError(name, [f"{name} : attendu une FeatureCollection GeoJSON."])
-    feats = doc.get("features")
-    if not isinstance(feats, list) or not feats:
-        raise RegistryError(name, [f"{name} : aucune structure (« features » vide)."])
-    if len(feats) > MAX_ROWS:
-        raise RegistryError(name, [f"{name} : trop de structures (plus de {MAX_ROWS})."])
-    rows: list[tuple[int, dict[str, str]]] = []
-    problems: list[str] = []
-    for i, feat in enumerate(feats, start=1):
-        props = feat.get("properties") if isinstance(feat, dict) else None
-        if not isinstance(props, dict):
-            problems.append(f"{name}, structure n° {i} : « properties » manquant.")
+STRUCTURES = Schema(("name", "kind", "source"), COLUMNS, synonyms=FRENCH_HEADERS)
+
+
+def _header(header: list[str], required: tuple[str, ...]) -> tuple[HeaderMap, list[str]]:
+    """Map a registry header; "Raison sociale" / "Structure porteuse" is the name when the file
+    has no other name column. Problems come located on line 1 of the file."""
+    schema = Schema(tuple(c for c in required if c != "name"), COLUMNS, synonyms=FRENCH_HEADERS)
+    hmap, problems = map_header(header, schema)
+    cols = hmap.canonical()
+    if "name" not in cols:
+        if cols.count("legal_name") == 1:
+            hmap = HeaderMap(
+                tuple((h, "name" if c == "legal_name" else c) for h, c in hmap.columns)
+            )
+        elif "name" in required:
+            problems.insert(0, "colonne(s) obligatoire(s) absente(s) : ['name'].")
+    return hmap, problems
+
+
+def _header_located(header: list[str], label: str, required: tuple[str, ...]) -> list[str]:
+    return [f"{label}, ligne 1 : {p}" for p in _header(header, required)[1]]
+
+
+def _canonical_records(
+    table: Table, hmap: HeaderMap, source: str | None
+) -> tuple[list[tuple[int, dict[str, str]]], tuple[str, ...]]:
+    cols = hmap.canonical()
+    # Values are read leniently (leading zeros a spreadsheet dropped, "AJA" for aja) from a
+    # workbook or under a French header; the canonical CSV's own columns stay strict.
+    lenient = {c for h, c in hmap.columns if h != c or table.kind in {"xlsx", "ods"}}
+    records = []
+    for line, cells in table.rows:
+        rec = {
+            c: _normal(c, v.strip(), lenient=c in lenient) for c, v in zip(cols, cells, strict=True)
+        }
+        if "kind" in lenient:
+            rec["kind"] = KIND_VALUES.get(fold(rec["kind"]), rec["kind"])
+        if source and not rec.get("source"):
+            rec["source"] = source
+        records.append((line, rec))
+    made: list[str] = []
+    if "id" not in cols:
+        made.append("id")
+        _make_ids(records)
+    if source and "source" not in cols:
+        made.append("source")
+    return records, tuple(made)
+
+
+def _normal(column: str, value: str, *, lenient: bool) -> str:
+    """A cell as the canonical text: decimal points; when lenient, the leading zeros a
+    spreadsheet dropped from a code and spaces in a number."""
+    if column in {"lat", "lon"} and _DECIMAL_COMMA_RE.match(value):
+        return value.replace(",", ".")
+    if not lenient:
+        return value
+    if column in {"postcode", "insee"} and value.isdigit() and len(value) == 4:
+        return value.zfill(5)
+    if column == "phone" and value.isdigit() and len(value) == 9:
+        return "0" + value
+    if column == "capacity":
+        return re.sub(r"[\s\u00a0\u202f]", "", value)
+    return value
+
+
+def _make_ids(records: list[tuple[int, dict[str, str]]]) -> None:
+    """Ids from the names ("Maison de santé X" -> "maison-de-sante-x"), numbered if repeated."""
+    used: set[str] = set()
+    for _, rec in records:
+        base = re.sub(r"[^a-z0-9]+", "-", fold(rec.get("name", ""))).strip("-")[:56] or "structure"
+        candidate, n = base, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{base}-{n}"
+        used.add(candidate)
+        rec["id"] = candidate
+
+
+def _locate_all(
+    records: list[tuple[int, dict[str, str]]], label: str, region: Region, problems: list[str]
+) -> dict[int, Location]:
+    """Fill the INSEE code of rows given by postcode/town/address; record problems by line."""
+    found: dict[int, Location] = {}
+    for line, rec in records:
+        if rec.get("insee") or rec.get("lat") or rec.get("lon"):
             continue
-        row = {k: "" if v is None else str(v) for k, v in props.items()}
-        geom = feat.get("geometry")
-        if isinstance(geom, dict) and geom.get("type") == "Point":
-            coords = geom.get("coordinates")
-            if isinstance(coords, list) and len(coords) >= 2:
-                row["lon"], row["lat"] = str(coords[0]), str(coords[1])
-            else:
-                problems.append(
-                    f"{name}, structure n° {i} : point sans coordonnées [longitude, latitude] ; "
-                    f"trouvé {str(coords)[:60]!r}."
-                )
-        rows.append((i, row))
-    header = sorted({k for _, r in rows for k in r})
-    _check_header(header, name, problems, schema)
-    if problems:
-        raise RegistryError(name, problems)
-    return [(i, {c: r.get(c, "") for c in header}) for i, r in rows]
-
-
-def _check_header(header: list[str], name: str, problems: list[str], schema: Schema) -> None:
-    missing = [c for c in schema.required if c not in header]
-    if missing:
-        problems.append(f"{name}, ligne 1 : colonne(s) obligatoire(s) absente(s) : {missing!r}.")
-    unknown = [c for c in header if c not in schema.allowed]
-    if unknown:
-        shown = f"{unknown[:10]!r}"
-        if len(unknown) > 10:
-            shown += f" (et {len(unknown) - 10} autres)"
-        problems.append(
-            f"{name}, ligne 1 : colonne(s) inconnue(s) {shown} ; colonnes permises : "
-            f"{list(schema.allowed)!r}."
+        got = locate_row(
+            rec.get("postcode", ""), rec.get("town", ""), rec.get("address", ""), region=region
         )
-    dup = sorted(c for c, n in Counter(header).items() if n > 1)[:10]
-    if dup:
-        problems.append(f"{name}, ligne 1 : colonne(s) en double : {dup!r}.")
+        if got is None:
+            continue
+        if isinstance(got, str):
+            problems.append(f"{label}, ligne {line} : {got}.")
+            continue
+        found[line] = got
+        rec["insee"] = got.insee
+        if not rec.get("location_note"):
+            rec["location_note"] = (
+                f"Commune trouvée d'après « {got.query} » ({got.name}, code INSEE {got.insee})."
+            )
+    return found
+
+
+def _row_locations(frame: pd.DataFrame, found: dict[int, Location]) -> tuple[RowLocation, ...]:
+    out = []
+    for r in frame.to_dict("records"):
+        loc = found.get(int(r["line"]))
+        if loc is not None:
+            method, query = loc.method, loc.query
+        elif not r["located"]:
+            method, query = "non_localisee", ""
+        elif r["placement"] == "coordonnees":
+            method, query = "coordonnees", f"{r['lat']}, {r['lon']}"
+        else:
+            method, query = "insee", str(r["insee"])
+        out.append(
+            RowLocation(
+                int(r["line"]), str(r["id"]), method, query, r["commune_insee"], r["commune_name"]
+            )
+        )
+    return tuple(out)
+
+
+# --- blank templates -------------------------------------------------------------------------
+
+#: The template's columns, by their usual French header.
+TEMPLATE_COLUMNS: tuple[str, ...] = (
+    "name",
+    "legal_name",
+    "kind",
+    "address",
+    "postcode",
+    "town",
+    "insee",
+    "lat",
+    "lon",
+    "phone",
+    "email",
+    "website",
+    "services",
+    "territories",
+    "capacity",
+    "source",
+)
+_TEMPLATE_HELP: dict[str, str] = {
+    "name": "Nom affiché aux patients (obligatoire).",
+    "legal_name": "Raison sociale de l'organisme porteur.",
+    "kind": "« tous publics » ou « AJA » (adolescents et jeunes adultes, 15-25 ans).",
+    "address": "Numéro et rue.",
+    "postcode": "Code postal à 5 chiffres.",
+    "town": "Commune (avec le code postal, elle situe la structure si le code INSEE manque).",
+    "insee": "Code INSEE de la commune (facultatif si code postal et commune sont donnés).",
+    "lat": "Latitude en degrés décimaux (virgule ou point), facultative.",
+    "lon": "Longitude en degrés décimaux (virgule ou point), facultative.",
+    "phone": "Téléphone public.",
+    "email": "Courriel public.",
+    "website": "Site internet (http ou https).",
+    "services": "Prestations, séparées par « ; ».",
+    "territories": "Identifiants des territoires d'intervention, séparés par « ; ».",
+    "capacity": "Patients par an (nombre entier), facultatif.",
+    "source": "Adresse http(s) de la source publique de la ligne (obligatoire).",
+}
+
+
+def template_headers() -> list[str]:
+    """The template's header cells: each column's usual French name."""
+    return [FRENCH_HEADERS[c][0] for c in TEMPLATE_COLUMNS]
+
+
+def template_csv() -> bytes:
+    """A blank registry to fill, as French Excel opens it: ``;``, UTF-8 with BOM."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(template_headers())
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """A blank registry workbook: a « Structures » sheet to fill and an « Aide » sheet."""
+    import openpyxl  # lazy: only the template needs it
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Structures"
+    ws.append(template_headers())
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for col in ("postcode", "insee", "phone"):  # text, so that leading zeros stay
+        letter = openpyxl.utils.get_column_letter(TEMPLATE_COLUMNS.index(col) + 1)
+        for row in range(2, 502):
+            ws[f"{letter}{row}"].number_format = "@"
+    help_ws = wb.create_sheet("Aide")
+    help_ws.append(["Colonne", "Contenu"])
+    for col in TEMPLATE_COLUMNS:
+        help_ws.append([FRENCH_HEADERS[col][0], _TEMPLATE_HELP[col]])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -374,9 +564,12 @@ def _has_control(text: str) -> bool:
 
 
 def _validate(
-    raw: list[tuple[int, dict[str, str]]], name: str, region: Region
+    raw: list[tuple[int, dict[str, str]]],
+    name: str,
+    region: Region,
+    found: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str], int]:
-    problems: list[str] = []
+    problems: list[str] = list(found or [])
     out: list[dict] = []
     seen: dict[str, int] = {}
     communes = region.communes
@@ -424,6 +617,12 @@ def _validate(
         inferred = rec["commune_inferred"].lower()
         if inferred not in _YES | _NO:
             bad("commune_inferred", "« oui » ou « non »")
+        if rec["postcode"] and not _POSTCODE_RE.match(rec["postcode"]):
+            bad("postcode", "un code postal à 5 chiffres")
+        if rec["territories"] and not all(
+            _TERRITORY_RE.match(t.strip()) for t in rec["territories"].split(";")
+        ):
+            bad("territories", "des identifiants de territoire séparés par « ; »")
         capacity = np.nan
         if rec["capacity"]:
             try:
@@ -444,8 +643,8 @@ def _validate(
                 commune_insee = code
                 placement = "commune"
             elif code in aliases.index:
-                commune_insee = str(aliases.loc[code, "parent_insee"])
-                alias = aliases.loc[code]
+                alias = aliases.loc[[code]].iloc[0]
+                commune_insee = str(alias["parent_insee"])
                 if pd.notna(alias["lon"]) and pd.notna(alias["lat"]):
                     lon, lat = float(alias["lon"]), float(alias["lat"])
                     placement = "arrondissement" if alias["type"] == "ARM" else "commune_deleguee"
