@@ -44,19 +44,27 @@ def plane():
 def test_headline_by_hand(plane):
     x = plane.nearest_cost("tous_publics", "distance_km")
     h = headline(x, plane.population, threshold=2.0, deps=plane.col("dep"))
-    assert h["mean"] == pytest.approx((200 + 400 + 8000) / 2000)
-    assert h["share_beyond"] == pytest.approx(0.5)  # only E (1000 of 2000) is beyond 2 km
-    assert h["population_beyond"] == 1000
-    assert h["communes_beyond"] == 1
-    assert h["share_beyond_20"] == 0.0 and h["share_beyond_2"] == h["share_beyond"]
-    assert h["theil_between_dep"] + h["theil_within_dep"] == pytest.approx(h["theil_t"])
+    assert h is not None
+    assert h.mean == pytest.approx((200 + 400 + 8000) / 2000)
+    assert h.share_beyond == pytest.approx(0.5)  # only E (1000 of 2000) is beyond 2 km
+    assert h.population_beyond == 1000
+    assert h.communes_beyond == 1
+    assert h.reported_thresholds == (2.0, 20.0, 30.0, 45.0)
+    assert h.beyond(20).share == 0.0 and h.beyond(2).share == h.share_beyond
+    assert h.theil_dep is not None and h.theil_aja is None
+    assert h.theil_dep.between + h.theil_dep.within == pytest.approx(h.theil_t)
+    # The JSON view keeps the flat keys of ``metrics.summary``.
+    assert h["share_beyond_2"] == h.share_beyond and h.to_dict()["theil_between_dep"] == (
+        h.theil_dep.between
+    )
     # A commune without a route is left out of the figures and counted apart.
     y = x.copy()
     y[4] = np.nan
     g = headline(y, plane.population, threshold=2.0)
-    assert g["communes_no_route"] == 1 and g["population_no_route"] == 1000
-    assert g["population"] == 1000 and g["share_beyond"] == 0.0
-    assert headline(np.full(5, np.nan), plane.population, threshold=2.0) == {}
+    assert g is not None
+    assert g.communes_no_route == 1 and g.population_no_route == 1000
+    assert g.population == 1000 and g.share_beyond == 0.0
+    assert headline(np.full(5, np.nan), plane.population, threshold=2.0) is None
 
 
 def test_tables_by_hand(plane):

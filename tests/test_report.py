@@ -204,7 +204,7 @@ def test_report_without_any_all_patients_structure(region, tmp_path):
     zones = computed_zones(region=region, registry=registry)
     access = build_access(region, registry, zones=zones, model=GeodesicModel())
     analysis = analyse(access, region=region, registry=registry)
-    assert analysis.main == {} and analysis.lorenz is None and analysis.gaps.empty
+    assert analysis.main is None and analysis.lorenz is None and analysis.gaps.empty
     assert analysis.aja_headline["communes"] == 4025
     html = render_report(analysis)
     text = " ".join(parse(html).text)

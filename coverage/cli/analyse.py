@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         candidates=candidates,
     )
     if result is not None:
-        meta = {**analysis.meta, "scenario": list(result.changes)}
+        meta = dataclasses.replace(analysis.meta, scenario=tuple(result.changes))
         analysis = dataclasses.replace(analysis, meta=meta)
     written: list[str] = []
     if args.report:

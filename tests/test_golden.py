@@ -1,0 +1,39 @@
+"""Golden outputs: ``parcours analyse --json`` on the embedded data answers as it did before the
+layered rewrite (tests/golden/*.json were written by the flat-module version, commit da4f4f2).
+
+An intended change of a figure updates the golden file in the same commit, which says why.
+Only the cache build date and the registry's absolute path differ between machines.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coverage.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _machine_free(d: dict[str, Any]) -> dict[str, Any]:
+    d["meta"]["data"].pop("built_at")
+    d["meta"]["registry"].pop("path")
+    return d
+
+
+@pytest.mark.parametrize(
+    ("args", "golden"),
+    [([], "analyse.json"), (["--site", "3"], "analyse_site3.json")],
+)
+def test_analyse_json_equals_the_golden_output(args, golden, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("PARCOURS_REGISTRY", raising=False)
+    monkeypatch.delenv("PARCOURS_AJA_ZONES", raising=False)
+    assert main(["analyse", "--json", *args]) == 0
+    got = _machine_free(json.loads(capsys.readouterr().out))
+    want = _machine_free(json.loads((GOLDEN / golden).read_text(encoding="utf-8")))
+    assert got.keys() == want.keys()
+    for key in want:
+        assert got[key] == want[key], f"`{key}` differs from {golden}"
