@@ -1,7 +1,7 @@
-"""The Streamlit page without a browser: ``streamlit.testing`` AppTest and ``coverage.web.ui``.
+"""The Streamlit page without a browser: ``streamlit.testing`` AppTest and ``coverage.web``.
 
 The whole app runs through ``AppTest.from_file("app.py")`` (navigation, patient finder);
-the other pages, which ``st.navigation`` registers as functions, run one by one through
+the other pages, functions of ``coverage.web.pages``, run one by one through
 ``AppTest.from_function`` (``app.py`` only calls ``main()`` when run as a script).
 """
 
@@ -16,12 +16,24 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage import settings
-from coverage._errors import DataSourceError, PlaceError, RegistryError, ValidationError
+from coverage._errors import (
+    ArgumentError,
+    DataSourceError,
+    PlaceError,
+    RegistryError,
+    ValidationError,
+)
 from coverage.analysis.analyse import analyse, format_share
+from coverage.data.places import MAX_QUERY_CHARS
+from coverage.data.registry import MAX_FILE_BYTES
 from coverage.outputs import prescription
+from coverage.outputs.html import esc
 from coverage.patient import forfait
 from coverage.patient.finder import format_km
-from coverage.web import ui
+from coverage.travel.geodesic import GeodesicModel
+from coverage.web import cards, frames, loaders, messages, search, uploads
+from coverage.web.markup import md_escape
+from coverage.web.session import SessionUpload
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -30,19 +42,23 @@ TIMEOUT = 120
 HOSTILE = "<script>alert(1)</script>"
 
 
-def _page_script(root: str, page: str) -> None:
-    """Run one page function of app.py as the whole script (for AppTest.from_function)."""
-    import sys
+PAGES = {
+    "prescriber_page": "prescriber",
+    "registry_page": "registry",
+    "planner_page": "desk",
+    "patient_page": "patient",
+}
 
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    import app
 
-    getattr(app, page)()
+def _page_script(module: str, page: str) -> None:
+    """Run one page function of ``coverage.web.pages`` as the whole script (AppTest)."""
+    import importlib
+
+    getattr(importlib.import_module(f"coverage.web.pages.{module}"), page)()
 
 
 def page_test(page: str) -> AppTest:
-    return AppTest.from_function(_page_script, args=(str(ROOT), page), default_timeout=TIMEOUT)
+    return AppTest.from_function(_page_script, args=(PAGES[page], page), default_timeout=TIMEOUT)
 
 
 def app_test(**params: str) -> AppTest:
@@ -71,7 +87,7 @@ def test_query_in_url_runs_the_search_and_ranks_structures(finder):
     expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
     body = html_bodies(at)
     for i, row in enumerate(expected.structures.to_dict("records"), start=1):
-        assert f"{i}. {ui.esc(row['name'])}" in body
+        assert f"{i}. {esc(row['name'])}" in body
         assert f"{format_km(row['distance_km'])} à vol d&#x27;oiseau" in body
     # The incomplete embedded registry is far from Le Puy: the page says so.
     assert any("ne nomme qu" in w for w in texts(at.warning))
@@ -114,9 +130,9 @@ def test_unknown_place_gets_suggestions_as_buttons(finder):
         finder.lookup(query)
     at = app_test(q=query).run()
     assert not at.exception
-    assert texts(at.warning) == [ui.md_escape(str(info.value))]
+    assert texts(at.warning) == [md_escape(str(info.value))]
     sugg = [b for b in at.button if b.key and b.key.startswith("sugg-")]
-    assert [b.label for b in sugg] == [ui.md_escape(s) for s in info.value.suggestions[:5]]
+    assert [b.label for b in sugg] == [md_escape(s) for s in info.value.suggestions[:5]]
     sugg[0].click().run()
     assert texts(at.subheader)[0].endswith(info.value.suggestions[0])
 
@@ -128,7 +144,7 @@ def test_young_switch_shows_the_aja_device_first_and_goes_into_the_url(finder):
     expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
     body = html_bodies(at)
     badge = body.index("Pour les 15-25 ans")
-    assert body.index(ui.esc(expected.aja.device["name"])) > badge
+    assert body.index(esc(expected.aja.device["name"])) > badge
     assert badge < body.index("1. ")
     at.toggle(key="young").set_value(False).run()
     assert "jeune" not in at.query_params
@@ -153,7 +169,7 @@ def test_prescriber_checks_the_forfait_and_offers_the_sheet():
     at.checkbox(key="bilan-dietetique").check()
     at.number_input(key="consultations").set_value(4).run()
     assert texts(at.success) == [
-        ui.md_escape(forfait.check_plan(["apa", "dietetique"], 4).summary_fr())
+        md_escape(forfait.check_plan(["apa", "dietetique"], 4).summary_fr())
     ]
     buttons = at.get("download_button")
     assert len(buttons) == 1
@@ -167,9 +183,9 @@ def test_registry_page_lists_structures_and_sources(registry):
     at = page_test("registry_page").run()
     assert not at.exception
     body = html_bodies(at)
-    assert ui.esc(registry.completeness_fr()) in body
+    assert esc(registry.completeness_fr()) in body
     for src in set(registry.structures["source"]):
-        assert f'href="{ui.esc(src)}"' in body
+        assert f'href="{esc(src)}"' in body
 
 
 def test_uploaded_registry_stays_in_its_session(region, registry, tmp_path):
@@ -179,20 +195,18 @@ def test_uploaded_registry_stays_in_its_session(region, registry, tmp_path):
         "id,name,kind,insee,source\n"
         f"essai-1,Structure d'essai,tous_publics,{row['insee']},{row['source']}\n"
     ).encode()
-    uploaded = ui.load_upload("essai.csv", data, region=region)
-    finder = ui.finder_for_registry(region, uploaded, model=ui.GeodesicModel())
+    uploaded = uploads.load_upload("essai.csv", data, region=region)
+    finder = loaders.finder_for_registry(region, uploaded, model=GeodesicModel())
     mine = page_test("registry_page")
-    mine.session_state["upload"] = {
-        "key": ui.upload_key(data),
-        "name": "essai.csv",
-        "finder": finder,
-    }
+    mine.session_state["upload"] = SessionUpload(
+        key=uploads.upload_key(data), name="essai.csv", finder=finder
+    )
     mine.run()
     other = page_test("registry_page").run()
     assert not mine.exception and not other.exception
     assert "Structure d&#x27;essai" in html_bodies(mine)
     assert "Structure d&#x27;essai" not in html_bodies(other)
-    assert ui.esc(registry.completeness_fr()) in html_bodies(other)
+    assert esc(registry.completeness_fr()) in html_bodies(other)
 
 
 def _planner(**params: str) -> AppTest:
@@ -234,23 +248,17 @@ def test_planner_what_if_adding_a_structure_lowers_the_figures(finder):
 
 def test_unexpected_error_shows_one_french_message_and_no_traceback():
     def script() -> None:
-        import app
+        from coverage.web.messages import guarded
 
-        @app.guarded
+        @guarded
         def broken() -> None:
             raise KeyError("secret internal detail")
 
         broken()
 
-    import sys
-
-    sys.path.insert(0, str(ROOT))
-    try:
-        at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
-    finally:
-        sys.path.remove(str(ROOT))
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert texts(at.error) == [ui.md_escape(ui.GENERIC_ERROR_FR)]
+    assert texts(at.error) == [md_escape(messages.GENERIC_ERROR_FR)]
     assert "secret" not in str(at.error[0].value)
 
 
@@ -258,35 +266,35 @@ def test_unexpected_error_shows_one_french_message_and_no_traceback():
 
 
 def test_run_search_outcomes(finder):
-    assert ui.run_search(finder, "   ").kind == "empty"
-    assert ui.run_search(finder, "Murat").kind == "ambiguous"
-    out = ui.run_search(finder, "Marseille")
+    assert search.run_search(finder, "   ").kind == "empty"
+    assert search.run_search(finder, "Murat").kind == "ambiguous"
+    out = search.run_search(finder, "Marseille")
     assert out.kind == "outside" and out.suggestions
-    res = ui.run_search(finder, "Aurillac")
+    res = search.run_search(finder, "Aurillac")
     assert res.kind == "result" and res.result.place.name == "Aurillac"
 
 
 def test_candidate_query_selects_one_place(finder):
     for place in finder.lookup("Murat").places:
-        q = ui.candidate_query(place, finder)
+        q = search.candidate_query(place, finder)
         found = finder.lookup(q)
         assert not found.ambiguous and found.places[0].insee == place.insee
 
 
 def test_query_from_params_cleans_and_cuts():
-    assert ui.query_from_params({"q": ["Le Puy\x00en\nVelay", "x"]}) == "Le Puy en Velay"
-    assert ui.query_from_params({}) == ""
-    assert len(ui.query_from_params({"q": "a" * 1000})) == ui.MAX_QUERY_CHARS
-    assert ui.flag_from_params({"jeune": "1"}, "jeune")
-    assert not ui.flag_from_params({"jeune": "0"}, "jeune")
+    assert search.query_from_params({"q": ["Le Puy\x00en\nVelay", "x"]}) == "Le Puy en Velay"
+    assert search.query_from_params({}) == ""
+    assert len(search.query_from_params({"q": "a" * 1000})) == MAX_QUERY_CHARS
+    assert search.flag_from_params({"jeune": "1"}, "jeune")
+    assert not search.flag_from_params({"jeune": "0"}, "jeune")
 
 
 def test_position_query_rounds_and_refuses_garbage():
-    assert ui.position_query(45.04321, 3.88512) == "45.043, 3.885"
+    assert search.position_query(45.04321, 3.88512) == "45.043, 3.885"
     with pytest.raises(PlaceError, match="illisible"):
-        ui.position_query(float("nan"), 3.0)
+        search.position_query(float("nan"), 3.0)
     with pytest.raises(PlaceError, match="illisible"):
-        ui.position_query("abc", 3.0)
+        search.position_query("abc", 3.0)
 
 
 def test_structure_card_escapes_every_field_and_refuses_bad_links():
@@ -304,7 +312,7 @@ def test_structure_card_escapes_every_field_and_refuses_bad_links():
         "commune_inferred": True,
         "location_note": "<svg onload=x>",
     }
-    card = ui.structure_card_html(row, model_label="à vol d'oiseau", rank=1)
+    card = cards.structure_card_html(row, model_label="à vol d'oiseau", rank=1)
     for raw in (HOSTILE, "<img", "<svg", "<b>", "${"):
         assert raw not in card
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
@@ -314,23 +322,19 @@ def test_structure_card_escapes_every_field_and_refuses_bad_links():
 
 
 def test_md_escape_neutralises_markdown():
-    assert ui.md_escape("[a](http://x) *b* :red[c] $d$") == (
+    assert md_escape("[a](http://x) *b* :red[c] $d$") == (
         "\\[a\\]\\(http\\://x\\) \\*b\\* \\:red\\[c\\] \\$d\\$"
     )
 
 
-def test_delta_text_signs_and_units():
-    assert ui.delta_text(-0.0155, "point", scale=100) == "-1,6 point"
-    assert ui.delta_text(2.25, "km") == "+2,2 km" or ui.delta_text(2.25, "km") == "+2,3 km"
-    assert ui.delta_text(None, "km") is None
-    assert ui.delta_text(float("nan"), "km") is None
-
-
 def test_error_messages_are_french_and_hide_internals():
-    assert ui.error_message_fr(KeyError("x")) == ui.GENERIC_ERROR_FR
-    assert ui.error_message_fr(ValidationError("`k` must be an integer")) == ui.GENERIC_ERROR_FR
-    assert "indisponibles" in ui.error_message_fr(DataSourceError("cache illisible."))
-    msg = ui.error_message_fr(RegistryError("f.csv", ["ligne 2 : x", "ligne 3 : y"]))
+    generic = messages.GENERIC_ERROR_FR
+    assert messages.error_message_fr(KeyError("x")) == generic
+    assert messages.error_message_fr(ArgumentError("`k` must be an integer")) == generic
+    readers = "Seuil illisible : 'abc' ; attendu un nombre de kilomètres."
+    assert messages.error_message_fr(ValidationError(readers)) == readers
+    assert "indisponibles" in messages.error_message_fr(DataSourceError("cache illisible."))
+    msg = messages.error_message_fr(RegistryError("f.csv", ["ligne 2 : x", "ligne 3 : y"]))
     assert "2 problème(s)" in msg
 
 
@@ -345,7 +349,7 @@ def test_malformed_upload_lists_problems_by_line_and_writes_nothing(region):
         b"a1,Centre B,inconnu,63113,pas-une-url\n"
     )
     with pytest.raises(RegistryError, match="refusé") as info:
-        ui.load_upload("../../etc/ars.csv", data, region=region)
+        uploads.load_upload("../../etc/ars.csv", data, region=region)
     problems = info.value.problems
     assert len(problems) >= 3
     assert all("ars.csv" in p for p in problems)
@@ -356,16 +360,16 @@ def test_malformed_upload_lists_problems_by_line_and_writes_nothing(region):
 
 def test_upload_refuses_unknown_formats_and_huge_files(region):
     with pytest.raises(RegistryError, match="format non reconnu"):
-        ui.load_upload("registre.xlsx", b"PK", region=region)
+        uploads.load_upload("registre.xlsx", b"PK", region=region)
     with pytest.raises(RegistryError, match="trop gros"):
-        ui.load_upload("r.csv", b"x" * (ui.MAX_FILE_BYTES + 1), region=region)
+        uploads.load_upload("r.csv", b"x" * (MAX_FILE_BYTES + 1), region=region)
 
 
 def test_good_upload_is_named_by_its_file(region, registry):
     s = registry.structures
     row = s[s["located"]].iloc[0]
     data = f"id,name,kind,insee,source\nx1,Essai,aja,{row['insee']},{row['source']}\n".encode()
-    reg = ui.load_upload("C:\\Users\\ars\\structures-ars.csv", data, region=region)
+    reg = uploads.load_upload("C:\\Users\\ars\\structures-ars.csv", data, region=region)
     assert reg.path == "structures-ars.csv" and not reg.is_default
     assert list(reg.structures["id"]) == ["x1"]
 
@@ -397,12 +401,12 @@ def test_frames_for_display_have_french_headers(finder):
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
-    deps = ui.departements_frame(a)
+    deps = frames.departements_frame(a)
     assert len(deps) == 12 and "Département" in deps.columns
     assert deps["Habitants"].sum() == pytest.approx(a.main["population"])
-    gaps = ui.gaps_frame(a, top=10)
+    gaps = frames.gaps_frame(a, top=10)
     assert len(gaps) == min(10, len(a.gaps))
-    assert isinstance(ui.aja_zones_frame(a), pd.DataFrame)
+    assert isinstance(frames.aja_zones_frame(a), pd.DataFrame)
 
 
 def test_exports_tab_offers_the_four_files():
@@ -424,7 +428,7 @@ def test_export_bytes_read_back(finder, region, tmp_path):
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
-    data = ui.communes_csv(a)
+    data = loaders.communes_csv(a)
     assert data.startswith("\ufeff".encode())
     table = pd.read_csv(
         io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", dtype={"code_insee": str}
@@ -432,7 +436,7 @@ def test_export_bytes_read_back(finder, region, tmp_path):
     assert len(table) == len(region.communes)
     assert set(table["code_insee"]) == set(region.communes["insee"])
     gpkg = tmp_path / "x.gpkg"
-    gpkg.write_bytes(ui.communes_gpkg(a, region))
+    gpkg.write_bytes(loaders.communes_gpkg(a, region))
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert layers == {"communes", "structures"}
 
@@ -462,7 +466,7 @@ def test_siting_tab_suggests_communes(finder):
 
 def test_an_approximate_name_asks_the_patient_to_check():
     at = app_test(q="Aurillacc").run()
-    note = ui.md_escape("Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15).")
+    note = md_escape("Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15).")
     assert note in texts(at.info)
     exact = app_test(q="Aurillac").run()
     assert not any("Nom approché" in t for t in texts(exact.info))

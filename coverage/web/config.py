@@ -1,0 +1,58 @@
+"""Server settings of the page: environment variables, the travel model, file names, budgets."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from coverage._errors import CoverageError
+from coverage.data.registry import default_registry_path
+from coverage.travel import make_model
+from coverage.travel.base import TravelModel
+from coverage.travel.geodesic import GeodesicModel
+
+log = logging.getLogger("coverage.app")
+
+#: Environment variables choosing the page's travel model (default: as the crow flies).
+TRAVEL_ENV = "PARCOURS_TRAVEL"
+OSRM_DATASET_ENV = "PARCOURS_OSRM_DATASET"
+OSRM_URL_ENV = "PARCOURS_OSRM_URL"
+
+#: Fixed names of the files the page offers for download.
+DOWNLOAD_NAMES: dict[str, str] = {
+    "coverage_map": "carte-couverture.html",
+    "scenario_map": "carte-scenario.html",
+    "report": "rapport-couverture.html",
+    "csv": "communes.csv",
+    "gpkg": "communes.gpkg",
+    "finder_map": "carte-structures-proches.html",
+}
+
+
+def travel_model_from_env() -> TravelModel:
+    """The travel model named by ``$PARCOURS_TRAVEL`` (``geodesic`` when unset).
+
+    ``osrm`` also reads ``$PARCOURS_OSRM_DATASET`` / ``$PARCOURS_OSRM_URL``. A model that
+    cannot start falls back to the geodesic one (the page says which model measured).
+    """
+    kind = os.environ.get(TRAVEL_ENV, "geodesic").strip() or "geodesic"
+    try:
+        return make_model(
+            kind,
+            dataset=os.environ.get(OSRM_DATASET_ENV) or None,
+            url=os.environ.get(OSRM_URL_ENV) or None,
+        )
+    except CoverageError:
+        log.exception("travel model %r unavailable; using the geodesic model", kind)
+        return GeodesicModel()
+
+
+def registry_key(path: str | os.PathLike[str] | None = None) -> str:
+    """Cache key of a registry file: its path, modification time and size."""
+    p = Path(path) if path is not None else default_registry_path()
+    try:
+        stat = p.stat()
+    except OSError:
+        return f"{p}:absent"
+    return f"{p.resolve()}:{stat.st_mtime_ns}:{stat.st_size}"

@@ -1,0 +1,194 @@
+"""The patient finder (landing page): search box, the answer's cards, map and forfait."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from coverage._errors import PlaceError
+from coverage.patient import forfait
+from coverage.patient.finder import Finder, FinderResult
+from coverage.web import markup, search
+from coverage.web.cards import structure_card_html
+from coverage.web.config import DOWNLOAD_NAMES
+from coverage.web.geolocate import geolocate_component
+from coverage.web.loaders import finder_map_html
+from coverage.web.messages import guarded
+from coverage.web.search import SearchOutcome
+from coverage.web.session import current_finder, current_key
+
+md = markup.md_escape
+
+
+def _submit_search() -> None:
+    q = search.query_from_params({"q": st.session_state.get("q_input", "")})
+    st.session_state["q"] = q
+    if q:
+        st.query_params["q"] = q
+    elif "q" in st.query_params:
+        del st.query_params["q"]
+
+
+def _pick(query: str) -> None:
+    st.session_state["q_input"] = query
+    _submit_search()
+
+
+def _sync_young() -> None:
+    if st.session_state.get("young"):
+        st.query_params["jeune"] = "1"
+    elif "jeune" in st.query_params:
+        del st.query_params["jeune"]
+
+
+def _use_position() -> None:
+    pos = st.session_state.get("geo", {}).get("position")
+    if not pos:
+        return
+    try:
+        st.session_state["q_input"] = search.position_query(pos.get("lat"), pos.get("lon"))
+    except PlaceError as exc:
+        st.session_state["geo_error"] = str(exc)
+        return
+    _submit_search()
+
+
+def _init_search_state() -> None:
+    if "q" not in st.session_state:
+        q = search.query_from_params(st.query_params)
+        st.session_state["q"] = q
+        st.session_state["q_input"] = q
+        st.session_state["young"] = search.flag_from_params(st.query_params, "jeune")
+
+
+def _search_form() -> None:
+    with st.form("search", border=False, enter_to_submit=True):
+        st.text_input(
+            "Votre commune, votre code postal, ou vos coordonnées",
+            key="q_input",
+            placeholder="Par exemple : Le Puy-en-Velay, 43000, ou 45.04, 3.88",
+        )
+        st.form_submit_button(
+            "Rechercher", type="primary", on_click=_submit_search, width="stretch"
+        )
+    st.toggle(
+        "J'ai entre 15 et 25 ans",
+        key="young",
+        on_change=_sync_young,
+        help="Les 15-25 ans ont aussi un dispositif dédié (AJA) dans leur secteur.",
+    )
+    geolocate_component()(key="geo", on_position_change=_use_position)
+    if err := st.session_state.pop("geo_error", ""):
+        st.warning(md(err))
+
+
+@guarded
+def patient_page() -> None:
+    """The patient finder (landing page): search box, results, map, forfait."""
+    st.title("Trouver une structure près de chez moi")
+    st.markdown(
+        "Après un cancer, le **parcours de soins global** vous offre, sans frais, des bilans "
+        "(activité physique adaptée, diététique, psychologique) et des consultations de "
+        "suivi, dans une structure labellisée par l'ARS. Indiquez où vous habitez."
+    )
+    _init_search_state()
+    _search_form()
+    q = st.session_state.get("q", "")
+    if q and st.query_params.get("q") != q:  # back from another page: keep the URL shareable
+        st.query_params["q"] = q
+    if q:
+        with st.spinner("Recherche en cours…"):
+            finder = current_finder()
+            outcome = search.run_search(finder, q)
+        show_outcome(outcome, finder)
+    with st.expander("Ce que couvre le forfait, et ce qu'il faut apporter"):
+        st.html(markup.list_html(forfait.summary_fr()))
+        st.markdown(
+            "**À apporter :** l'ordonnance de votre médecin pour le parcours (elle est "
+            "obligatoire), la liste de vos traitements et vos derniers comptes rendus si vous "
+            "les avez. Appelez la structure avant de vous déplacer pour prendre rendez-vous."
+        )
+
+
+def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
+    st.info(md(outcome.message))
+    for place in outcome.candidates:
+        query = search.candidate_query(place, finder)
+        label = place.label + (f" – {place.detail}" if place.detail else "")
+        st.button(
+            md(label), key=f"cand-{place.insee}", on_click=_pick, args=(query,), width="stretch"
+        )
+
+
+def _show_message(outcome: SearchOutcome) -> None:
+    st.warning(md(outcome.message))
+    if outcome.suggestions and outcome.kind == "unknown":
+        st.caption("Essayez :")
+        for s in outcome.suggestions[:5]:
+            st.button(md(s), key=f"sugg-{s}", on_click=_pick, args=(s,))
+
+
+def show_outcome(outcome: SearchOutcome, finder: Finder) -> None:
+    """Candidates, a French message, or the answer (cards, AJA device, map)."""
+    if outcome.kind == "ambiguous":
+        _show_candidates(outcome, finder)
+    elif outcome.kind != "result" or outcome.result is None:
+        _show_message(outcome)
+    else:
+        _show_result(outcome, outcome.result, finder)
+
+
+def _show_aja(result: FinderResult, young: bool) -> None:
+    if young and result.aja is not None:
+        st.html(
+            structure_card_html(
+                result.aja.device,
+                model_label=result.model_label,
+                badge="Pour les 15-25 ans : dispositif AJA",
+            )
+        )
+        st.caption(md(f"Secteur AJA : {result.aja.zone_label}."))
+    elif young and result.aja_missing_reason:
+        st.info(md(result.aja_missing_reason))
+
+
+def _show_cards(result: FinderResult, young: bool) -> None:
+    if result.structures.empty:
+        st.info("Aucune structure tous publics n'est localisée dans le registre.")
+    cards = [
+        structure_card_html(row, model_label=result.model_label, rank=i)
+        for i, row in enumerate(result.structures.to_dict("records"), start=1)
+    ]
+    st.html('<section aria-label="Structures les plus proches">' + "".join(cards) + "</section>")
+    if not young and result.aja is not None:
+        st.caption(
+            "Vous avez entre 15 et 25 ans ? Activez l'option ci-dessus pour voir le "
+            "dispositif AJA de votre secteur."
+        )
+    if not result.not_located.empty:
+        st.markdown(
+            f"**Labellisées dans votre département ({result.place.dep}) mais sans "
+            "commune connue** (contactez-les pour connaître le lieu) :"
+        )
+        st.html(markup.list_html([str(n) for n in result.not_located["name"]]))
+
+
+def _show_result(outcome: SearchOutcome, result: FinderResult, finder: Finder) -> None:
+    young = bool(st.session_state.get("young"))
+    st.subheader(search.result_heading(result))
+    st.caption(md(f"Distances {result.model_label}, {result.origin_note}."))
+    if note := result.approximate_note_fr():
+        st.info(md(note))
+    _show_aja(result, young)
+    if warning := search.far_warning(result):
+        st.warning(md(warning))
+    _show_cards(result, young)
+    html = finder_map_html(current_key(), outcome.query, young, result, finder)
+    st.iframe(html, height=400)
+    st.download_button(
+        "Télécharger la carte (HTML)",
+        html,
+        mime="text/html",
+        on_click="ignore",
+        file_name=DOWNLOAD_NAMES["finder_map"],
+    )
+    st.caption(md(result.completeness))

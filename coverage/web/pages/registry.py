@@ -1,0 +1,97 @@
+"""The registry page: the structures in use, their sources, and the upload of the ARS's file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from coverage._errors import RegistryError
+from coverage.data.registry import Registry
+from coverage.web import markup
+from coverage.web.loaders import finder_for_registry
+from coverage.web.messages import guarded, show_error
+from coverage.web.session import (
+    SessionUpload,
+    clear_upload,
+    current_finder,
+    session_upload,
+    set_upload,
+)
+from coverage.web.uploads import load_upload, upload_key
+from coverage.web.widgets import text
+
+md = markup.md_escape
+
+
+def registry_frame(registry: Registry) -> pd.DataFrame:
+    """The structures with French headers and words, for display."""
+    s = registry.structures
+    return pd.DataFrame(
+        {
+            "Nom": s["name"],
+            "Type": s["kind"].map({"tous_publics": "tous publics", "aja": "AJA (15-25 ans)"}),
+            "Commune": s["commune_name"].where(s["located"], "non localisée"),
+            "Dép.": s["dep"],
+            "Téléphone": s["phone"],
+            "Courriel": s["email"],
+            "Site": s["website"],
+            "Lieu déduit": s["commune_inferred"].map({True: "oui", False: "non"}),
+        }
+    )
+
+
+def _show_registry(registry: Registry) -> None:
+    text(registry.completeness_fr())
+    shown = registry_frame(registry)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    with st.expander("Liste des structures (texte)"):
+        st.html(
+            markup.list_html(
+                [f"{n} – {c}" for n, c in zip(shown["Nom"], shown["Commune"], strict=True)]
+            )
+        )
+    st.markdown("**Sources**")
+    st.html(markup.sources_html(registry.structures))
+
+
+def _upload_form() -> None:
+    st.subheader("Charger le fichier de l'ARS")
+    st.markdown(
+        "Fichier CSV ou GeoJSON au format du registre (colonnes `id`, `name`, `kind`, "
+        "`source`, et facultativement `insee`, `lat`, `lon`, `phone`, `email`, `website`…). "
+        "Il est vérifié ligne par ligne et utilisé **pour votre session seulement** : il n'est "
+        "ni enregistré sur le serveur ni visible des autres utilisateurs."
+    )
+    upload = st.file_uploader(
+        "Fichier de structures", type=["csv", "geojson", "json"], key="registry_file"
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    key = upload_key(data)
+    up = session_upload()
+    if up and up.key == key:
+        return
+    finder = current_finder()
+    try:
+        registry = load_upload(upload.name, data, region=finder.region)
+        new = finder_for_registry(finder.region, registry, model=finder.model)
+    except RegistryError as exc:
+        show_error(exc)
+        st.caption("Le registre en usage n'a pas changé.")
+        return
+    set_upload(SessionUpload(key=key, name=registry.path, finder=new))
+    st.success(md(f"Fichier « {registry.path} » accepté : {registry.completeness_fr()}"))
+    st.rerun()
+
+
+@guarded
+def registry_page() -> None:
+    """The registry in use, its sources, and the upload of the ARS's file (this session)."""
+    st.title("Registre des structures labellisées")
+    reg = current_finder().registry
+    if up := session_upload():
+        st.info(md(f"Vous utilisez le fichier « {up.name} », chargé pour cette session seulement."))
+        st.button("Revenir au registre du serveur", on_click=clear_upload)
+    _show_registry(reg)
+    _upload_form()
