@@ -9,11 +9,19 @@ from typing import Any
 
 from coverage import settings
 from coverage.patient.finder import Finder
-from coverage.travel import MODEL_KINDS, make_model
+from coverage.travel import (
+    FALLBACK_KINDS,
+    MATRIX_ENV,
+    MATRIX_UNIT_ENV,
+    MODEL_KINDS,
+    TravelModel,
+    make_model,
+)
+from coverage.travel.matrix_file import UNITS
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
-    """--registry, --aja-zones, --travel, --osrm-dataset, --osrm-url."""
+    """--registry, --aja-zones, --travel, --osrm-dataset, --osrm-url, --matrix and its unit."""
     g = parser.add_argument_group("données")
     g.add_argument(
         "--registry",
@@ -32,17 +40,50 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         choices=MODEL_KINDS,
         default="geodesic",
         help="mesure des trajets : geodesic (à vol d'oiseau, défaut), estimate (estimation "
-        "routière), osrm (par la route, jeu de données construit par `parcours roads build`)",
+        "routière, durée ajustée sur l'Isère, erreur indiquée), osrm (par la route, jeu de "
+        "données construit par `parcours roads build`), matrix (distancier de communes, "
+        "--matrix)",
     )
     g.add_argument("--osrm-dataset", metavar="DOSSIER", help="jeu de données OSRM à utiliser")
     g.add_argument(
         "--osrm-url", metavar="URL", help="osrm-routed en cours (ex. http://127.0.0.1:5000)"
     )
+    g.add_argument(
+        "--matrix",
+        metavar="FICHIER",
+        help=f"distancier de communes (CSV large ou long, Parquet) pour --travel matrix ; par "
+        f"défaut ${MATRIX_ENV}",
+    )
+    g.add_argument(
+        "--matrix-unit",
+        metavar="UNITÉ",
+        help=f"unité du distancier : {', '.join(UNITS)} (ou « s,km » pour deux colonnes) ; par "
+        f"défaut ${MATRIX_UNIT_ENV}, sinon les noms de colonnes",
+    )
+    g.add_argument(
+        "--matrix-fallback",
+        choices=FALLBACK_KINDS,
+        default="none",
+        help="communes hors du distancier : none (laissées de côté, défaut), geodesic (à vol "
+        "d'oiseau) ou estimate (estimation routière) ; chaque ligne dit quel modèle l'a mesurée",
+    )
+
+
+def model_from_args(args: argparse.Namespace) -> TravelModel:
+    """The travel model the options of ``add_data_options`` ask for."""
+    return make_model(
+        args.travel,
+        dataset=args.osrm_dataset,
+        url=args.osrm_url,
+        matrix=getattr(args, "matrix", None),
+        unit=getattr(args, "matrix_unit", None),
+        fallback=getattr(args, "matrix_fallback", None),
+    )
 
 
 def finder_from_args(args: argparse.Namespace) -> Finder:
     """Load a ``Finder`` with the options of ``add_data_options``."""
-    model = make_model(args.travel, dataset=args.osrm_dataset, url=args.osrm_url)
+    model = model_from_args(args)
     return Finder.load(registry_path=args.registry, zones_path=args.aja_zones, model=model)
 
 
