@@ -30,7 +30,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     m = maps.base_map()
-    maps.add_choropleth(m, polygons, "population", legend_title="Population", label_field="name")
+    maps.add_choropleth(
+        m, polygons, "population", legend=maps.Legend("Population"), label_field="name"
+    )
     t1 = time.perf_counter()
     html = maps.to_html(m)
     t2 = time.perf_counter()

@@ -309,10 +309,9 @@ def test_choropleth_legend_tooltips_and_missing_shapes():
         m,
         gdf,
         "value",
-        k=2,
-        legend_title="Distance (km) <moyenne>",
+        classing=maps.Classing(k=2),
+        legend=maps.Legend("Distance (km) <moyenne>", fmt=lambda v: f"{v:.0f} km"),
         label_field="name",
-        fmt=lambda v: f"{v:.0f} km",
     )
     assert classes.bins.tolist() == [3.0, 11.0]
     assert classes.counts.tolist() == [3, 3]
@@ -343,8 +342,8 @@ def test_real_departement_choropleth_of_population(region):
         m,
         puy_de_dome,
         "population",
-        k=5,
-        legend_title="Population municipale",
+        classing=maps.Classing(k=5),
+        legend=maps.Legend("Population municipale"),
         label_field="name",
     )
     assert classes.counts.sum() == len(puy_de_dome)
@@ -365,7 +364,9 @@ def test_real_departement_choropleth_of_population(region):
 def test_whole_region_choropleth_stays_small(region):
     polygons = region.polygons().join(region.communes[["name", "population"]])
     m = maps.base_map()
-    maps.add_choropleth(m, polygons, "population", legend_title="Population", label_field="name")
+    maps.add_choropleth(
+        m, polygons, "population", legend=maps.Legend("Population"), label_field="name"
+    )
     size = len(maps.to_html(m).encode("utf-8"))
     # About 3 MB with coordinates rounded to 1e-5 degree: no simplification is needed.
     assert size < 15_000_000
@@ -384,3 +385,17 @@ def test_js_strings_carry_no_template_braces() -> None:
     assert json.loads(text) == value
     strings = re.findall(r'"(?:[^"\\]|\\.)*"', text)
     assert strings and not any("{" in s or "}" in s for s in strings)
+
+
+def test_a_forced_break_becomes_a_class_bound_and_matches_mapclassify():
+    y = np.array([1.0, 5.0, 12.0, 28.0, 29.0, 31.0, 33.0, 60.0, 61.0, 90.0])
+    plain = maps.classify(y, k=3)
+    assert 30.0 not in plain.bins  # natural breaks alone straddle the threshold here
+    got = maps.classify(y, k=3, breaks=(30.0, 500.0))  # 500 is outside the range: ignored
+    assert 30.0 in got.bins and 500.0 not in got.bins
+    ref = mapclassify.UserDefined(y, bins=got.bins.tolist())
+    assert got.yb.tolist() == ref.yb.tolist() and got.counts.tolist() == ref.counts.tolist()
+    # Nobody at or under 30 km shares a class with someone beyond it.
+    under = got.yb[y <= 30.0]
+    over = got.yb[y > 30.0]
+    assert under.max() < over.min()

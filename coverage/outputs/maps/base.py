@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -52,6 +51,8 @@ from coverage.outputs.maps import vendor
 __all__ = [
     "OSM_ATTRIBUTION",
     "Classes",
+    "Classing",
+    "Legend",
     "add_choropleth",
     "add_layer_control",
     "add_lines",
@@ -645,11 +646,14 @@ def classify(
     *,
     k: int = 5,
     scheme: Literal["FisherJenks", "Quantiles"] = "FisherJenks",
+    breaks: Sequence[float] = (),
 ) -> Classes:
-    """Split ``values`` into at most ``k`` classes with mapclassify.
+    """Split ``values`` into at most ``k`` classes (plus one per forced break).
 
     Missing values (NaN) get class ``-1``. With fewer distinct values than ``k``, there are
-    as many classes as distinct values.
+    as many classes as distinct values. Each of ``breaks`` strictly inside the values' range
+    becomes a class bound (e.g. the planner's threshold), so no class straddles it. Classes
+    are ``(b[i-1], b[i]]``, as ``mapclassify.UserDefined`` assigns them.
     """
     if scheme not in ("FisherJenks", "Quantiles"):
         raise ValidationError(f"scheme doit être 'FisherJenks' ou 'Quantiles', reçu {scheme!r}.")
@@ -668,13 +672,15 @@ def classify(
     else:
         bins = np.unique(np.quantile(data, np.linspace(0, 1, k + 1)[1:]))
     bins = np.unique(np.append(bins[bins < data.max()], data.max()))[: min(k, n_unique)]
-    classifier = mapclassify.UserDefined(data, bins=list(bins))
+    forced = [float(b) for b in breaks if data.min() < float(b) < data.max()]
+    bins = np.unique(np.append(bins, forced))
+    cls = np.searchsorted(bins, data, side="left")
     yb = np.full(y.size, -1, dtype=np.int64)
-    yb[present] = classifier.yb
+    yb[present] = cls
     return Classes(
-        bins=np.asarray(classifier.bins, dtype=float),
+        bins=np.asarray(bins, dtype=float),
         yb=yb,
-        counts=np.asarray(classifier.counts, dtype=np.int64),
+        counts=np.bincount(cls, minlength=bins.size).astype(np.int64),
         minimum=float(data.min()),
         n_missing=int((~present).sum()),
     )
@@ -692,18 +698,33 @@ def _default_fmt(values: np.ndarray) -> Callable[[float], str]:
     return lambda v: format_number(v, decimals=decimals)
 
 
+@dataclass(frozen=True)
+class Classing:
+    """How a choropleth classes its values: ``k`` classes by ``scheme``, plus forced breaks."""
+
+    k: int = 5
+    scheme: Literal["FisherJenks", "Quantiles"] = "FisherJenks"
+    breaks: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Legend:
+    """A choropleth's legend: its title, how values are written, and its corner."""
+
+    title: str
+    fmt: Callable[[float], str] | None = None
+    position: str = "bottomright"
+
+
 def add_choropleth(
     m: folium.Map,
     gdf: gpd.GeoDataFrame,
     column: str,
     *,
-    k: int = 5,
-    scheme: Literal["FisherJenks", "Quantiles"] = "FisherJenks",
-    legend_title: str,
-    fmt: Callable[[float], str] | None = None,
+    legend: Legend,
+    classing: Classing = Classing(),
     label_field: str | None = None,
     layer_name: str | None = None,
-    position: str = "bottomright",
 ) -> Classes:
     """Colour polygons by classes of ``column`` and add a French legend.
 
@@ -716,20 +737,17 @@ def add_choropleth(
         polygon are classified but not drawn; the legend says how many.
     column
         Numeric column to map; missing values are grey ("Sans donnée").
-    k, scheme
-        Number of classes (2-9) and method: ``"FisherJenks"`` (natural breaks) or
-        ``"Quantiles"`` (classes of equal counts). See :func:`classify`.
-    legend_title
-        Title of the legend (escaped), e.g. "Distance à la structure la plus proche (km)".
-    fmt
-        Formats a value for the legend and tooltips; defaults to French numbers with 0 or 1
-        decimal. Its output is escaped.
+    legend
+        Title of the legend (escaped), e.g. "Distance à la structure la plus proche (km)";
+        ``fmt`` writes a value for the legend and tooltips (default: French numbers with 0 or 1
+        decimal; its output is escaped); ``position`` is the legend's corner.
+    classing
+        Number of classes (2-9), method (``"FisherJenks"``, natural breaks, or
+        ``"Quantiles"``) and forced class bounds such as the threshold. See :func:`classify`.
     label_field
         Column naming each polygon in its tooltip (e.g. the commune's name).
     layer_name
-        Name in the layer control; defaults to ``legend_title``.
-    position
-        Corner of the legend.
+        Name in the layer control; defaults to the legend's title.
 
     Returns
     -------
@@ -742,10 +760,11 @@ def add_choropleth(
     for name, col in (("column", column), ("label_field", label_field)):
         if col is not None and col not in gdf.columns:
             raise ValidationError(f"{name}={col!r} n'est pas une colonne de gdf.")
-    _check_position(position)
+    _check_position(legend.position)
+    legend_title, position = legend.title, legend.position
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(float)
-    classes = classify(values, k=k, scheme=scheme)
-    fmt = fmt or _default_fmt(values)
+    classes = classify(values, k=classing.k, scheme=classing.scheme, breaks=classing.breaks)
+    fmt = legend.fmt or _default_fmt(values)
     colors = _palette(len(classes.bins))
     line = {"color": "#6b7280", "weight": 0.4, "fillOpacity": 0.78}
     styles = [{**line, "fillColor": c} for c in colors] + [{**line, "fillColor": _MISSING_COLOR}]
@@ -770,13 +789,16 @@ def add_choropleth(
         rows.append(_legend_row(_MISSING_COLOR, "Sans donnée", classes.n_missing))
     if n_hidden := int((~drawable).sum()):
         rows.append(f'<div class="pc-count">{n_hidden} zone(s) sans contour, non dessinée(s)</div>')
-    method = "seuils naturels (Jenks)" if scheme == "FisherJenks" else "quantiles"
-    legend = (
+    method = "seuils naturels (Jenks)" if classing.scheme == "FisherJenks" else "quantiles"
+    forced = [b for b in classing.breaks if classes.minimum < b < classes.bins[-1]]
+    if forced:
+        method += " ; limite ajoutée à " + ", ".join(esc(fmt(b)) for b in forced)
+    box = (
         f'<div class="pc-title">{esc(legend_title)}</div>'
         + "".join(rows)
         + f'<div class="pc-count">Classes : {method} ; (n) = nombre de zones</div>'
     )
-    _HtmlControl(legend, position=position, css_class="pc-box pc-legend").add_to(m)
+    _HtmlControl(box, position=position, css_class="pc-box pc-legend").add_to(m)
     return classes
 
 

@@ -93,10 +93,9 @@ def coverage_map(
             m,
             gdf,
             a.by,
-            k=k,
-            legend_title=title,
+            legend=maps.Legend(title, fmt=lambda v: f"{format_number(v, decimals=0)} {a.unit}"),
+            classing=maps.Classing(k=k, breaks=(a.threshold,)),
             label_field="label",
-            fmt=lambda v: f"{format_number(v, decimals=0)} {a.unit}",
             layer_name=f"Communes : {what.lower()} ({a.unit})",
         )
     zones = _zones(a, region)
