@@ -116,7 +116,7 @@ def read_table(
             return _geojson_table(_decode(data, name)[0], name, check_header)
         return _csv_table(data, name, check_header)
     except RegistryError as exc:
-        if what == "de structures":
+        if what == "de structures" and exc.path == name:
             raise
         raise RegistryError(name, exc.problems, what=what, total=exc.total) from None
 
