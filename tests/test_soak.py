@@ -50,21 +50,20 @@ def test_concurrent_sessions_for_20_seconds() -> None:
 # --------------------------------------------------------------------------- isolation
 
 
-def _page_script(root: str, page: str) -> None:
-    """Run one page function of app.py as the whole script (for AppTest.from_function)."""
-    import sys
+PAGES = {"registry_page": "registry", "planner_page": "desk"}
 
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    import app
 
-    getattr(app, page)()
+def _page_script(module: str, page: str) -> None:
+    """Run one page function of ``coverage.web.pages`` as the whole script (AppTest)."""
+    import importlib
+
+    getattr(importlib.import_module(f"coverage.web.pages.{module}"), page)()
 
 
 def _page(page: str, **params: str):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_function(_page_script, args=(str(ROOT), page), default_timeout=TIMEOUT)
+    at = AppTest.from_function(_page_script, args=(PAGES[page], page), default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
     return at
