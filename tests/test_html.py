@@ -10,7 +10,7 @@ from _html_parse import parse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coverage._errors import ValidationError
+from coverage._errors import ArgumentError
 from coverage.outputs.html import (
     NNBSP,
     contact_html,
@@ -184,5 +184,5 @@ def test_format_number_is_french():
     assert format_number(1234567) == f"1{NNBSP}234{NNBSP}567"
     assert format_number(-3) == "−3"
     assert format_number(None) == "–"
-    with pytest.raises(ValidationError, match="decimals"):
+    with pytest.raises(ArgumentError, match="decimals"):
         format_number(1, decimals=-1)

@@ -12,6 +12,8 @@ import datetime as _dt
 import math
 from numbers import Real
 
+from coverage._errors import ArgumentError
+
 #: Narrow no-break space (U+202F): thousands separator and space before "%".
 NNBSP = "\u202f"
 #: What a missing number shows.
@@ -50,7 +52,7 @@ def number(value: object, *, decimals: int = 0) -> str:
     if is_missing(value):
         return DASH
     if decimals < 0:
-        raise ValueError(f"`decimals` must be >= 0; got {decimals!r}.")
+        raise ArgumentError(f"`decimals` must be >= 0; got {decimals!r}.")
     text = f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
     return text.replace(",", NNBSP).replace(".", ",").replace("-", "−")
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 import html as _html
 import math
 import re
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-from coverage._errors import ValidationError
+from coverage.outputs import french
 
 __all__ = [
     "contact_html",
@@ -61,7 +62,7 @@ def _is_missing(value: object) -> bool:
     if isinstance(value, (str, bytes)):
         return False
     try:
-        return bool(pd.isna(value))  # pd.NA, NaT, numpy NaN
+        return bool(pd.isna(cast(Any, value)))  # pd.NA, NaT, numpy NaN
     except (TypeError, ValueError):  # array-likes: not a missing scalar
         return False
 
@@ -227,14 +228,5 @@ def contact_html(
 
 
 def format_number(value: object, *, decimals: int = 0) -> str:
-    """Format a number the French way: ``12345.6`` -> ``"12 345,6"`` (narrow no-break space).
-
-    ``None``/NaN give ``"–"``. The result contains no markup and needs no escaping.
-    """
-    if _is_missing(value):
-        return "–"
-    if decimals < 0:
-        raise ValidationError(f"decimals doit être positif ou nul, reçu {decimals!r}.")
-    number = float(value)  # type: ignore[arg-type]
-    text = f"{number:,.{decimals}f}"
-    return text.replace(",", NNBSP).replace(".", ",").replace("-", "−")
+    """French number (``12 345,6``): :func:`coverage.outputs.french.number`."""
+    return french.number(value, decimals=decimals)

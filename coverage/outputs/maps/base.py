@@ -181,9 +181,9 @@ class _Bind(folium.MacroElement):
         options = {"sticky": not permanent, "permanent": permanent, "direction": "top"}
         self.options_js = _js(options)
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         _add_css(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 class _Controls(folium.MacroElement):
@@ -226,9 +226,9 @@ class _HtmlControl(folium.MacroElement):
         self.css_class_js = _js(css_class)
         self.html_js = _js(html)
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         _add_css(self)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 class _GeoJsonLayer(Layer):
@@ -377,7 +377,9 @@ def base_map(
     m = folium.Map(
         location=[lat, lon], zoom_start=zoom, tiles=None, zoom_control=False, control_scale=False
     )
-    m.get_root().title = esc(title)
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.title = esc(title)
     folium.TileLayer(
         tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
     ).add_to(m)
