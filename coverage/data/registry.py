@@ -572,127 +572,22 @@ def _validate(
     problems: list[str] = list(found or [])
     out: list[dict] = []
     seen: dict[str, int] = {}
-    communes = region.communes
     aliases = region.aliases.set_index("code")
     for line, row in raw:
-        rec = {c: (row.get(c) or "").strip() for c in COLUMNS}
-
-        def bad(field: str, expected: str, *, line: int = line, rec: dict = rec) -> None:
-            value = rec.get(field, "")
-            shown = value if len(value) <= 60 else value[:57] + "..."
-            problems.append(
-                f"{name}, ligne {line}, champ « {field} » : attendu {expected} ; trouvé {shown!r}."
-            )
-
-        for field, value in rec.items():
-            limit = MAX_FIELD_CHARS.get(field, DEFAULT_MAX_FIELD)
-            if len(value) > limit:
-                bad(field, f"au plus {limit} caractères (il y en a {len(value)})")
-                rec[field] = value[:limit]
-            elif _has_control(value):
-                bad(field, "un texte sans caractère de contrôle")
-        if not _ID_RE.match(rec["id"]):
-            bad("id", "un identifiant de 1 à 64 lettres, chiffres, « - » ou « _ »")
-        elif rec["id"] in seen:
-            bad("id", f"un identifiant unique (déjà utilisé ligne {seen[rec['id']]})")
-        else:
-            seen[rec["id"]] = line
-        if not rec["name"]:
-            bad("name", "un nom non vide")
-        for field in _TEXT_FIELDS:
-            if rec[field].startswith(_FORMULA_START):
-                bad(field, "un texte qui ne commence pas par = + - @ (formule de tableur)")
-        if rec["kind"] not in KINDS:
-            bad("kind", "« tous_publics » ou « aja »")
-        if not _URL_RE.match(rec["source"]):
-            bad("source", "l'adresse http(s) de la source publique")
-        if rec["website"] and not _URL_RE.match(rec["website"]):
-            bad("website", "une adresse http(s)")
-        if rec["email"] and not _EMAIL_RE.match(rec["email"]):
-            bad("email", "une adresse électronique")
-        if rec["phone"] and not _PHONE_RE.match(rec["phone"]):
-            bad("phone", "un numéro de téléphone (chiffres, espaces, +)")
-        if rec["dep"] and rec["dep"].zfill(2) not in settings.ARA_DEPARTEMENTS:
-            bad("dep", f"un département de la région {list(settings.ARA_DEPARTEMENTS)!r}")
-        inferred = rec["commune_inferred"].lower()
-        if inferred not in _YES | _NO:
-            bad("commune_inferred", "« oui » ou « non »")
-        if rec["postcode"] and not _POSTCODE_RE.match(rec["postcode"]):
-            bad("postcode", "un code postal à 5 chiffres")
-        if rec["territories"] and not all(
-            _TERRITORY_RE.match(t.strip()) for t in rec["territories"].split(";")
-        ):
-            bad("territories", "des identifiants de territoire séparés par « ; »")
-        capacity = np.nan
-        if rec["capacity"]:
-            try:
-                capacity = float(rec["capacity"])
-                if not (math.isfinite(capacity) and capacity > 0 and capacity == int(capacity)):
-                    raise ValueError
-            except ValueError:
-                bad("capacity", "un nombre entier positif de patients par an")
-                capacity = np.nan
-
-        commune_insee, commune_name, placement = "", "", ""
-        lat = lon = np.nan
-        code = rec["insee"]
-        if code:
-            if not _INSEE_RE.match(code):
-                bad("insee", "un code INSEE à 5 caractères")
-            elif region.is_commune(code):
-                commune_insee = code
-                placement = "commune"
-            elif code in aliases.index:
-                alias = aliases.loc[[code]].iloc[0]
-                commune_insee = str(alias["parent_insee"])
-                if pd.notna(alias["lon"]) and pd.notna(alias["lat"]):
-                    lon, lat = float(alias["lon"]), float(alias["lat"])
-                    placement = "arrondissement" if alias["type"] == "ARM" else "commune_deleguee"
-                else:
-                    placement = "commune"
-            else:
-                bad("insee", "le code INSEE d'une commune d'Auvergne-Rhône-Alpes")
-        if commune_insee:
-            crow = region.commune(commune_insee)
-            commune_name = str(crow["name"])
-            if placement == "commune":
-                lon, lat = float(crow["lon"]), float(crow["lat"])
-            if rec["dep"] and rec["dep"].zfill(2) != crow["dep"]:
-                bad("dep", f"le département de la commune {commune_insee} ({crow['dep']})")
-
-        if rec["lat"] or rec["lon"]:
-            try:
-                flat, flon = float(rec["lat"]), float(rec["lon"])
-                if not (math.isfinite(flat) and math.isfinite(flon)):
-                    raise ValueError
-            except ValueError:
-                bad("lat", "une latitude et une longitude décimales (les deux ou aucune)")
-            else:
-                w, s, e, n = settings.ARA_BBOX
-                if not (w <= flon <= e and s <= flat <= n):
-                    hint = (
-                        " (latitude et longitude inversées ?)"
-                        if (w <= flat <= e and s <= flon <= n)
-                        else ""
-                    )
-                    bad("lat", f"un point en Auvergne-Rhône-Alpes{hint}")
-                else:
-                    at = region.commune_at(flon, flat)
-                    if at is None:
-                        bad("lat", "un point situé dans une commune d'Auvergne-Rhône-Alpes")
-                    elif commune_insee and at != commune_insee:
-                        bad("lat", f"un point dans la commune {commune_insee} (il est dans {at})")
-                    else:
-                        if not commune_insee:
-                            commune_insee = at
-                            commune_name = str(region.commune(at)["name"])
-                        lat, lon, placement = flat, flon, "coordonnees"
-
+        check = _RowCheck(name, line, {c: (row.get(c) or "").strip() for c in COLUMNS}, problems)
+        check.texts()
+        check.identity(seen)
+        check.contacts()
+        capacity = check.capacity()
+        place = check.place_by_code(region, aliases)
+        place = check.place_by_point(region, place)
+        rec = check.rec
+        commune_insee, commune_name, lat, lon, placement = place
         out.append(
             {
                 **{c: rec[c] for c in COLUMNS if c not in {"lat", "lon", "capacity"}},
                 "dep": rec["dep"].zfill(2) if rec["dep"] else "",
-                "commune_inferred": inferred in _YES,
+                "commune_inferred": rec["commune_inferred"].lower() in _YES,
                 "capacity": capacity,
                 "commune_insee": commune_insee,
                 "commune_name": commune_name,
@@ -709,7 +604,144 @@ def _validate(
         problems = [*problems[:MAX_PROBLEMS_SHOWN], f"… et {extra} autre(s) problème(s)."]
     frame = pd.DataFrame(out)
     if not frame.empty:
+        communes = region.communes
         frame.loc[frame["dep"].eq("") & frame["located"], "dep"] = frame["commune_insee"].map(
             dict(zip(communes["insee"], communes["dep"], strict=True))
         )
     return frame, problems, total
+
+
+#: (commune INSEE, commune name, lat, lon, placement) of a row; "" and NaN when not located.
+_Place = tuple[str, str, float, float, str]
+
+
+class _RowCheck:
+    """The checks of one row; each problem is appended to ``problems`` in French."""
+
+    def __init__(self, name: str, line: int, rec: dict[str, str], problems: list[str]) -> None:
+        self.name, self.line, self.rec, self.problems = name, line, rec, problems
+
+    def bad(self, field: str, expected: str) -> None:
+        value = self.rec.get(field, "")
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        self.problems.append(
+            f"{self.name}, ligne {self.line}, champ « {field} » : attendu {expected} ; "
+            f"trouvé {shown!r}."
+        )
+
+    def texts(self) -> None:
+        rec = self.rec
+        for field, value in rec.items():
+            limit = MAX_FIELD_CHARS.get(field, DEFAULT_MAX_FIELD)
+            if len(value) > limit:
+                self.bad(field, f"au plus {limit} caractères (il y en a {len(value)})")
+                rec[field] = value[:limit]
+            elif _has_control(value):
+                self.bad(field, "un texte sans caractère de contrôle")
+        for field in _TEXT_FIELDS:
+            if rec[field].startswith(_FORMULA_START):
+                self.bad(field, "un texte qui ne commence pas par = + - @ (formule de tableur)")
+
+    def identity(self, seen: dict[str, int]) -> None:
+        rec = self.rec
+        if not _ID_RE.match(rec["id"]):
+            self.bad("id", "un identifiant de 1 à 64 lettres, chiffres, « - » ou « _ »")
+        elif rec["id"] in seen:
+            self.bad("id", f"un identifiant unique (déjà utilisé ligne {seen[rec['id']]})")
+        else:
+            seen[rec["id"]] = self.line
+        if not rec["name"]:
+            self.bad("name", "un nom non vide")
+        if rec["kind"] not in KINDS:
+            self.bad("kind", "« tous_publics » ou « aja »")
+        if not _URL_RE.match(rec["source"]):
+            self.bad("source", "l'adresse http(s) de la source publique")
+        if rec["territories"] and not all(
+            _TERRITORY_RE.match(t.strip()) for t in rec["territories"].split(";")
+        ):
+            self.bad("territories", "des identifiants de territoire séparés par « ; »")
+
+    def contacts(self) -> None:
+        rec = self.rec
+        checks = (
+            ("website", _URL_RE, "une adresse http(s)"),
+            ("email", _EMAIL_RE, "une adresse électronique"),
+            ("phone", _PHONE_RE, "un numéro de téléphone (chiffres, espaces, +)"),
+            ("postcode", _POSTCODE_RE, "un code postal à 5 chiffres"),
+        )
+        for field, pattern, expected in checks:
+            if rec[field] and not pattern.match(rec[field]):
+                self.bad(field, expected)
+        if rec["dep"] and rec["dep"].zfill(2) not in settings.ARA_DEPARTEMENTS:
+            self.bad("dep", f"un département de la région {list(settings.ARA_DEPARTEMENTS)!r}")
+        if rec["commune_inferred"].lower() not in _YES | _NO:
+            self.bad("commune_inferred", "« oui » ou « non »")
+
+    def capacity(self) -> float:
+        if not self.rec["capacity"]:
+            return np.nan
+        try:
+            capacity = float(self.rec["capacity"])
+            if not (math.isfinite(capacity) and capacity > 0 and capacity == int(capacity)):
+                raise ValueError
+        except ValueError:
+            self.bad("capacity", "un nombre entier positif de patients par an")
+            return np.nan
+        return capacity
+
+    def place_by_code(self, region: Region, aliases: pd.DataFrame) -> _Place:
+        code = self.rec["insee"]
+        if not code:
+            return "", "", np.nan, np.nan, ""
+        if not _INSEE_RE.match(code):
+            self.bad("insee", "un code INSEE à 5 caractères")
+            return "", "", np.nan, np.nan, ""
+        lat = lon = np.nan
+        placement = "commune"
+        if region.is_commune(code):
+            insee = code
+        elif code in aliases.index:
+            alias = aliases.loc[[code]].iloc[0]
+            insee = str(alias["parent_insee"])
+            if pd.notna(alias["lon"]) and pd.notna(alias["lat"]):
+                lon, lat = float(alias["lon"]), float(alias["lat"])
+                placement = "arrondissement" if alias["type"] == "ARM" else "commune_deleguee"
+        else:
+            self.bad("insee", "le code INSEE d'une commune d'Auvergne-Rhône-Alpes")
+            return "", "", np.nan, np.nan, ""
+        crow = region.commune(insee)
+        if placement == "commune":
+            lon, lat = float(crow["lon"]), float(crow["lat"])
+        dep = self.rec["dep"]
+        if dep and dep.zfill(2) != crow["dep"]:
+            self.bad("dep", f"le département de la commune {insee} ({crow['dep']})")
+        return insee, str(crow["name"]), lat, lon, placement
+
+    def place_by_point(self, region: Region, place: _Place) -> _Place:
+        rec = self.rec
+        if not (rec["lat"] or rec["lon"]):
+            return place
+        try:
+            flat, flon = float(rec["lat"]), float(rec["lon"])
+            if not (math.isfinite(flat) and math.isfinite(flon)):
+                raise ValueError
+        except ValueError:
+            self.bad("lat", "une latitude et une longitude décimales (les deux ou aucune)")
+            return place
+        w, s, e, n = settings.ARA_BBOX
+        if not (w <= flon <= e and s <= flat <= n):
+            swapped = w <= flat <= e and s <= flon <= n
+            hint = " (latitude et longitude inversées ?)" if swapped else ""
+            self.bad("lat", f"un point en Auvergne-Rhône-Alpes{hint}")
+            return place
+        at = region.commune_at(flon, flat)
+        insee, name = place[0], place[1]
+        if at is None:
+            self.bad("lat", "un point situé dans une commune d'Auvergne-Rhône-Alpes")
+            return place
+        if insee and at != insee:
+            self.bad("lat", f"un point dans la commune {insee} (il est dans {at})")
+            return place
+        if not insee:
+            insee, name = at, str(region.commune(at)["name"])
+        return insee, name, flat, flon, "coordonnees"
