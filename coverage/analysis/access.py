@@ -34,12 +34,16 @@ from coverage._errors import ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
-from coverage.travel.base import TravelModel
+from coverage.travel.base import TravelModel, check_points
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
+from coverage.travel.nearest import GeodesicMatrix, straight_line_factor
 
 Cost = Literal["distance_km", "duration_min"]
 COSTS: tuple[str, ...] = ("distance_km", "duration_min")
+#: A commune x structure cost matrix: dense (road and other models), or computed when asked
+#: (straight-line models: only the points are kept, see ``coverage.travel.nearest``).
+CostMatrix = np.ndarray | GeodesicMatrix
 
 #: Where distances are measured from, in French (every output repeats it).
 ORIGIN_NOTE_FR = (
@@ -94,14 +98,28 @@ def _as_cost(values: pd.Series) -> np.ndarray:
 
 def _matrices(
     model: TravelModel, origins: pd.DataFrame, points: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """(distance, duration) matrices origins x points from one call of the travel model.
+) -> tuple[CostMatrix, np.ndarray | None]:
+    """(distance, duration) matrices origins x points from the travel model.
 
-    The model is given positional ids (0..n-1, 0..m-1) rather than the INSEE codes and
-    structure ids: the table is indexed back by them, which is exact and avoids converting
-    millions of strings.
+    A straight-line model (``GeodesicModel``, ``CircuityModel``) gives a ``GeodesicMatrix``
+    that keeps the points only: its cells are the model's own values, computed when asked.
+    Any other model is asked for its table once; it is given positional ids (0..n-1,
+    0..m-1) rather than the INSEE codes and structure ids: the table is indexed back by
+    them, which is exact and avoids converting millions of strings.
     """
     n, m = len(origins), len(points)
+    factor = straight_line_factor(model)
+    if factor is not None:
+        o = check_points(origins.assign(id=np.arange(n)), name="origins")
+        d = check_points(points.assign(id=np.arange(m)), name="destinations")
+        matrix = GeodesicMatrix(
+            o["lon"].to_numpy(dtype=float),
+            o["lat"].to_numpy(dtype=float),
+            d["lon"].to_numpy(dtype=float),
+            d["lat"].to_numpy(dtype=float),
+            factor=factor,
+        )
+        return matrix, None
     if m == 0:
         return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
     o = pd.DataFrame(
@@ -172,7 +190,9 @@ class AccessTable:
         that the ``with_changes`` which made this table added (a table changed twice marks
         only the second change's, so that siting after a what-if counts its own sites only).
     distance_km
-        (n_communes, n_structures) distances; ``inf`` where the model has no route.
+        (n_communes, n_structures) distances; ``inf`` where the model has no route. For a
+        straight-line model, a ``GeodesicMatrix`` that computes the cells asked for (the
+        nearest structures come from a KD-tree), so that the table never holds every pair.
     duration_min
         Same shape, minutes; ``None`` when the travel model gives no time.
     model
@@ -185,7 +205,7 @@ class AccessTable:
 
     communes: pd.DataFrame
     structures: pd.DataFrame
-    distance_km: np.ndarray
+    distance_km: CostMatrix
     duration_min: np.ndarray | None
     model: TravelModel
     zones_official: bool = False
@@ -255,7 +275,7 @@ class AccessTable:
             )
         return self._memo[("origins",)]
 
-    def matrix(self, by: Cost = "distance_km") -> np.ndarray:
+    def matrix(self, by: Cost = "distance_km") -> CostMatrix:
         """The commune x structure matrix of ``by`` (``distance_km`` or ``duration_min``)."""
         if by == "distance_km":
             return self.distance_km
@@ -306,8 +326,11 @@ class AccessTable:
             cols = self.kind_columns(kind)
             n = len(self.communes)
             out = np.full(n, -1, dtype=np.int64)
-            if cols.size:
-                main = self.matrix(self.main_cost)[:, cols]
+            lazy = self.matrix(self.main_cost)
+            if isinstance(lazy, GeodesicMatrix):
+                out = lazy.nearest(cols)[0]
+            elif cols.size:
+                main = lazy[:, cols]
                 j = np.argmin(main, axis=1)
                 ok = np.isfinite(main[np.arange(n), j])
                 out[ok] = cols[j][ok]
@@ -360,11 +383,16 @@ class AccessTable:
         """Id of the nearest structure of ``kind`` by distance (as ``aja.computed_zones``)."""
         cols = self.kind_columns(kind)
         out = np.full(len(self.communes), "", dtype=object)
-        if cols.size:
+        ids = self.structure_ids()[cols]
+        # ties: lowest id first, as ``travel.nearest`` orders them
+        order = np.argsort(ids, kind="stable")
+        if isinstance(self.distance_km, GeodesicMatrix):
+            rank = np.empty(cols.size, dtype=np.int64)
+            rank[order] = np.arange(cols.size)
+            j = self.distance_km.nearest(cols, rank=rank)[0]
+            out[j >= 0] = self.structure_ids()[j[j >= 0]]
+        elif cols.size:
             sub = self.distance_km[:, cols]
-            ids = self.structure_ids()[cols]
-            # ties: lowest id first, as ``travel.nearest`` orders them
-            order = np.argsort(ids, kind="stable")
             j = order[np.argmin(sub[:, order], axis=1)]
             ok = np.isfinite(sub[np.arange(len(out)), j])
             out[ok] = ids[j][ok]
@@ -418,7 +446,8 @@ class AccessTable:
         ``inf`` costs (no route) are NaN here, as the travel models write them.
         """
         n, m = self.distance_km.shape
-        dist = np.where(np.isfinite(self.distance_km), self.distance_km, np.nan).ravel()
+        full = np.asarray(self.distance_km)
+        dist = np.where(np.isfinite(full), full, np.nan).ravel()
         if self.duration_min is None:
             dur = np.full(n * m, np.nan)
         else:
@@ -476,7 +505,7 @@ class AccessTable:
             )
         keep = ~np.isin(ids, remove)
         structures = self.structures[keep].assign(added=False)
-        dist = self.distance_km[:, keep]
+        dist = _columns(self.distance_km, keep)
         dur = None if self.duration_min is None else self.duration_min[:, keep]
         added_aja = False
         if add is not None and len(add):
@@ -484,7 +513,7 @@ class AccessTable:
             added_aja = bool((new["kind"] == "aja").any())
             d_new, t_new = _matrices(self.model, self.origins(), new)
             structures = pd.concat([structures, _structures_frame(new)], ignore_index=True)
-            dist = np.concatenate([dist, d_new], axis=1)
+            dist = _join(dist, d_new)
             if dur is not None and t_new is not None:
                 dur = np.concatenate([dur, t_new], axis=1)
         structures = structures.reset_index(drop=True)
@@ -581,6 +610,20 @@ class AccessTable:
         h.update(self.col("lat").tobytes())
         name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npz"
         return settings.cache_dir() / "access" / name
+
+
+def _columns(matrix: CostMatrix, keep: np.ndarray) -> CostMatrix:
+    """The columns ``keep`` (boolean mask) of a cost matrix, of the same type."""
+    if isinstance(matrix, GeodesicMatrix):
+        return matrix.select(keep)
+    return matrix[:, keep]
+
+
+def _join(left: CostMatrix, right: CostMatrix) -> CostMatrix:
+    """The columns of ``left`` then those of ``right`` (two matrices of one model)."""
+    if isinstance(left, GeodesicMatrix) and isinstance(right, GeodesicMatrix):
+        return left.append(right)
+    return np.concatenate([np.asarray(left), np.asarray(right)], axis=1)
 
 
 def _checksum(arr: np.ndarray) -> np.ndarray:

@@ -192,24 +192,25 @@ def e2sfca(
         )
     if (cost < 0).any():
         raise ValidationError(f"`table` column {by!r} must be >= 0; got {float(cost.min())!r}.")
-    population = _series(population, name="population")
-    assert population is not None
-    pop = pd.to_numeric(population, errors="coerce")
+    people = _series(population, name="population")
+    assert people is not None
+    pop = pd.to_numeric(people, errors="coerce")
     if pop.isna().any() or not np.isfinite(pop.to_numpy(dtype=float)).all() or (pop < 0).any():
         raise ValidationError("`population` must be finite numbers >= 0.")
-    capacity = _series(capacity, name="capacity")
+    capacities = _series(capacity, name="capacity")
 
     structures = pd.Index(pd.unique(table["destination"]))
-    if capacity is None:
+    if capacities is None:
         known = pd.Series(np.nan, index=structures)
     else:
-        known = pd.to_numeric(capacity, errors="coerce").reindex(structures.union(capacity.index))
+        every = structures.union(pd.Index(capacities.index))
+        known = pd.to_numeric(capacities, errors="coerce").reindex(every)
     unknown = tuple(known.index[known.isna()])
     if unknown:
         return AccessIndex(
             computed=False,
             reason=NOT_COMPUTED_FR
-            + (f" ({len(unknown)} structure(s) sans capacité)" if capacity is not None else ""),
+            + (f" ({len(unknown)} structure(s) sans capacité)" if capacities is not None else ""),
             scores=None,
             ratios=None,
             by=by,
@@ -221,7 +222,7 @@ def e2sfca(
         raise ValidationError("`capacity` must be finite numbers >= 0 (patients a year).")
 
     weight = step_weights(cost, pairs)
-    origin_pos = pop.index.get_indexer(table["origin"])
+    origin_pos = pop.index.get_indexer(pd.Index(table["origin"]))
     keep = (weight > 0) & (origin_pos >= 0)
     dest_codes, dest_ids = pd.factorize(table["destination"].to_numpy()[keep])
     o = origin_pos[keep]

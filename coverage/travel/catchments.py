@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coverage.data.region import Region
@@ -18,6 +19,7 @@ from coverage.data.registry import Registry
 from coverage.data.zones import AjaZones, default_zones_path, read_official
 from coverage.travel.base import TravelModel, nearest
 from coverage.travel.geodesic import GeodesicModel
+from coverage.travel.nearest import GeodesicIndex, straight_line_factor
 
 
 def load_zones(
@@ -44,8 +46,23 @@ def computed_zones(
         empty = pd.DataFrame({"insee": pd.Series(dtype=str), "device_id": pd.Series(dtype=str)})
         return AjaZones(empty, official=False, source="", model=model.name)
     origins = region.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
-    best = nearest(model.table(origins, devices))
+    factor = straight_line_factor(model)
+    if factor is None:  # a road model: every pair from the model, then the nearest
+        best = nearest(model.table(origins, devices))
+        insee, device = best["origin"], best["destination"]
+    else:  # a KD-tree and the exact geodesics of a few candidates: the same answer
+        ids = devices["id"].to_numpy(dtype=object)
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))  # ties: lowest id
+        index = GeodesicIndex(
+            devices["lon"].to_numpy(dtype=float),
+            devices["lat"].to_numpy(dtype=float),
+            factor=factor,
+        )
+        j, _ = index.nearest(origins["lon"], origins["lat"], rank=rank)
+        by_code = np.argsort(origins["id"].to_numpy(dtype=object), kind="stable")
+        insee, device = origins["id"].iloc[by_code], pd.Series(ids[j][by_code])
     assignment = pd.DataFrame(
-        {"insee": best["origin"].astype(str), "device_id": best["destination"].astype(str)}
+        {"insee": insee.astype(str).to_numpy(), "device_id": device.astype(str).to_numpy()}
     )
     return AjaZones(assignment, official=False, source="", model=model.name)
