@@ -65,6 +65,9 @@ _API: dict[str, str] = {
     "ScenarioResult": "coverage.analysis.scenario",
     "WhatIf": "coverage.analysis.scenario",
     # outputs
+    "departements_frame_fr": "coverage.outputs.report",
+    "scenario_lines": "coverage.outputs.report",
+    "siting_lines": "coverage.outputs.report",
     "summary_lines": "coverage.outputs.report",
     "write_report": "coverage.outputs.report",
     "write_coverage_map": "coverage.outputs.maps.coverage",
@@ -98,11 +101,14 @@ __all__ = [
     "__version__",
     "analyse",
     "build_access",
+    "departements_frame_fr",
     "load_access",
     "load_region",
     "load_registry",
     "lookup",
     "make_model",
+    "scenario_lines",
+    "siting_lines",
     "suggest_sites",
     "summary_lines",
     "write_coverage_map",
@@ -144,6 +150,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from coverage.data.registry import Registry, load_registry
     from coverage.outputs.exports import write_csv
     from coverage.outputs.maps.coverage import write_coverage_map
-    from coverage.outputs.report import summary_lines, write_report
+    from coverage.outputs.report import (
+        departements_frame_fr,
+        scenario_lines,
+        siting_lines,
+        summary_lines,
+        write_report,
+    )
     from coverage.patient.finder import Finder, FinderResult
     from coverage.travel import GeodesicModel, TravelModel, make_model
