@@ -3,18 +3,20 @@
 Run: ``.venv/bin/python benchmarks/bench_maps.py``. Prints the HTML size of the 4,025-commune
 choropleth (the reason no geometry simplification is applied: it stays far below 15 MB), the
 time to build and render it, and the speed of ``coverage.outputs.maps.base.fisher_jenks_bins``
-against
-``mapclassify.FisherJenks`` (pure Python without numba) on the same values.
+against ``mapclassify.FisherJenks`` (pure Python without numba) on the same values. Exits 1 on
+a missed target (``benchmarks/_timing.py``).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 
 import mapclassify
 import numpy as np
 import shapely
+from _timing import Targets
 
 from coverage.data.region import load_region
 from coverage.outputs.maps import base as maps
@@ -22,7 +24,8 @@ from coverage.outputs.maps import base as maps
 SIZE_LIMIT_MB = 15.0
 
 
-def main() -> None:
+def main() -> int:
+    targets = Targets("bench_maps")
     region = load_region()
     polygons = region.polygons().join(region.communes[["name", "population"]])
     vertices = int(shapely.get_num_coordinates(polygons.geometry.to_numpy()).sum())
@@ -52,16 +55,19 @@ def main() -> None:
         ref = mapclassify.FisherJenks(sample, k=5).bins
     t2 = time.perf_counter()
     same = np.allclose(ours, ref)
+    speedup = (t2 - t1) / (t1 - t0)
     print(
         f"Fisher-Jenks on {len(sample)} values, k=5: ours {t1 - t0:.3f} s, mapclassify "
-        f"{t2 - t1:.3f} s, speed-up x{(t2 - t1) / (t1 - t0):.0f}, same bins: {same}"
+        f"{t2 - t1:.3f} s, speed-up x{speedup:.0f}, same bins: {same}"
     )
     t0 = time.perf_counter()
     maps.fisher_jenks_bins(values, 5)
     print(f"Fisher-Jenks on all {len(values)} values, k=5: ours {time.perf_counter() - t0:.3f} s")
-    if not same or size_mb > SIZE_LIMIT_MB:
-        raise SystemExit("FAILED: bins differ from mapclassify or the page is too large")
+    targets.check("whole-region choropleth size (MB)", size_mb, at_most=SIZE_LIMIT_MB)
+    targets.check("Fisher-Jenks bins equal mapclassify's (1 = yes)", float(same), at_least=1)
+    targets.check("Fisher-Jenks speed-up over mapclassify", speedup, at_least=1)
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
