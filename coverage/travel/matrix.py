@@ -162,9 +162,34 @@ class MatrixModel:
 
     @cached_property
     def _by_point(self) -> dict[tuple[float, float], int]:
+        """Row of the commune at each commune point; a point two communes share goes to the
+        commune whose polygon holds it (else the first)."""
         c = self.communes
-        keys = _coord_keys(c["lon"].to_numpy(dtype=float), c["lat"].to_numpy(dtype=float))
-        return {k: i for i, k in reversed(list(enumerate(keys)))}
+        lon, lat = c["lon"].to_numpy(dtype=float), c["lat"].to_numpy(dtype=float)
+        keys = _coord_keys(lon, lat)
+        out: dict[tuple[float, float], int] = {}
+        shared: set[tuple[float, float]] = set()
+        for i, k in enumerate(keys):
+            if k in out:
+                shared.add(k)
+            else:
+                out[k] = i
+        for k in shared:
+            inside = self._in_polygon(np.array([k[0]]), np.array([k[1]]))[0]
+            if inside >= 0:
+                out[k] = int(inside)
+        return out
+
+    def _in_polygon(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Row of the commune whose polygon holds each point (-1 when none or no polygons)."""
+        out = np.full(len(lon), -1, dtype=int)
+        if self._tree is None or not len(lon):
+            return out
+        tree, rows = self._tree
+        hits = tree.query(shapely.points(lon, lat), predicate="within")
+        first = pd.Series(rows[hits[1]]).groupby(hits[0]).first()
+        out[first.index.to_numpy()] = first.to_numpy()
+        return out
 
     @cached_property
     def _tree(self) -> tuple[shapely.STRtree, np.ndarray] | None:
@@ -179,11 +204,7 @@ class MatrixModel:
         by_point = self._by_point
         out = np.array([by_point.get(k, -1) for k in _coord_keys(lon, lat)], dtype=int)
         todo = np.flatnonzero(out < 0)
-        if todo.size and self._tree is not None:
-            tree, rows = self._tree
-            hits = tree.query(shapely.points(lon[todo], lat[todo]), predicate="within")
-            first = pd.Series(rows[hits[1]]).groupby(hits[0]).first()
-            out[todo[first.index.to_numpy()]] = first.to_numpy()
+        out[todo] = self._in_polygon(lon[todo], lat[todo])
         return out
 
     def coverage(self) -> MatrixCoverage:

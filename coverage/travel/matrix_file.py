@@ -18,6 +18,7 @@ disk, keyed by the file's sha256 and the declared unit.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -225,7 +226,7 @@ def _numbers(cells: pd.DataFrame, *, name: str, rows: list[int], what: object) -
             r, c = np.argwhere(bad)[0]
             place = what(c) if callable(what) else what
             raise ValidationError(
-                f"Matrice {name!r}, ligne {rows[r]}, {place} : {label} {text[r, c]!r} "
+                f"Matrice {name!r}, ligne {rows[r]}, {place} : {label} {str(text[r, c])!r} "
                 f"({int(bad.sum())} cellule(s) en tout) ; les durées et distances doivent être "
                 "des nombres positifs ou nuls."
             )
@@ -258,7 +259,7 @@ def _read_wide(path: Path, *, name: str) -> tuple[tuple[str, ...], np.ndarray]:
     check_code_format(cols, name=name, where="en en-tête")
     check_code_format(rows, name=name, where="en début de ligne")
     _check_square(cols, rows, name=name)
-    _check_cut(wide, name=name)
+    _check_cut(path, name=name)
     values = _numbers(
         wide.iloc[:, 1:], name=name, rows=list(range(2, len(rows) + 2)), what=_column(cols)
     )
@@ -281,11 +282,15 @@ def _check_square(cols: list[str], rows: list[str], *, name: str) -> None:
                 f"Matrice {name!r} : code(s) répété(s) dans les {where} : {_repeated(codes)[:5]!r}."
             )
     if len(rows) != len(cols):
-        cut = " ; le fichier semble coupé" if len(rows) < len(cols) else ""
+        hint = (
+            "coupé (lignes manquantes) ou transposé"
+            if len(rows) < len(cols)
+            else "transposé ou partiel (colonnes manquantes)"
+        )
         raise ValidationError(
             f"La matrice {name!r} n'est pas carrée : {len(cols)} colonne(s) de communes mais "
-            f"{len(rows)} ligne(s){cut}. Chaque commune doit avoir sa ligne (origine) et sa "
-            "colonne (destination) ; une matrice transposée ou partielle est refusée."
+            f"{len(rows)} ligne(s) ; le fichier semble {hint}. Chaque commune doit avoir sa "
+            "ligne (origine) et sa colonne (destination)."
         )
     if set(rows) != set(cols):
         only_rows = sorted(set(rows) - set(cols))[:5]
@@ -296,16 +301,16 @@ def _check_square(cols: list[str], rows: list[str], *, name: str) -> None:
         )
 
 
-def _check_cut(wide: pd.DataFrame, *, name: str) -> None:
-    """Refuse a row that stops early (its last cells absent, not merely empty)."""
-    filled = wide.iloc[:, 1:].notna().to_numpy()
-    short = np.flatnonzero(~filled.all(axis=1))
-    if short.size:
-        r = int(short[0])
-        n = int(filled[r].sum())
+def _check_cut(path: Path, *, name: str) -> None:
+    """Refuse a row that stops early (fewer fields than the header, not merely empty ones)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        counts = [len(row) for row in csv.reader(fh) if row]
+    short = [i for i, n in enumerate(counts) if n < counts[0]]
+    if short:
+        i = short[0]
         raise ValidationError(
-            f"Matrice {name!r}, ligne {r + 2} : {n} valeur(s) au lieu de {filled.shape[1]} ; "
-            "le fichier semble coupé."
+            f"Matrice {name!r}, ligne {i + 1} : {counts[i] - 1} valeur(s) au lieu de "
+            f"{counts[0] - 1} ; le fichier semble coupé."
         )
 
 
