@@ -14,6 +14,7 @@ from _plane import COMMUNES, STRUCTURES, PlaneModel
 from pyproj import Geod
 
 from coverage._errors import ValidationError
+from coverage.analysis import metrics
 from coverage.analysis.access import access_from_frames, build_access
 from coverage.analysis.analyse import (
     NO_ZONE,
@@ -299,3 +300,14 @@ def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):
     summary = a.to_dict()["e2sfca"]["summary"]
     assert summary["share_zero"] == pytest.approx(pop[scores == 0].sum() / pop.sum())
     assert "Accessibilité E2SFCA : calculé" in "\n".join(summary_lines(a))
+
+
+def test_atkinson_uses_the_threshold_as_half_distance(plane):
+    # The README's definition: the access score 2^(-d/threshold) (not a fixed 30).
+    x = plane.nearest_cost("tous_publics", "distance_km")
+    w = plane.population
+    for z in (2.0, 20.0):
+        h = headline(x, w, threshold=z)
+        assert h is not None
+        assert h.atkinson == pytest.approx(metrics.atkinson(x, w, epsilon=1.0, half_distance=z))
+    assert headline(x, w, threshold=2.0).atkinson != headline(x, w, threshold=20.0).atkinson

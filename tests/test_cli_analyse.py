@@ -124,3 +124,12 @@ def test_scenario_report_says_its_figures_are_after_the_changes(tmp_path, capsys
         "Scénario calculé</strong> (le registre n'est pas modifié)" in html
     )
     assert "<li>Ajout : structure tous publics à Aurillac (15)" in html
+
+
+def test_a_decimal_comma_threshold_is_read_and_printed_as_given(capsys):
+    # "--threshold 30,4" printed "Seuil : 30 km", then two contradicting "au-delà de 30 km".
+    assert main(["analyse", "--threshold", "30,4"]) == 0
+    out = capsys.readouterr().out
+    assert "Seuil : 30,4 km." in out
+    assert out.count("au-delà de 30 km :") == 1 and "au-delà de 30,4 km :" in out
+    assert "FGT au seuil de 30,4 km" in out

@@ -106,7 +106,8 @@ def headline(
 ) -> Headline | None:
     """Headline figures of one cost per commune (NaN: no route, counted apart).
 
-    The figures of ``metrics.summary`` at the thresholds 20, 30, 45 and ``threshold``, the
+    The figures of ``metrics.summary`` at the thresholds 20, 30, 45 and ``threshold`` (which is
+    also the half-distance of the Atkinson access score ``2^(-d/threshold)``), the
     communes and people with no route, and the Theil T decomposition by département and by
     AJA zone when the groups are given. ``None`` when no commune has a cost (no structure
     reachable).
@@ -118,7 +119,7 @@ def headline(
         return None
     x, w = values[ok], weights[ok]
     zs = _thresholds(threshold)
-    s = metrics.summary(x, w, thresholds=zs)
+    s = metrics.summary(x, w, thresholds=zs, half_distance=threshold)
     shares = tuple(
         ThresholdShare(
             threshold=z,

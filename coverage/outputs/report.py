@@ -88,7 +88,7 @@ def data_date_fr(meta: Provenance) -> str:
 
 def _beyond_fr(head: Headline, unit: str) -> str:
     return " ; ".join(
-        f"au-delà de {_num(t.threshold, 0)} {unit} : {format_share(t.share)} "
+        f"au-delà de {french.decimal(t.threshold)} {unit} : {format_share(t.share)} "
         f"({_int(t.population)} hab.)"
         for t in head.thresholds
     )
@@ -105,7 +105,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     unit = a.unit
     out = [TITLE, ""]
     out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
-    out.append(f"Seuil : {_num(a.threshold, 0)} {unit}.")
+    out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
     out.append("")
     head = a.main
     if head is None:
@@ -139,7 +139,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
         )
         at = head.at_threshold
         out.append(
-            f"FGT au seuil de {_num(a.threshold, 0)} {unit} : part "
+            f"FGT au seuil de {french.decimal(a.threshold)} {unit} : part "
             f"{format_share(at.share)}, écart moyen {_idx(at.fgt_gap)}, sévérité "
             f"{_idx(at.fgt_severity)}."
         )
@@ -152,7 +152,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
             )
         out.append("")
         out.append(
-            f"Communes les plus peuplées au-delà de {_num(a.threshold, 0)} {unit} "
+            f"Communes les plus peuplées au-delà de {french.decimal(a.threshold)} {unit} "
             f"({_int(len(a.gaps))} communes au total) :"
         )
         for r in a.gaps.head(top).to_dict("records"):
@@ -218,7 +218,7 @@ def siting_lines(a: Analysis) -> list[str]:
     for r in s.table.to_dict("records"):
         out.append(
             f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "
-            f"habitants à moins de {_num(s.threshold, 0)} {unit} ; part au-delà ensuite "
+            f"habitants à moins de {french.decimal(s.threshold)} {unit} ; part au-delà ensuite "
             f"{format_share(r['share_beyond_after'])}"
         )
     return out
@@ -324,7 +324,7 @@ def histogram_svg(a: Analysis) -> str:
             color="#1d4ed8",
             lw=2,
             ls="--",
-            label=f"Seuil : {_num(a.threshold, 0)} {a.unit}",
+            label=f"Seuil : {french.decimal(a.threshold)} {a.unit}",
         )
         what = "Distance" if a.by == "distance_km" else "Durée"
         ax.set_xlabel(f"{what} à la structure tous publics la plus proche ({a.unit})")
@@ -371,7 +371,7 @@ def _headline_html(a: Analysis) -> str:
             "registre.</p>"
         )
     u = a.unit
-    z = _num(a.threshold, 0)
+    z = french.decimal(a.threshold)
     cards = [
         _card(format_share(head.share_beyond), f"des habitants à plus de {z} {esc(u)}"),
         _card(_int(head.population_beyond), f"habitants à plus de {z} {esc(u)}"),
@@ -397,7 +397,7 @@ def _headline_html(a: Analysis) -> str:
         rows.append([f"{what} : maximum", _cost(h.max, unit)])
         rows.extend(
             [
-                f"{what} : part des habitants au-delà de {_num(t.threshold, 0)} {unit}",
+                f"{what} : part des habitants au-delà de {french.decimal(t.threshold)} {unit}",
                 f"{format_share(t.share)} ({_int(t.population)} hab.)",
             ]
             for t in h.thresholds
@@ -414,7 +414,7 @@ def _headline_html(a: Analysis) -> str:
             "Theil : part due aux écarts entre zones AJA",
             format_share(_between_share(head, "aja")),
         ],
-        ["Indice d'Atkinson (ε = 1, score d'accès 2^(−d/30))", _idx(head.atkinson)],
+        [f"Indice d'Atkinson (ε = 1, score d'accès 2^(−d/{z}))", _idx(head.atkinson)],
         ["Ratio de Palma (10 % les plus éloignés / 40 % les plus proches)", _num(head.palma, 2)],
         [f"FGT α = 1 (écart moyen au seuil de {z} {u})", _idx(at.fgt_gap)],
         [f"FGT α = 2 (sévérité au seuil de {z} {u})", _idx(at.fgt_severity)],
@@ -502,7 +502,7 @@ def _aja_html(a: Analysis) -> str:
 
 def _gaps_html(a: Analysis) -> str:
     u = esc(a.unit)
-    z = _num(a.threshold, 0)
+    z = french.decimal(a.threshold)
     if a.main is None:
         return "<p>Non calculé.</p>"
     intro = (
@@ -577,7 +577,7 @@ def _siting_html(a: Analysis) -> str:
         ("Commune", False),
         ("Dép.", False),
         ("EPCI", False),
-        (f"Habitants ramenés à moins de {_num(s.threshold, 0)} {u}", True),
+        (f"Habitants ramenés à moins de {french.decimal(s.threshold)} {u}", True),
         ("Part au-delà du seuil ensuite", True),
     ]
     rows = [
@@ -637,7 +637,7 @@ def _method_html(a: Analysis) -> str:
             "la structure tous publics la plus proche. P90 : distance en deçà de laquelle vivent "
             "90 % des habitants. Gini et Theil : 0 quand tous parcourent la même distance. "
             "Theil se décompose exactement en écarts entre groupes (départements, zones AJA) et "
-            "écarts internes. Atkinson : sur le score d'accès 2^(−d/30), part de l'accès moyen "
+            "écarts internes. Atkinson : sur le score d'accès 2^(−d/seuil), part de l'accès moyen "
             "perdue par sa répartition inégale. FGT : part (α = 0), écart moyen (α = 1) et "
             "sévérité (α = 2) du dépassement du seuil.",
         ),
@@ -700,7 +700,7 @@ def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str
     body = f"""
 <header>
 <h1>{esc(TITLE)}</h1>
-<p class="lead">Mesure : {esc(meta.travel.label)}, seuil de {_num(a.threshold, 0)} {u}.
+<p class="lead">Mesure : {esc(meta.travel.label)}, seuil de {french.decimal(a.threshold)} {u}.
 Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
 <p class="warn"><strong>Registre :</strong> {esc(meta.registry.completeness)}</p>
 {_scenario_banner(a)}

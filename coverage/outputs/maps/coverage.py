@@ -155,7 +155,7 @@ def coverage_map(
     meta = a.meta
     note = "\n".join(
         [
-            f"Mesure : {meta.travel.label} ; seuil {format_number(a.threshold)} {a.unit}.",
+            f"Mesure : {meta.travel.label} ; seuil {french.decimal(a.threshold)} {a.unit}.",
             "Distances depuis le point représentatif de chaque commune "
             "(mairie ou point intérieur).",
             f"Zones AJA : {meta.aja_zones_label}.",
