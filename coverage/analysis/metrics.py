@@ -602,7 +602,7 @@ def summary(
     zs = [_check_threshold(t, name="thresholds", positive=True) for t in thresholds]
     total = float(w.sum())
     mean = float(np.dot(w, x) / total)
-    q50, q90 = weighted_quantile(x, w, [0.5, 0.9])
+    q50, q90 = np.atleast_1d(weighted_quantile(x, w, [0.5, 0.9]))
     out: dict[str, Any] = {
         "communes": int(x.size),
         "population": total,

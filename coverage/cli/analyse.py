@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coverage._errors import ValidationError
 from coverage.cli._common import add_data_options, print_json
 from coverage.travel import make_model
 
-COSTS = {"distance": "distance_km", "duree": "duration_min"}
+if TYPE_CHECKING:
+    from coverage.analysis.access import AccessTable, Cost
+    from coverage.analysis.analyse import Analysis
+    from coverage.analysis.scenario import ScenarioResult
+    from coverage.data.region import Region
+    from coverage.data.registry import Registry
+
+COSTS: dict[str, Cost] = {"distance": "distance_km", "duree": "duration_min"}
 
 
 def _positive_float(text: str) -> float:
@@ -127,39 +135,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coverage.analysis.access import load_access
+    """Measure, apply the what-if, suggest sites, write the files asked for, print."""
     from coverage.analysis.analyse import analyse
-    from coverage.analysis.scenario import Scenario, WhatIf
-    from coverage.outputs.report import scenario_lines, summary_lines
 
     by = COSTS[args.by]
-    model = make_model(args.travel, dataset=args.osrm_dataset, url=args.osrm_url)
-    if by == "duration_min" and not model.has_time:
-        raise ValidationError(
-            f"--by duree demande un modèle de trajet avec durées (--travel osrm) ; "
-            f"« {model.label_fr} » n'en donne pas."
-        )
-    access, region, registry = load_access(
-        registry_path=args.registry, zones_path=args.aja_zones, model=model
-    )
-    scenario = Scenario(
-        add=tuple(args.add),
-        add_aja=tuple(args.add_aja),
-        remove=tuple(args.remove),
-        move=tuple(args.move),
-    )
-    result = None
-    if not scenario.is_empty:
-        result = WhatIf(access, region, threshold=args.threshold, by=by).run(scenario)
+    access, region, registry = _load(args, by)
+    result = _what_if(args, access, region, by)
+    if result is not None:
         access = result.access
-    candidates = None
-    if args.candidates_min_population is not None:
-        c = access.communes
-        candidates = c.loc[c["population"] >= args.candidates_min_population, "insee"].tolist()
-        if not candidates:
-            raise ValidationError(
-                f"Aucune commune n'a au moins {args.candidates_min_population} habitants."
-            )
     analysis = analyse(
         access,
         region=region,
@@ -168,18 +151,66 @@ def run(args: argparse.Namespace) -> int:
         by=by,
         site_k=args.site,
         objective=args.objective,
-        candidates=candidates,
+        candidates=_candidates(args, access),
     )
     if result is not None:
         meta = dataclasses.replace(analysis.meta, scenario=tuple(result.changes))
         analysis = dataclasses.replace(analysis, meta=meta)
+    written = _write_files(args, analysis, region, result)
+    _print(args, analysis, result, written)
+    return 0
+
+
+def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Registry]:
+    from coverage.analysis.access import load_access
+
+    model = make_model(args.travel, dataset=args.osrm_dataset, url=args.osrm_url)
+    if by == "duration_min" and not model.has_time:
+        raise ValidationError(
+            f"--by duree demande un modèle de trajet avec durées (--travel osrm) ; "
+            f"« {model.label_fr} » n'en donne pas."
+        )
+    return load_access(registry_path=args.registry, zones_path=args.aja_zones, model=model)
+
+
+def _what_if(
+    args: argparse.Namespace, access: AccessTable, region: Region, by: Cost
+) -> ScenarioResult | None:
+    from coverage.analysis.scenario import Scenario, WhatIf
+
+    scenario = Scenario(
+        add=tuple(args.add),
+        add_aja=tuple(args.add_aja),
+        remove=tuple(args.remove),
+        move=tuple(args.move),
+    )
+    if scenario.is_empty:
+        return None
+    return WhatIf(access, region, threshold=args.threshold, by=by).run(scenario)
+
+
+def _candidates(args: argparse.Namespace, access: AccessTable) -> list[str] | None:
+    if args.candidates_min_population is None:
+        return None
+    c = access.communes
+    candidates = c.loc[c["population"] >= args.candidates_min_population, "insee"].tolist()
+    if not candidates:
+        raise ValidationError(
+            f"Aucune commune n'a au moins {args.candidates_min_population} habitants."
+        )
+    return candidates
+
+
+def _write_files(
+    args: argparse.Namespace, analysis: Analysis, region: Region, result: ScenarioResult | None
+) -> list[str]:
+    """Write --report, --map, --csv, --gpkg; return one French line per file written."""
     written: list[str] = []
     if args.report:
         from coverage.outputs.report import write_report
 
-        written.append(
-            f"Rapport écrit : {write_report(analysis, Path(args.report), scenario=result)}"
-        )
+        path = write_report(analysis, Path(args.report), scenario=result)
+        written.append(f"Rapport écrit : {path}")
     if args.map:
         from coverage.outputs.maps.coverage import write_coverage_map
 
@@ -194,12 +225,23 @@ def run(args: argparse.Namespace) -> int:
 
         path = write_gpkg(analysis, Path(args.gpkg), region=region)
         written.append(f"GeoPackage écrit : {path}")
+    return written
+
+
+def _print(
+    args: argparse.Namespace,
+    analysis: Analysis,
+    result: ScenarioResult | None,
+    written: list[str],
+) -> None:
+    from coverage.outputs.report import scenario_lines, summary_lines
+
     if args.json:
         out = analysis.to_dict()
         out["scenario"] = None if result is None else result.to_dict()
         out["files"] = written
         print_json(out)
-        return 0
+        return
     if result is not None:
         print("\n".join(scenario_lines(result)))
         print()
@@ -208,4 +250,3 @@ def run(args: argparse.Namespace) -> int:
     if written:
         print()
         print("\n".join(written))
-    return 0
