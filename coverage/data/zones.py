@@ -8,7 +8,10 @@ located AJA device under the travel model in use, and every output labels them
 
 Official file columns: ``device_id`` (an ``aja`` structure id of the registry), ``dep`` (a
 département of the region) or ``insee`` (a commune; overrides its département's row), and
-``source`` (http(s) URL). Nothing of a rejected file is used.
+``source`` (http(s) URL). The same zoning may be given as a territory file
+(``coverage.data.territories``: ``territory_id``, ``insee``/``epci``/``dep``, ``structures``,
+``source``), one territory per AJA device: one zoning concept for both kinds of structure.
+Nothing of a rejected file is used.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ import pandas as pd
 
 from coverage import settings
 from coverage._errors import RegistryError, ValidationError
+from coverage.data.headers import fold
 from coverage.data.region import Region
 from coverage.data.registry import Registry, Schema, read_rows
+from coverage.data.spreadsheet import read_table
+from coverage.data.territories import TERRITORIES, aja_assignment, load_territories
 
 COMPUTED_LABEL_FR = "zones calculées (dispositif AJA le plus proche), pas le zonage officiel"
 OFFICIAL_LABEL_FR = "zonage officiel chargé depuis {path}"
@@ -81,6 +87,10 @@ def default_zones_path() -> Path | None:
 def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones:
     """Read and validate an official zoning file; reject it whole on any problem."""
     name = str(path)
+    if _is_territory_file(path):
+        territories = load_territories(path, region=region, registry=registry)
+        assignment = aja_assignment(territories, registry=registry).dropna()
+        return AjaZones(assignment.reset_index(drop=True), official=True, source=name, model="")
     if path.suffix.lower() != ".csv":
         raise ValidationError(f"Le fichier de zones AJA {name!r} doit être un CSV (.csv).")
     rows = read_rows(path, ZONES)
@@ -136,3 +146,13 @@ def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones
     device = c["insee"].map(by_insee).fillna(device)
     assignment = pd.DataFrame({"insee": c["insee"], "device_id": device}).dropna()
     return AjaZones(assignment.reset_index(drop=True), official=True, source=name, model="")
+
+
+def _is_territory_file(path: Path) -> bool:
+    """True when the file's header names territories (``territory_id`` or a French synonym)."""
+    names = {fold(n) for n in ("territory_id", *TERRITORIES.synonyms["territory_id"])}
+    try:
+        header = read_table(path, what="de zones AJA").header
+    except RegistryError:
+        return False  # read_official's own reading reports the problem
+    return any(fold(h) in names for h in header)
