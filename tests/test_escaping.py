@@ -434,37 +434,44 @@ def test_template_syntax_in_data_is_never_evaluated(region: Region, tmp_path: Pa
 
 
 def test_streamlit_html_helpers(region: Region, hostile: Registry, bypassed: Registry) -> None:
-    ui = importlib.import_module("coverage.web.ui")
+    cards = importlib.import_module("coverage.web.cards")
+    markup = importlib.import_module("coverage.web.markup")
     for reg in (hostile, bypassed):
         finder = _finder(region, reg)
         result = finder.find(finder.lookup("Aurillac").place, age=19, k=3)
         rows = [*result.structures.to_dict("records"), result.aja.device]
         for i, row in enumerate(rows):
-            html = ui.structure_card_html(row, model_label=result.model_label, rank=i + 1)
+            html = cards.structure_card_html(row, model_label=result.model_label, rank=i + 1)
             assert_shown(check_fragment(html, where="card").text, row["name"])
-        check_fragment(ui.sources_html(reg.structures), where="sources")
+        check_fragment(markup.sources_html(reg.structures), where="sources")
         items = [r["name"] for r in HOSTILE_ROWS]
-        assert_shown(check_fragment(ui.list_html(items), where="list").text, *items)
+        assert_shown(check_fragment(markup.list_html(items), where="list").text, *items)
 
 
 def test_streamlit_markdown_escape() -> None:
-    ui = importlib.import_module("coverage.web.ui")
+    markup = importlib.import_module("coverage.web.markup")
     for r in HOSTILE_ROWS:
-        escaped = ui.md_escape(r["name"])
+        escaped = markup.md_escape(r["name"])
         # Every Markdown/HTML-active character is backslash-escaped.
         assert not re.search(r"(?<!\\)[<>\[\]()`$*_]", escaped), escaped
 
 
-def test_the_app_never_renders_unescaped_html_through_markdown() -> None:
+def _page_sources() -> list[Path]:
+    """The page's code: ``app.py`` and every module of ``coverage.web``."""
     app = ROOT / "app.py"
-    if not app.is_file():
-        pytest.skip("app.py has not landed yet")
-    tree = ast.parse(app.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "unsafe_allow_html":
-            assert isinstance(node.value, ast.Constant) and node.value.value is False, (
-                f"app.py:{node.value.lineno}: unsafe_allow_html=True renders data as HTML"
-            )
+    return [*([app] if app.is_file() else []), *sorted((ROOT / "coverage" / "web").rglob("*.py"))]
+
+
+def test_the_app_never_renders_unescaped_html_through_markdown() -> None:
+    sources = _page_sources()
+    assert sources
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "unsafe_allow_html":
+                assert isinstance(node.value, ast.Constant) and node.value.value is False, (
+                    f"{path.name}:{node.value.lineno}: unsafe_allow_html=True renders data as HTML"
+                )
 
 
 def test_the_app_page_with_a_hostile_registry(
@@ -533,18 +540,25 @@ def test_csv_export_of_a_hostile_analysis(analysis, tmp_path: Path) -> None:
 
 
 def test_download_names_are_fixed() -> None:
-    ui = importlib.import_module("coverage.web.ui")
+    config = importlib.import_module("coverage.web.config")
     prescription = importlib.import_module("coverage.outputs.prescription")
     exports = importlib.import_module("coverage.outputs.exports")
-    names = [*ui.DOWNLOAD_NAMES.values(), prescription.FILE_NAME, *exports.EXPORT_NAMES.values()]
+    names = [
+        *config.DOWNLOAD_NAMES.values(),
+        prescription.FILE_NAME,
+        *exports.EXPORT_NAMES.values(),
+    ]
     for name in names:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.(html|csv|gpkg)", name), name
-    app = ROOT / "app.py"
-    if not app.is_file():
-        return
-    tree = ast.parse(app.read_text(encoding="utf-8"))
-    fixed = {"prescription.FILE_NAME", "ui.DOWNLOAD_NAMES"}
-    aliases = {  # local names bound to a fixed mapping: ``names = ui.DOWNLOAD_NAMES``
+    seen = sum(_fixed_download_names(path) for path in _page_sources())
+    assert seen
+
+
+def _fixed_download_names(path: Path) -> int:
+    """Check every ``download_button`` of ``path`` takes a fixed name; return how many."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    fixed = {"prescription.FILE_NAME", "DOWNLOAD_NAMES", "config.DOWNLOAD_NAMES"}
+    aliases = {  # local names bound to a fixed mapping: ``names = DOWNLOAD_NAMES``
         t.id
         for n in ast.walk(tree)
         if isinstance(n, ast.Assign)
@@ -556,7 +570,7 @@ def test_download_names_are_fixed() -> None:
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("download_button"):
             seen += 1
             arg = next((k.value for k in node.keywords if k.arg == "file_name"), None)
-            assert arg is not None, f"app.py:{node.lineno}: download without a fixed file_name"
+            assert arg is not None, f"{path.name}:{node.lineno}: download without a file_name"
             text = ast.unparse(arg)
             ok = (
                 (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
@@ -567,5 +581,5 @@ def test_download_names_are_fixed() -> None:
                     and isinstance(arg.slice, ast.Constant)
                 )
             )
-            assert ok, f"app.py:{node.lineno}: file_name={text} is not a fixed name"
-    assert seen
+            assert ok, f"{path.name}:{node.lineno}: file_name={text} is not a fixed name"
+    return seen

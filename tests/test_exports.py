@@ -126,3 +126,26 @@ def test_export_folder_uses_fixed_names_and_checks_suffixes(analysis, region, tm
         write_csv(analysis, tmp_path / "communes.xlsx")
     with pytest.raises(ValidationError, match=r"« \.gpkg »"):
         write_gpkg(analysis, tmp_path / "communes.csv", region=region)
+
+
+def test_geopackage_on_a_full_disk_is_a_french_error(analysis, region, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip(f"mounting a tmpfs under {tmp_path} needs root and mount(8)")
+    small = tmp_path / "petit"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(small)], check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs at {small}")
+    try:
+        # The GeoPackage is several MB: GDAL fails midway with "database or disk is full".
+        with pytest.raises(ValidationError, match=r"GeoPackage '.*communes\.gpkg'.*disque"):
+            write_gpkg(analysis, small / "communes.gpkg", region=region)
+        assert list(small.iterdir()) == []  # work file and journal removed
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)

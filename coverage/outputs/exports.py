@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
 
 from coverage import settings
 from coverage._atomic import atomic_path, write_bytes
@@ -49,6 +50,8 @@ CSV_DECIMAL = ","
 
 _DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(,\d+)?$")
+#: Files SQLite may create beside a GeoPackage being written.
+_SQLITE_COMPANIONS: tuple[str, ...] = ("-journal", "-wal", "-shm")
 
 #: Per-commune columns exported: (source column, French header, decimals or None for text).
 COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
@@ -172,15 +175,44 @@ def write_gpkg(analysis: Analysis, path: str | os.PathLike[str], *, region: Regi
     )
     with atomic_path(target) as tmp:
         # GDAL picks the format from the extension: write beside, then move onto ``tmp``.
+        # A kill here leaves ``work`` and its SQLite journal: the next write sweeps them
+        # (``_atomic.TMP_SUFFIXES``).
         work = tmp.with_name(tmp.name + ".gpkg")
         try:
-            communes.to_file(work, driver="GPKG", layer=GPKG_LAYERS[0])
-            structures.to_file(work, driver="GPKG", layer=GPKG_LAYERS[1], mode="a")
+            _to_gpkg(communes, work, layer=GPKG_LAYERS[0], shown=path)
+            _to_gpkg(structures, work, layer=GPKG_LAYERS[1], shown=path, append=True)
             os.replace(work, tmp)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                work.unlink()
+            for leftover in (work, *(Path(f"{work}{end}") for end in _SQLITE_COMPANIONS)):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
     return target
+
+
+def _to_gpkg(
+    frame: gpd.GeoDataFrame,
+    work: Path,
+    *,
+    layer: str,
+    shown: str | os.PathLike[str],
+    append: bool = False,
+) -> None:
+    """Write one layer; GDAL's failure (full disk, read-only folder) in French."""
+    try:
+        frame.to_file(work, driver="GPKG", layer=layer, mode="a" if append else "w")
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ValidationError(
+            f"Impossible d'écrire le GeoPackage {os.fspath(shown)!r} : {_gdal_reason(exc)}."
+        ) from exc
+
+
+def _gdal_reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "no space" in text or "disk is full" in text or "disk full" in text or "i/o" in text:
+        return "le disque est plein ou en erreur"
+    if "read-only" in text or "readonly" in text or "permission" in text:
+        return "le dossier est en lecture seule ou protégé"
+    return f"erreur de GDAL ({str(exc)[:200]})"
 
 
 def export_folder(analysis: Analysis, folder: str | os.PathLike[str], *, region: Region) -> dict:
