@@ -190,3 +190,64 @@ def test_a_cache_root_that_is_a_file(
     err = _run(PLACE, capsys)
     assert str(root) in err
     assert root.read_text(encoding="utf-8") == "un fichier"
+
+
+# --------------------------------------------------------------------------- words and figures
+# Issue 13, item 9: the figures printed must say what was computed (fixed in a9d1484).
+
+
+@pytest.fixture(scope="module")
+def access_table(region, registry):  # type: ignore[no-untyped-def]
+    from coverage.analysis.access import build_access
+    from coverage.travel.catchments import computed_zones
+    from coverage.travel.geodesic import GeodesicModel
+
+    zones = computed_zones(region=region, registry=registry)
+    return build_access(region, registry, zones=zones, model=GeodesicModel())
+
+
+def test_a_decimal_threshold_is_printed_as_given(access_table, region, registry) -> None:  # type: ignore[no-untyped-def]
+    from coverage.analysis.analyse import analyse
+    from coverage.outputs.report import summary_lines
+
+    a = analyse(access_table, region=region, registry=registry, threshold=30.4)
+    text = "\n".join(summary_lines(a))
+    assert "Seuil : 30,4 km." in text
+    # Two different thresholds (30 and 30.4) must never be written the same way.
+    beyond = [line for line in text.splitlines() if "au-delà de 30 km :" in line]
+    assert all(line.count("au-delà de 30 km :") == 1 for line in beyond), beyond
+    assert "au-delà de 30,4 km :" in text
+
+
+def _readme_atkinson_half_distance() -> str:
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.is_file():
+        pytest.skip(f"no README at {readme}")
+    import re
+
+    found = re.search(r"2\^\(-d/([A-Za-z0-9_]+)\)", readme.read_text(encoding="utf-8"))
+    assert found, "README.md no longer states the Atkinson access score 2^(-d/…)"
+    return found.group(1)
+
+
+def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
+    access_table,  # type: ignore[no-untyped-def]
+    region,
+    registry,
+) -> None:
+    import numpy as np
+
+    from coverage.analysis import metrics
+    from coverage.analysis.analyse import analyse
+
+    a = analyse(access_table, region=region, registry=registry, threshold=45.0)
+    c = a.communes
+    ok = np.isfinite(c["distance_km"].to_numpy(dtype=float))
+    x = c["distance_km"].to_numpy(dtype=float)[ok]
+    w = c["population"].to_numpy(dtype=float)[ok]
+    by_threshold = metrics.atkinson(x, w, half_distance=45.0)
+    fixed = metrics.atkinson(x, w, half_distance=metrics.DEFAULT_HALF_DISTANCE)
+    assert abs(by_threshold - fixed) > 1e-6  # the two readings differ on the region
+    code_uses = "threshold" if abs(a.main["atkinson"] - by_threshold) < 1e-12 else "30"
+    assert abs(a.main["atkinson"] - (by_threshold if code_uses == "threshold" else fixed)) < 1e-12
+    assert _readme_atkinson_half_distance() == code_uses
