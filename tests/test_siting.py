@@ -232,14 +232,17 @@ def test_exact_time_limit_without_solution_is_a_clear_error(monkeypatch):
         s.exact(TRAP_COST, TRAP_W, objective="coverage", k=1, threshold=10, time_limit=1)
 
 
-def test_site_dispatches_by_method():
-    assert s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10).method == "greedy"
-    assert (
-        s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, method="exact").after
-        == 10.0
-    )
-    with pytest.raises(ValidationError, match="`method` must be 'greedy' or 'exact'; got 'best'"):
-        s.site(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10, method="best")
+def test_site_dispatches_by_search():
+    kw = {"objective": "coverage", "k": 2, "threshold": 10}
+    assert s.site(TRAP_COST, TRAP_W, **kw).method == "greedy"
+    assert s.site(TRAP_COST, TRAP_W, search="exact", **kw).after == 10.0
+    assert s.site(TRAP_COST, TRAP_W, search=s.Search(refine=True), **kw).method == "greedy+swap"
+    res = s.site(TRAP_COST, TRAP_W, search=s.Search("interchange", starts=2), **kw)
+    assert res.after == 10.0 and res.notes == ("interchange from 2 start(s), seed 0",)
+    with pytest.raises(ValidationError, match=r"`method` must be one of .*; got 'best'"):
+        s.site(TRAP_COST, TRAP_W, search="best", **kw)
+    with pytest.raises(ValidationError, match="`starts` must be an integer >= 1; got 0"):
+        s.Search("interchange", starts=0)
 
 
 # ----------------------------------------------------------------------------- long table
@@ -280,15 +283,16 @@ def test_site_from_table_labels_and_existing():
         ]
     )
     pop = pd.Series(TRAP_W, index=list("pqrs"))
-    r = s.site_from_table(t, pop, objective="coverage", k=2, threshold=10, method="exact")
+    r = s.site_from_table(t, pop, objective="coverage", k=2, threshold=10, search="exact")
     assert sorted(r.labels) == ["B", "C"] and r.after == 10.0
     existing = pd.Series({"p": 0.0})  # q, r, s absent: no structure
     r2 = s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, existing=existing)
     assert r2.before == 2.0 and r2.labels == ("A",)
-    r3 = s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, candidates=["C"])
+    only_c = t[t["destination"] == "C"]  # candidates: the table's destinations
+    r3 = s.site_from_table(only_c, pop, objective="coverage", k=1, threshold=10)
     assert r3.labels == ("C",)
-    with pytest.raises(ValidationError, match="`candidates` not found in `table`: \\['Z'\\]"):
-        s.site_from_table(t, pop, objective="coverage", k=1, threshold=10, candidates=["Z"])
+    r4 = s.site_from_table(t, pop, objective="coverage", k=2, threshold=10, search="interchange")
+    assert sorted(r4.labels) == ["B", "C"] and r4.method == "greedy+interchange"
 
 
 # ----------------------------------------------------------------------------- real data
@@ -339,4 +343,77 @@ def test_real_median_greedy_is_close_to_exact(region_costs):
     assert gr.before == pytest.approx(np.dot(pop, existing))
     assert gr.after / pop.sum() == pytest.approx(
         metrics.weighted_mean(np.minimum(existing, sub[:, list(gr.chosen)].min(1)), pop)
+    )
+
+
+# ----------------------------------------------------------------------------- interchange
+
+
+def _no_swap_improves(res, cost, w, objective, existing, threshold):
+    """Every single swap (one chosen out, one other in), scored naively, is no better."""
+    kw = {"objective": objective, "existing": existing, "threshold": threshold}
+    value = s.objective_value(cost, w, res.chosen, **kw)
+    for t, j in itertools.product(range(len(res.chosen)), range(cost.shape[1])):
+        if j in res.chosen:
+            continue
+        trial = [*res.chosen[:t], j, *res.chosen[t + 1 :]]
+        v = s.objective_value(cost, w, trial, **kw)
+        assert (v <= value + 1e-9) if objective == "coverage" else (v >= value - 1e-6)
+    return value
+
+
+def test_interchange_closes_the_greedy_trap():
+    r = s.interchange_search(TRAP_COST, TRAP_W, objective="coverage", k=2, threshold=10)
+    assert sorted(r.chosen) == [1, 2] and r.after == 10.0 and r.gains == (5.0, 5.0)
+    m = s.interchange_search(LINE_COST, LINE_W, objective="median", k=2, existing=LINE_EXISTING)
+    assert m.after == 20.0  # 30 km + one of the others: brute force below agrees
+    assert m.after == brute_force(LINE_COST, LINE_W, 2, "median", LINE_EXISTING)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("objective", ["coverage", "median"])
+def test_interchange_is_a_swap_optimum_at_least_as_good_as_greedy(seed, objective):
+    rng = np.random.default_rng(100 + seed)
+    demand, sites = rng.uniform(0, 100, (60, 2)), rng.uniform(0, 100, (14, 2))
+    cost = np.linalg.norm(demand[:, None, :] - sites[None, :, :], axis=2)
+    w = rng.integers(1, 80, 60).astype(float)
+    w[:3] = 0.0  # uninhabited rows are dropped, not scored
+    existing = None if seed % 2 else np.linalg.norm(demand - [50.0, 50.0], axis=1)
+    z = 18.0 if objective == "coverage" else None
+    k = 2 + seed % 4
+    kw = {"objective": objective, "k": k, "existing": existing, "threshold": z}
+    res = s.interchange_search(cost, w, **kw)
+    gr = s.greedy(cost, w, **kw)
+    value = _no_swap_improves(res, cost, w, objective, existing, z)
+    assert value == pytest.approx(res.after)
+    optimum = brute_force(cost, w, k, objective, existing, z)
+    if objective == "coverage":
+        assert gr.after <= res.after <= optimum + 1e-9
+        assert res.after >= 0.99 * optimum
+    else:
+        assert gr.after >= res.after >= optimum - 1e-6
+        assert res.after <= 1.01 * optimum
+    assert sum(res.gains) == pytest.approx(abs(res.after - res.before))
+    assert len(set(res.chosen)) == k
+
+
+def test_interchange_keeps_to_the_candidates_and_is_reproducible():
+    rng = np.random.default_rng(4)
+    cost = rng.uniform(0, 50, (40, 12))
+    w = rng.integers(1, 9, 40).astype(float)
+    kw = {"objective": "coverage", "k": 3, "threshold": 12.0, "candidates": [1, 4, 6, 7, 9]}
+    a, b = s.interchange_search(cost, w, **kw), s.interchange_search(cost, w, **kw)
+    assert a.chosen == b.chosen and set(a.chosen) <= {1, 4, 6, 7, 9}
+    f32 = s.interchange_search(cost.astype(np.float32), w, **kw)
+    assert set(f32.chosen) == set(a.chosen) or f32.after == a.after
+
+
+def test_float32_costs_are_compared_in_float64():
+    # 30.4 is not a float32: a float32 cost of 30.4 is just above 30.4 in float64.
+    cost = np.array([[30.4], [30.0]], dtype=np.float32)
+    r = s.greedy(cost, [1.0, 1.0], objective="coverage", k=1, threshold=30.4)
+    assert r.after == (2.0 if float(np.float32(30.4)) <= 30.4 else 1.0)
+    assert (
+        r.after
+        == s.greedy(cost.astype(float), [1.0, 1.0], objective="coverage", k=1, threshold=30.4).after
     )

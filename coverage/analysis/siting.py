@@ -28,6 +28,7 @@ so restrict the candidates for the full region.
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -40,9 +41,10 @@ import pandas as pd
 from scipy import sparse
 
 from coverage._errors import CoverageError, ValidationError
+from coverage.analysis import _interchange as interchange
 
 Objective = Literal["coverage", "median"]
-Method = Literal["greedy", "exact"]
+Method = Literal["greedy", "interchange", "exact"]
 OBJECTIVES: tuple[str, ...] = ("coverage", "median")
 
 #: Candidate columns evaluated at once by the p-median greedy (bounds memory to ~n x 512).
@@ -114,6 +116,41 @@ class SitingResult:
         return self.after / self.total_weight
 
 
+METHODS: tuple[str, ...] = ("greedy", "interchange", "exact")
+
+
+@dataclass(frozen=True)
+class Search:
+    """How ``site`` searches.
+
+    Attributes
+    ----------
+    method
+        ``"greedy"``, ``"interchange"`` (greedy then multi-start interchange, the default of
+        ``interchange_search``) or ``"exact"`` (spopt + CBC).
+    refine
+        Greedy only: swap single sites until none helps (one start).
+    starts
+        Interchange only: the greedy start plus ``starts - 1`` perturbed restarts.
+    seed
+        Interchange only: seed of the restarts (the same answer on every run).
+    time_limit
+        Exact only: seconds given to CBC.
+    """
+
+    method: str = "greedy"
+    refine: bool = False
+    starts: int = 8
+    seed: int = 0
+    time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValidationError(f"`method` must be one of {METHODS!r}; got {self.method!r}.")
+        if isinstance(self.starts, bool) or not isinstance(self.starts, int) or self.starts < 1:
+            raise ValidationError(f"`starts` must be an integer >= 1; got {self.starts!r}.")
+
+
 # --------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------
@@ -138,6 +175,71 @@ def _per_row(values: npt.ArrayLike, n: int, *, name: str) -> np.ndarray:
     return a
 
 
+def _check_cost(cost: npt.ArrayLike) -> np.ndarray:
+    """``cost`` as a float matrix, without a copy when it already is one (float32 stays)."""
+    try:
+        c = np.asarray(cost)
+        if c.dtype.kind != "f":
+            c = c.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("`cost` must be a numeric matrix.") from exc
+    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
+        raise ValidationError(
+            f"`cost` must be a non-empty matrix (demand x candidates); got shape {c.shape!r}."
+        )
+    low = float(np.min(c))  # NaN anywhere makes it NaN: one scan for both checks
+    if math.isnan(low):
+        raise ValidationError("`cost` has NaN values; use inf for pairs without a route.")
+    if low < 0:
+        raise ValidationError(f"`cost` must be >= 0; got {low!r}.")
+    return c
+
+
+def _check_demand(
+    weights: npt.ArrayLike, existing: npt.ArrayLike | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    w = _per_row(weights, n, name="weights")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValidationError("`weights` must be finite and >= 0.")
+    if not w.sum() > 0:
+        raise ValidationError(f"`weights` must have a positive sum; got {float(w.sum())!r}.")
+    if existing is None:
+        return w, np.full(n, np.inf)
+    e = _per_row(existing, n, name="existing")
+    if np.isnan(e).any() or (e < 0).any():
+        raise ValidationError("`existing` must be >= 0, with inf where no structure exists.")
+    return w, e
+
+
+def _check_threshold(objective: str, threshold: float | None) -> float | None:
+    if objective not in OBJECTIVES:
+        raise ValidationError(f"`objective` must be one of {OBJECTIVES!r}; got {objective!r}.")
+    if objective != "coverage":
+        return None
+    if threshold is None:
+        raise ValidationError("`threshold` is required for the coverage objective.")
+    z = float(threshold)
+    if not (math.isfinite(z) and z >= 0):
+        raise ValidationError(f"`threshold` must be a finite number >= 0; got {threshold!r}.")
+    return z
+
+
+def _check_median(c: np.ndarray, e: np.ndarray) -> None:
+    if not np.isfinite(c).all():
+        raise ValidationError(
+            "`cost` must be finite on every inhabited row for the median objective "
+            "(some commune has no route to a candidate); use the coverage objective "
+            "or drop those communes."
+        )
+    finite_e = np.isfinite(e)
+    if finite_e.any() and not finite_e.all():
+        raise ValidationError(
+            "`existing` must be finite on every inhabited row for the median objective, "
+            f"or inf everywhere (no structure yet); {int((~finite_e).sum())!r} row(s) are "
+            "inf."
+        )
+
+
 def _validate(
     cost: npt.ArrayLike,
     weights: npt.ArrayLike,
@@ -146,60 +248,18 @@ def _validate(
     objective: str,
     threshold: float | None,
 ) -> tuple[_Problem, float | None]:
-    if objective not in OBJECTIVES:
-        raise ValidationError(f"`objective` must be one of {OBJECTIVES!r}; got {objective!r}.")
-    try:
-        c = np.asarray(cost, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("`cost` must be a numeric matrix.") from exc
-    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-        raise ValidationError(
-            f"`cost` must be a non-empty matrix (demand x candidates); got shape {c.shape!r}."
-        )
+    z = _check_threshold(objective, threshold)
+    c = _check_cost(cost)
     n, m = c.shape
-    if np.isnan(c).any():
-        raise ValidationError("`cost` has NaN values; use inf for pairs without a route.")
-    if (c < 0).any():
-        raise ValidationError(f"`cost` must be >= 0; got {float(c[c < 0][0])!r}.")
-    w = _per_row(weights, n, name="weights")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValidationError("`weights` must be finite and >= 0.")
-    if not w.sum() > 0:
-        raise ValidationError(f"`weights` must have a positive sum; got {float(w.sum())!r}.")
-    if existing is None:
-        e = np.full(n, np.inf)
-    else:
-        e = _per_row(existing, n, name="existing")
-        if np.isnan(e).any() or (e < 0).any():
-            raise ValidationError("`existing` must be >= 0, with inf where no structure exists.")
+    w, e = _check_demand(weights, existing, n)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= m:
         raise ValidationError(f"`k` must be an integer between 1 and {m!r}; got {k!r}.")
-    z: float | None = None
-    if objective == "coverage":
-        if threshold is None:
-            raise ValidationError("`threshold` is required for the coverage objective.")
-        z = float(threshold)
-        if not (math.isfinite(z) and z >= 0):
-            raise ValidationError(f"`threshold` must be a finite number >= 0; got {threshold!r}.")
     keep = w > 0
     if not keep.all():
         c, w, e = c[keep], w[keep], e[keep]
     if objective == "median":
-        if not np.isfinite(c).all():
-            raise ValidationError(
-                "`cost` must be finite on every inhabited row for the median objective "
-                "(some commune has no route to a candidate); use the coverage objective "
-                "or drop those communes."
-            )
-        finite_e = np.isfinite(e)
-        if finite_e.any() and not finite_e.all():
-            raise ValidationError(
-                "`existing` must be finite on every inhabited row for the median objective, "
-                f"or inf everywhere (no structure yet); {int((~finite_e).sum())!r} row(s) are "
-                "inf."
-            )
-    problem = _Problem(c, w, e, float(w.sum()), m)
-    return problem, z
+        _check_median(c, e)
+    return _Problem(c, w, e, float(w.sum()), m), z
 
 
 def _check_candidates(candidates: Sequence[int] | None, m: int, k: int) -> np.ndarray:
@@ -335,7 +395,7 @@ def _columns(p: _Problem, cols: np.ndarray, start: int = 0, stop: int | None = N
 
 def _coverage_matrix(p: _Problem, cols: np.ndarray, z: float) -> sparse.csr_matrix:
     """Candidates x demand (CSR) incidence of ``cost <= z``."""
-    rows, hits = np.nonzero(_columns(p, cols) <= z)  # row-major: rows come sorted
+    rows, hits = np.nonzero(_columns(p, cols) <= np.float64(z))  # row-major: rows sorted
     indptr = np.searchsorted(rows, np.arange(p.cost.shape[0] + 1))
     inc = sparse.csr_matrix(
         (np.ones(rows.size, dtype=np.float64), hits, indptr), shape=(p.cost.shape[0], cols.size)
@@ -399,40 +459,34 @@ def _greedy_median(p: _Problem, cols: np.ndarray, k: int) -> list[int]:
     return picks
 
 
-def _median_totals(p: _Problem, cols: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Weighted total cost after adding each candidate column to ``base``."""
-    gains = _median_gains(p, cols, base)
-    if np.isfinite(base).all():
-        return np.dot(p.weights, base) - gains
-    return -gains
-
-
-def _swap(
+def _local_search(
     p: _Problem, cols: np.ndarray, picks: list[int], objective: str, z: float | None
 ) -> list[int]:
-    """Teitz-Bart interchange: replace one chosen site by a better candidate until none helps."""
-    reach = _coverage_matrix(p, cols, z) if objective == "coverage" and z is not None else None
+    """Interchange until no single swap improves (see ``coverage.analysis._interchange``)."""
+    if objective == "coverage":
+        assert z is not None
+        reach = _coverage_matrix(p, cols, z)
+        pos = {int(c): i for i, c in enumerate(cols)}
+        open_w = np.where(p.existing <= z, 0.0, p.weights)
+        out = interchange.coverage_swaps(reach, open_w, [pos[j] for j in picks])
+        return [int(cols[i]) for i in out]
+    return interchange.median_swaps(p.cost, p.weights, p.existing, cols, picks)
+
+
+def _multistart(
+    p: _Problem, cols: np.ndarray, picks: list[int], objective: str, z: float | None, search: Search
+) -> list[int]:
+    """Iterated local search: the greedy start, then ``starts - 1`` perturbed restarts."""
     sense = 1.0 if objective == "coverage" else -1.0
-    current = sense * _value(p, _best(p, picks), objective, z)
-    for _ in range(100):  # each accepted swap strictly improves; the bound is a safeguard
-        improved = False
-        for pos in range(len(picks)):
-            others = picks[:pos] + picks[pos + 1 :]
-            base = _best(p, others)
-            if reach is not None:
-                covered = base <= z
-                scores = reach @ np.where(covered, 0.0, p.weights) + p.weights[covered].sum()
-            else:
-                scores = -_median_totals(p, cols, base)
-            scores[np.isin(cols, others)] = -np.inf
-            j = int(np.argmax(scores))
-            if scores[j] > current + 1e-9 * max(1.0, abs(current)):
-                picks = [*others[:pos], int(cols[j]), *others[pos:]]
-                current = float(scores[j])
-                improved = True
-        if not improved:
-            break
-    return picks
+    best = _local_search(p, cols, picks, objective, z)
+    best_value = sense * _value(p, _best(p, best), objective, z)
+    rng = np.random.default_rng(search.seed)
+    for _ in range(search.starts - 1):
+        trial = _local_search(p, cols, interchange.perturb(best, cols, rng), objective, z)
+        value = sense * _value(p, _best(p, trial), objective, z)
+        if value > best_value + 1e-12 * max(1.0, abs(best_value)):
+            best, best_value = trial, value
+    return best
 
 
 def greedy(
@@ -485,9 +539,49 @@ def greedy(
         picks = _greedy_median(p, cols, k)
     method = "greedy"
     if refine:
-        picks = _greedy_order(p, _swap(p, cols, picks, objective, z), objective, z)
+        picks = _greedy_order(p, _local_search(p, cols, picks, objective, z), objective, z)
         method = "greedy+swap"
     return _result(p, picks, objective, z, method=method, started=started)
+
+
+def _greedy_picks(
+    p: _Problem, cols: np.ndarray, k: int, objective: str, z: float | None
+) -> list[int]:
+    if objective == "coverage":
+        assert z is not None
+        return _greedy_coverage(p, cols, k, z)
+    return _greedy_median(p, cols, k)
+
+
+def interchange_search(
+    cost: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    *,
+    objective: Objective,
+    k: int,
+    existing: npt.ArrayLike | None = None,
+    threshold: float | None = None,
+    candidates: Sequence[int] | None = None,
+    search: Search | None = None,
+) -> SitingResult:
+    """Greedy, then interchange local search from several starts (the best set is kept).
+
+    The greedy set is improved by best single swaps until none helps (Teitz & Bart 1968;
+    every swap of a step scored at once, Whitaker 1983), then ``search.starts - 1`` times a
+    third of the best set is replaced at random (seeded: the same answer on every run) and
+    the swaps start again. Parameters as for ``greedy``; the existing structures stay open.
+    Measured against spopt's exact optimum by ``benchmarks/bench_siting.py``.
+    """
+    search = search or Search(method="interchange")
+    started = time.perf_counter()
+    p, z = _validate(cost, weights, existing, k, objective, threshold)
+    cols = _check_candidates(candidates, p.n_candidates, k)
+    picks = _multistart(p, cols, _greedy_picks(p, cols, k, objective, z), objective, z, search)
+    order = _greedy_order(p, picks, objective, z)
+    notes = (f"interchange from {search.starts} start(s), seed {search.seed}",)
+    return _result(
+        p, order, objective, z, method="greedy+interchange", started=started, notes=notes
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,10 +595,15 @@ def greedy(
 _CBC_OPTIONS: dict[str, list[str]] = {"coverage": [], "median": ["preprocess off"]}
 
 
-def _solve(model, objective: str, time_limit: float | None, msg: bool) -> bool:
+#: Set ``PARCOURS_CBC_LOG=1`` to see CBC's log of the exact solver.
+_CBC_LOG_ENV = "PARCOURS_CBC_LOG"
+
+
+def _solve(model, objective: str, time_limit: float | None) -> bool:
     """Solve a spopt model with CBC; return whether optimality was proven."""
     import pulp
 
+    msg = os.environ.get(_CBC_LOG_ENV, "") == "1"
     solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, options=_CBC_OPTIONS[objective])
     model.problem.solve(solver)
     if model.problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -526,7 +625,6 @@ def exact(
     threshold: float | None = None,
     candidates: Sequence[int] | None = None,
     time_limit: float | None = None,
-    msg: bool = False,
 ) -> SitingResult:
     """Optimal ``k`` sites from spopt's integer programmes, solved by CBC through PuLP.
 
@@ -546,34 +644,31 @@ def exact(
     cost, weights, objective, k, existing, threshold, candidates
         As for ``greedy``.
     time_limit
-        Seconds given to CBC; when it stops early, ``optimal`` is ``False``.
-    msg
-        Show CBC's log.
+        Seconds given to CBC; when it stops early, ``optimal`` is ``False``. Set
+        ``PARCOURS_CBC_LOG=1`` to see CBC's log.
     """
-    with warnings.catch_warnings():
-        # PuLP 3.x warns once per variable about its 4.0 API, which spopt still uses.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulp(\.|$)")
-        return _exact(cost, weights, objective, k, existing, threshold, candidates, time_limit, msg)
-
-
-def _exact(
-    cost: npt.ArrayLike,
-    weights: npt.ArrayLike,
-    objective: str,
-    k: int,
-    existing: npt.ArrayLike | None,
-    threshold: float | None,
-    candidates: Sequence[int] | None,
-    time_limit: float | None,
-    msg: bool,
-) -> SitingResult:
-    from spopt.locate import MCLP, PMedian
-
     started = time.perf_counter()
     p, z = _validate(cost, weights, existing, k, objective, threshold)
     cols = _check_candidates(candidates, p.n_candidates, k)
+    with warnings.catch_warnings():
+        # PuLP 3.x warns once per variable about its 4.0 API, which spopt still uses.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulp(\.|$)")
+        return _exact(p, z, cols, k, objective, (time_limit, started))
+
+
+def _exact(
+    p: _Problem,
+    z: float | None,
+    cols: np.ndarray,
+    k: int,
+    objective: str,
+    limit_started: tuple[float | None, float],
+) -> SitingResult:
+    from spopt.locate import MCLP, PMedian
+
+    time_limit, started = limit_started
     notes: list[str] = []
-    sub = p.cost[:, cols]
+    sub = np.asarray(p.cost[:, cols], dtype=float)
     if objective == "coverage":
         assert z is not None
         rows = p.existing > z
@@ -589,7 +684,7 @@ def _exact(
         model = MCLP.from_cost_matrix(
             sub[rows][:, keep_cols], p.weights[rows], service_radius=z, p_facilities=k
         )
-        optimal = _solve(model, objective, time_limit, msg)
+        optimal = _solve(model, objective, time_limit)
         opened = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]
         picks = [int(cols[keep_cols[j]]) for j in opened]
     else:
@@ -611,7 +706,7 @@ def _exact(
             notes.append(f"model: {int(rows.sum())} inhabited rows x {cols.size} candidates")
             model = PMedian.from_cost_matrix(sub, p.weights, p_facilities=k)
             offset = 0
-        optimal = _solve(model, objective, time_limit, msg)
+        optimal = _solve(model, objective, time_limit)
         opened = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]
         picks = [int(cols[j - offset]) for j in opened if j >= offset]
     notes.append("CBC: optimal" if optimal else "CBC: stopped early, not proven optimal")
@@ -629,15 +724,16 @@ def site(
     *,
     objective: Objective,
     k: int,
-    method: Method = "greedy",
     existing: npt.ArrayLike | None = None,
     threshold: float | None = None,
     candidates: Sequence[int] | None = None,
-    refine: bool = False,
-    time_limit: float | None = None,
+    search: Search | str = "greedy",
 ) -> SitingResult:
-    """``greedy`` or ``exact`` by name (``refine`` applies to greedy, ``time_limit`` to exact)."""
-    if method == "greedy":
+    """``greedy``, ``interchange_search`` or ``exact``, by ``search`` (a ``Search`` or a name)."""
+    how = Search(method=search) if isinstance(search, str) else search
+    if not isinstance(how, Search):
+        raise ValidationError(f"`search` must be a Search or a method name; got {search!r}.")
+    if how.method == "greedy":
         return greedy(
             cost,
             weights,
@@ -646,10 +742,10 @@ def site(
             existing=existing,
             threshold=threshold,
             candidates=candidates,
-            refine=refine,
+            refine=how.refine,
         )
-    if method == "exact":
-        return exact(
+    if how.method == "interchange":
+        return interchange_search(
             cost,
             weights,
             objective=objective,
@@ -657,9 +753,18 @@ def site(
             existing=existing,
             threshold=threshold,
             candidates=candidates,
-            time_limit=time_limit,
+            search=how,
         )
-    raise ValidationError(f"`method` must be 'greedy' or 'exact'; got {method!r}.")
+    return exact(
+        cost,
+        weights,
+        objective=objective,
+        k=k,
+        existing=existing,
+        threshold=threshold,
+        candidates=candidates,
+        time_limit=how.time_limit,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -710,8 +815,8 @@ def cost_matrix(
     )
     if rows.has_duplicates or cols.has_duplicates:
         raise ValidationError("`origins` and `destinations` must not repeat ids.")
-    ri = rows.get_indexer(table["origin"])
-    ci = cols.get_indexer(table["destination"])
+    ri = rows.get_indexer(pd.Index(table["origin"]))
+    ci = cols.get_indexer(pd.Index(table["destination"]))
     ok = (ri >= 0) & (ci >= 0) & ~np.isnan(values)
     out = np.full((len(rows), len(cols)), np.inf)
     out[ri[ok], ci[ok]] = values[ok]
@@ -724,13 +829,10 @@ def site_from_table(
     *,
     objective: Objective,
     k: int,
-    method: Method = "greedy",
     existing: pd.Series | None = None,
     threshold: float | None = None,
     by: str = "distance_km",
-    candidates: Sequence[object] | None = None,
-    refine: bool = False,
-    time_limit: float | None = None,
+    search: Search | str = "greedy",
 ) -> SitingResult:
     """Siting from a long (origin, destination, cost) table of communes x candidate sites.
 
@@ -738,16 +840,14 @@ def site_from_table(
     ----------
     table
         Long table from a travel model: origins are the communes, destinations the
-        candidate sites.
+        candidate sites (to restrict the candidates, keep only their rows).
     population
         Population indexed by origin id; its index fixes the demand rows.
     existing
         Current best cost to the existing structures, indexed by origin id (e.g. the
         ``nearest`` table of the existing structures); communes absent from it have no
         structure (``inf``).
-    candidates
-        Destination ids allowed as sites (default: every destination of the table).
-    objective, k, method, threshold, refine, time_limit
+    objective, k, threshold, search
         As for ``site``; ``by`` picks the cost column.
 
     Returns
@@ -761,24 +861,14 @@ def site_from_table(
     e = None
     if existing is not None:
         e = existing.reindex(rows).astype(float).fillna(np.inf).to_numpy()
-    cand = None
-    if candidates is not None:
-        pos = cols.get_indexer(pd.Index(list(candidates)))
-        if (pos < 0).any():
-            unknown = [c for c, q in zip(candidates, pos, strict=True) if q < 0][:3]
-            raise ValidationError(f"`candidates` not found in `table`: {unknown!r}.")
-        cand = pos.tolist()
     res = site(
         matrix,
         population.to_numpy(dtype=float),
         objective=objective,
         k=k,
-        method=method,
         existing=e,
         threshold=threshold,
-        candidates=cand,
-        refine=refine,
-        time_limit=time_limit,
+        search=search,
     )
     labels = tuple(cols[j] for j in res.chosen)
     return replace(res, labels=labels)
