@@ -35,6 +35,7 @@ from coverage.analysis.analyse import (
     headline,
     headline_deltas,
 )
+from coverage.analysis.results import Headline
 from coverage.data.places import lookup
 from coverage.data.region import Region
 
@@ -158,11 +159,11 @@ class ScenarioResult:
         Time spent.
     """
 
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: Headline | None
+    after: Headline | None
     deltas: dict[str, float | None]
-    aja_before: dict[str, Any]
-    aja_after: dict[str, Any]
+    aja_before: Headline | None
+    aja_after: Headline | None
     departements: pd.DataFrame
     changes: tuple[str, ...]
     added: pd.DataFrame
@@ -357,7 +358,7 @@ def _check_located(sid: str, located: set[str]) -> None:
         )
 
 
-def _aja_headline(access: AccessTable, threshold: float, by: Cost) -> dict[str, Any]:
+def _aja_headline(access: AccessTable, threshold: float, by: Cost) -> Headline | None:
     return headline(access.zone_cost(by), access.population, threshold=threshold)
 
 
