@@ -93,7 +93,8 @@ def _choices(straight: np.ndarray, road: np.ndarray) -> tuple[np.ndarray, np.nda
     pick_r = np.argmin(r, axis=1)
     t_s, t_r = r[rows, pick_s], r[rows, pick_r]
     known = np.isfinite(t_s) & np.isfinite(t_r) & np.isfinite(s[rows, pick_s])
-    extra = np.where(known, t_s - t_r, np.nan)
+    extra = np.full(n, np.nan)
+    extra[known] = t_s[known] - t_r[known]
     return known, extra, known & (extra > 0)
 
 

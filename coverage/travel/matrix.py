@@ -89,6 +89,12 @@ def _coord_keys(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, float]]:
     return list(zip(np.round(lon, 7).tolist(), np.round(lat, 7).tolist(), strict=True))
 
 
+def _repeated_codes(codes: np.ndarray, index: np.ndarray) -> pd.Categorical:
+    """``codes[index]`` as a categorical (one string per point, not per pair)."""
+    cats, inverse = np.unique(codes.astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(inverse[index], categories=cats)
+
+
 class MatrixModel:
     """Road travel from a commune-to-commune matrix (see the module's docstring).
 
@@ -268,8 +274,8 @@ class MatrixModel:
                 "distance_km": dist,
                 "duration_min": dur,
                 "model": model,
-                "origin_insee": o_insee[oi],
-                "destination_insee": d_insee[di],
+                "origin_insee": _repeated_codes(o_insee, oi),
+                "destination_insee": _repeated_codes(d_insee, di),
                 "origin_gap_km": o_gap[oi],
                 "destination_gap_km": d_gap[di],
             },
