@@ -92,7 +92,8 @@ def _coord_keys(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, float]]:
 def _repeated_codes(codes: np.ndarray, index: np.ndarray) -> pd.Categorical:
     """``codes[index]`` as a categorical (one string per point, not per pair)."""
     cats, inverse = np.unique(codes.astype(str), return_inverse=True)
-    return pd.Categorical.from_codes(inverse[index], categories=cats)
+    pair_codes = np.asarray(inverse, dtype=np.int64)[index]
+    return pd.Categorical.from_codes(pair_codes, categories=pd.Index(cats.tolist()))
 
 
 class MatrixModel:
