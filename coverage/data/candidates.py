@@ -76,11 +76,11 @@ def load_candidates(
         s = reg.structures
         lost = s[~s["located"]]
         if len(lost):
-            problems = [
+            unplaced = [
                 f"{name}, ligne {line} : candidat {sid!r} sans commune ni coordonnées."
                 for sid, line in zip(lost["id"], lost["line"], strict=True)
             ]
-            raise RegistryError(name, problems[:50], what=WHAT, total=len(problems))
+            raise RegistryError(name, unplaced[:50], what=WHAT, total=len(unplaced))
         frame = s[["id", "name", "commune_insee", "lon", "lat"]].rename(
             columns={"commune_insee": "insee"}
         )
