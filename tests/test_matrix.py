@@ -211,6 +211,16 @@ def test_a_code_of_no_french_commune_is_refused(tmp_path: Path, region: Region):
         _model(region, _wide(tmp_path / "m.csv", ("38185", "38052", "38999"), SECONDS), unit="s")
 
 
+def test_the_matrix_file_may_come_from_the_environment(
+    tmp_path: Path, region: Region, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PARCOURS_MATRIX", str(_wide(tmp_path / "env.csv", THREE, SECONDS)))
+    monkeypatch.setenv("PARCOURS_MATRIX_UNIT", "s")
+    model = make_model("matrix", region=region)
+    assert isinstance(model, MatrixModel) and model.matrix.name == "env.csv"
+    assert model.matrix.unit_source == "déclarée"
+
+
 def test_no_matrix_file_is_refused_in_french(region: Region, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("PARCOURS_MATRIX", raising=False)
     with pytest.raises(ValidationError, match=r"indiquez-le avec --matrix FICHIER ou \$PARCOURS"):
@@ -238,6 +248,8 @@ def test_a_fallback_measures_the_uncovered_pairs_and_says_so(tmp_path: Path, reg
     dest = _points(region, ("38052", "69123"))
     table = model.table(_points(region, ("38185",)), dest)
     assert table["model"].tolist() == ["matrix", "estimate"]
+    assert table.attrs["fallback"] == "estimate"
+    assert table.attrs["fallback_error"]["median"] == EstimateModel().error.median
     ref = EstimateModel().table(_points(region, ("38185",)), dest)
     assert table["duration_min"].tolist() == [45.0, ref["duration_min"].iloc[1]]
 

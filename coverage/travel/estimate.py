@@ -148,7 +148,9 @@ class EstimateModel:
     fit: TimeFit = ISERE_FIT
     error: EstimateError = ISERE_CV_ERROR
     name: ClassVar[str] = "estimate"
-    label_fr: ClassVar[str] = "estimation (vol d'oiseau x 1,26 ; durée ajustée sur l'Isère)"
+    label_fr: ClassVar[str] = (
+        "estimation routière, vol d'oiseau x 1,26 et durée ajustée sur l'Isère"
+    )
     has_time: ClassVar[bool] = True
 
     def __post_init__(self) -> None:

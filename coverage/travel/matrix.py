@@ -312,7 +312,9 @@ class MatrixModel:
         model[todo] = self.fallback.name
 
     def _attrs(self, covered: np.ndarray) -> dict[str, Any]:
+        error = getattr(self.fallback, "error", None)
         return {
+            "fallback_error": error.to_dict() if hasattr(error, "to_dict") else None,
             "model": self.name,
             "matrix": self.matrix.to_dict(),
             "distance_source": self.distance_source,
