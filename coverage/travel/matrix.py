@@ -313,8 +313,9 @@ class MatrixModel:
 
     def _attrs(self, covered: np.ndarray) -> dict[str, Any]:
         error = getattr(self.fallback, "error", None)
+        to_dict = getattr(error, "to_dict", None)
         return {
-            "fallback_error": error.to_dict() if hasattr(error, "to_dict") else None,
+            "fallback_error": to_dict() if callable(to_dict) else None,
             "model": self.name,
             "matrix": self.matrix.to_dict(),
             "distance_source": self.distance_source,
