@@ -12,12 +12,19 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from coverage._errors import ArgumentError
 from coverage._geodesy import geodesic_km
-from coverage.analysis.straight_line import straight_line_cost, weighted_quantile
+from coverage.analysis.access import access_from_frames
+from coverage.analysis.straight_line import (
+    straight_line_cost,
+    straight_line_for_access,
+    weighted_quantile,
+)
 from coverage.data.region import Region
+from coverage.travel import GeodesicModel, make_model
 
 ISERE = Path(__file__).resolve().parents[1].parent / "shared" / "roads" / "isere"
 
@@ -105,3 +112,37 @@ def test_on_the_isere_matrix_it_equals_a_plain_numpy_computation(isere: tuple, s
     assert o.extra_min_p90 == np.quantile(people, 0.9, method="inverted_cdf")
     # The data's README: about 1 commune in 6 disagrees with 5 random destinations.
     assert 0.03 < wrong.mean() < 0.4
+
+
+def test_on_a_matrix_access_table_it_uses_the_straight_lines_it_carries(
+    region: Region, isere: tuple
+) -> None:
+    c = region.communes
+    picked = c[c["dep"] == "38"].nlargest(6, "population")
+    sites = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(6)],
+            "name": [f"s{i}" for i in range(6)],
+            "kind": ["tous_publics"] * 5 + ["aja"],
+            "lon": picked["lon"].to_numpy(),
+            "lat": picked["lat"].to_numpy(),
+        }
+    )
+    model = make_model(
+        "matrix", matrix=str(ISERE / "TimeDistCarIsere.csv"), unit="s", region=region
+    )
+    access = access_from_frames(c, sites, model=model)
+    geo = access_from_frames(c, sites, model=GeodesicModel())
+    report = straight_line_for_access(access)
+    assert report is not None
+    expected = straight_line_cost(
+        np.asarray(geo.distance_km)[:, :5],
+        np.asarray(access.duration_min)[:, :5],
+        c["population"].to_numpy(dtype=float),
+        departement=c["dep"].to_numpy(),
+    )
+    assert report.to_dict() == expected.to_dict()  # NaN (no one) compares as None
+    assert report.overall.communes == int((c["dep"] == "38").sum())
+    assert set(report.by_departement) == set(c["dep"])
+    assert report.by_departement["15"].communes == 0  # Cantal: outside the matrix
+    assert straight_line_for_access(geo) is None  # straight lines against themselves

@@ -18,8 +18,20 @@ import numpy as np
 import numpy.typing as npt
 
 from coverage._errors import ArgumentError
+from coverage.analysis.access import AccessTable
 
-__all__ = ["StraightLineCost", "StraightLineReport", "straight_line_cost", "weighted_quantile"]
+__all__ = [
+    "ROAD_MODELS",
+    "StraightLineCost",
+    "StraightLineReport",
+    "straight_line_cost",
+    "straight_line_for_access",
+    "weighted_quantile",
+]
+
+#: Travel models whose times are measured on roads (the estimate's are a function of the
+#: straight line, so it never disagrees with it).
+ROAD_MODELS: tuple[str, ...] = ("matrix", "osrm")
 
 
 @dataclass(frozen=True)
@@ -155,3 +167,39 @@ def straight_line_cost(
             m = deps == dep
             by_dep[dep] = _summary(known[m], extra[m], disagree[m], pop[m])
     return StraightLineReport(overall=overall, by_departement=by_dep)
+
+
+def straight_line_for_access(
+    access: AccessTable,
+    *,
+    straight: AccessTable | None = None,
+    kind: str = "tous_publics",
+) -> StraightLineReport | None:
+    """The straight-line cost for the structures of ``kind`` of a road-model access table.
+
+    Returns ``None`` when ``access`` is not measured on roads (``ROAD_MODELS``). The straight
+    lines are ``straight``'s distances (a geodesic access table on the same communes and
+    structures), or ``access``'s own when its model's distances are straight lines (a matrix
+    without distances: ``distance_source == "geodesic"``).
+    """
+    if access.model_name not in ROAD_MODELS or not access.has_time:
+        return None
+    if straight is None:
+        if getattr(access.model, "distance_source", None) != "geodesic":
+            raise ArgumentError(
+                "`straight` (a geodesic access table) is needed: this model's distances are "
+                "road distances."
+            )
+        straight = access
+    same = np.array_equal(straight.col("insee"), access.col("insee")) and np.array_equal(
+        straight.structure_ids(), access.structure_ids()
+    )
+    if not same:
+        raise ArgumentError("`straight` must have the communes and structures of `access`.")
+    cols = access.kind_columns(kind)
+    return straight_line_cost(
+        np.asarray(straight.matrix("distance_km"))[:, cols],
+        np.asarray(access.matrix("duration_min"))[:, cols],
+        access.population,
+        departement=access.col("dep"),
+    )
