@@ -36,8 +36,8 @@ def browser():
 class Page:
     """A page opened on a local file with every other request blocked and events recorded."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1100, "height": 800})
+    def __init__(self, browser, path: Path, *, width: int = 1100, height: int = 800) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked: list[str] = []
@@ -108,8 +108,8 @@ def test_finder_like_map_runs_offline_and_escapes_everything(browser, structures
     p = page.page
     assert p.evaluate("typeof L") == "object"
     assert p.evaluate("L.version") == "1.9.4"
-    # 1 zone + 3 lines + 3 structures + 1 place, all drawn as interactive SVG paths.
-    assert page.count("path.leaflet-interactive") == 8
+    # 1 zone + 3 lines + 3 structures (each with its 44 px tap target) + 1 place.
+    assert page.count("path.leaflet-interactive") == 11
     assert page.count(".leaflet-control-layers-overlays label") == 3
     assert "Zones calculées" in p.inner_text(".pc-note")
     assert p.inner_text(".leaflet-control-attribution").endswith("contributeurs OpenStreetMap")
@@ -120,17 +120,20 @@ def test_finder_like_map_runs_offline_and_escapes_everything(browser, structures
     assert "Clermont <img src=x onerror=alert(1)>" in tips
     assert f"{HOSTILE_NAME} – 1,2 km" in tips
 
-    # Open the hostile structure's popup by clicking its point.
-    p.evaluate(
+    # Open the hostile structure's popup by a tap 15 px beside its 8 px point: the invisible
+    # 44 px target around it catches the finger.
+    x, y = p.evaluate(
         """() => {
             const m = Object.values(window).find((v) => v instanceof L.Map);
-            m.eachLayer((l) => {
-                if (l.getPopup && l.getPopup() && l.getLatLng
-                    && Math.abs(l.getLatLng().lat - 45.777) < 1e-9) l.openPopup();
-            });
+            const c = m.getContainer().getBoundingClientRect();
+            const pt = m.latLngToContainerPoint([45.777, 3.087]);
+            return [c.left + pt.x, c.top + pt.y];
         }"""
     )
+    p.evaluate("() => document.querySelectorAll('.leaflet-tooltip').forEach((t) => t.remove())")
+    p.mouse.click(x + 15, y + 2)
     popup = p.locator(".leaflet-popup-content")
+    assert popup.count() == 1
     assert HOSTILE_NAME in popup.inner_text()
     assert "Site : javascript:alert(1)" in popup.inner_text()
     assert popup.locator("a").evaluate_all("els => els.map((a) => a.href)") == [
@@ -190,3 +193,60 @@ def test_real_choropleth_runs_offline(browser, region, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "maps-choropleth.png"))
     p.close()
+
+
+def _phone_test_map(tmp_path: Path, structures: pd.DataFrame) -> Path:
+    m = maps.base_map(center=(45.75, 3.12), zoom=10, title="Structures proches")
+    maps.add_structures(m, structures, layer_name="Structures", color=maps.KIND_COLORS["aja"])
+    maps.add_place(m, lat=45.777, lon=3.087, label="Clermont-Ferrand")
+    maps.add_note(m, "Distances à vol d'oiseau.\nZones calculées, pas le zonage officiel.")
+    maps.add_symbol_legend(m, [("tous_publics", "Structure tous publics"), ("place", "Vous")])
+    maps.add_layer_control(m)
+    return maps.save_map(m, tmp_path / "carte.html")
+
+
+def _box(p, selector: str) -> dict:
+    return p.locator(selector).first.bounding_box()
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_on_a_phone_notes_legend_and_layers_fold_and_leave_place_and_zoom_uncovered(
+    browser, structures, tmp_path
+):
+    path = _phone_test_map(tmp_path, structures)
+    phone = Page(browser, path, width=390, height=844)
+    p = phone.page
+    assert p.evaluate("document.querySelectorAll('details.pc-fold[open]').length") == 0
+    assert phone.count(".leaflet-control-layers-expanded") == 0
+    zoom_in = _box(p, ".leaflet-control-zoom-in")
+    assert zoom_in["width"] >= 44 and zoom_in["height"] >= 44
+    toggle = _box(p, ".leaflet-control-layers-toggle")
+    assert toggle["width"] >= 44 and toggle["height"] >= 44
+    for summary in p.locator("details.pc-fold > summary").all():
+        assert summary.bounding_box()["height"] >= 44
+    # No box covers the zoom buttons or the place searched.
+    place = p.locator(".leaflet-tooltip-permanent, .leaflet-tooltip").first.bounding_box()
+    for selector in (".pc-note", ".pc-legend", ".leaflet-control-layers"):
+        b = _box(p, selector)
+        assert not _overlaps(b, zoom_in), selector
+        assert place is None or not _overlaps(b, place), selector
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "map-phone-390.png"))
+    # Tapping a folded note opens it.
+    p.locator(".pc-note summary").click()
+    assert p.evaluate("document.querySelector('.pc-note details').open") is True
+    assert phone.errors == [] and phone.dialogs == []
+
+    laptop = Page(browser, path, width=1280, height=800)
+    q = laptop.page
+    assert q.evaluate("document.querySelectorAll('details.pc-fold:not([open])').length") == 0
+    assert laptop.count(".leaflet-control-layers-expanded") == 1
+    q.screenshot(path=str(ARTIFACTS / "map-laptop-1280.png"))

@@ -49,6 +49,8 @@ from coverage.outputs.html import contact_html, esc, format_number
 from coverage.outputs.maps import vendor
 
 __all__ = [
+    "KIND_COLORS",
+    "KIND_LABELS",
     "OSM_ATTRIBUTION",
     "Classes",
     "Classing",
@@ -59,6 +61,7 @@ __all__ = [
     "add_note",
     "add_place",
     "add_structures",
+    "add_symbol_legend",
     "add_zones",
     "base_map",
     "classify",
@@ -110,17 +113,50 @@ OPTIONAL_STRUCTURE_COLUMNS: tuple[str, ...] = (
     "services",
 )
 
+#: One colour per kind of point, the same on every map (finder, coverage, what-if, siting).
+KIND_COLORS: dict[str, str] = {
+    "tous_publics": "#2563eb",
+    "aja": "#7c3aed",
+    "suggestion": "#16a34a",
+    "ajout": "#db2777",
+    "place": "#111827",
+}
+#: How each kind of structure is named for readers (never the internal code).
+KIND_LABELS: dict[str, str] = {
+    "tous_publics": "Structure tous publics",
+    "aja": "Dispositif AJA (15-25 ans)",
+}
+#: Screens this narrow or narrower are phones: boxes fold, controls grow to 44 px.
+PHONE_QUERY = "(max-width: 600px)"
+
 _CSS = """
 <style>
-.pc-box { background: rgba(255, 255, 255, 0.92); padding: 6px 9px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); font: 13px/1.35 system-ui, sans-serif;
+.pc-box { background: rgba(255, 255, 255, 0.94); padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); font: 14px/1.4 system-ui, sans-serif;
   color: #222; max-width: 320px; }
+.pc-fold > summary { cursor: pointer; font-weight: 600; min-height: 44px; min-width: 44px;
+  display: flex; align-items: center; list-style-position: inside; }
+.pc-fold > summary::-webkit-details-marker { display: none; }
+.pc-fold > summary::before { content: "▸\\00a0"; }
+.pc-fold[open] > summary::before { content: "▾\\00a0"; }
+.pc-fold[open] > summary { min-height: 28px; }
 .pc-legend .pc-title { font-weight: 600; margin-bottom: 4px; }
 .pc-legend .pc-row { display: flex; align-items: center; gap: 6px; white-space: nowrap; }
 .pc-legend .pc-swatch { width: 18px; height: 12px; border: 1px solid #777; flex: none; }
+.pc-legend .pc-dot { width: 14px; height: 14px; border-radius: 50%; border: 1.5px solid #1f2937;
+  flex: none; }
+.pc-legend .pc-dash { width: 18px; border-top: 2px dashed #374151; flex: none; }
 .pc-legend .pc-count { color: #555; }
-.pc-popup { font: 13px/1.4 system-ui, sans-serif; }
-.pc-popup a { word-break: break-all; }
+.pc-popup { font: 15px/1.45 system-ui, sans-serif; }
+.pc-popup a { word-break: break-all; display: inline-block; min-height: 44px;
+  line-height: 44px; }
+@media (max-width: 600px) {
+  .pc-box { max-width: 62vw; max-height: 45vh; overflow: auto; font-size: 14px; }
+  .leaflet-control-zoom a { width: 44px !important; height: 44px !important;
+    line-height: 44px !important; font-size: 22px !important; }
+  .leaflet-control-layers-toggle { width: 44px !important; height: 44px !important; }
+  .leaflet-control-layers label { min-height: 44px; display: flex; align-items: center; }
+}
 </style>
 """
 
@@ -210,6 +246,8 @@ class _HtmlControl(folium.MacroElement):
         {{ this.get_name() }}.onAdd = function () {
             var div = L.DomUtil.create("div", {{ this.css_class_js }});
             div.innerHTML = {{ this.html_js }};
+            var fold = div.querySelector("details.pc-fold");
+            if (fold && window.matchMedia({{ this.phone_js }}).matches) { fold.open = false; }
             L.DomEvent.disableClickPropagation(div);
             L.DomEvent.disableScrollPropagation(div);
             return div;
@@ -219,12 +257,18 @@ class _HtmlControl(folium.MacroElement):
         """
     )
 
-    def __init__(self, html: str, *, position: str, css_class: str) -> None:
+    def __init__(
+        self, html: str, *, position: str, css_class: str, fold_title: str | None = None
+    ) -> None:
         super().__init__()
         self._name = "HtmlControl"
+        if fold_title is not None:  # open on a laptop, folded on a phone (a 44 px summary)
+            summary = f"<summary>{esc(fold_title)}</summary>"
+            html = f'<details class="pc-fold" open>{summary}{html}</details>'
         self.position_js = _js(position)
         self.css_class_js = _js(css_class)
         self.html_js = _js(html)
+        self.phone_js = _js(PHONE_QUERY)
 
     def render(self, **kwargs: Any) -> str:
         _add_css(self)
@@ -433,7 +477,8 @@ def structure_popup(row: pd.Series, *, distance_label: str = "Distance") -> str:
         Label of the ``distance_km`` line, e.g. "Distance par la route".
     """
     lines = [f"<strong>{esc(_text(row, 'name'))}</strong>"]
-    sub = " – ".join(esc(t) for t in (_text(row, "kind"), _text(row, "commune_name")) if t)
+    kind = KIND_LABELS.get(_text(row, "kind"), _text(row, "kind"))
+    sub = " – ".join(esc(t) for t in (kind, _text(row, "commune_name")) if t)
     if sub:
         lines.append(sub)
     distance = row.get("distance_km")
@@ -502,8 +547,44 @@ def add_structures(
             _Bind(popup=structure_popup(row, distance_label=distance_label), tooltip=tip)
         )
         marker.add_to(group)
+        _tap_target(row, popup=structure_popup(row, distance_label=distance_label)).add_to(group)
     group.add_to(m)
     return group
+
+
+def _tap_target(row: pd.Series, *, popup: str) -> folium.CircleMarker:
+    """An invisible 44 px disc over a point, opening the same popup: a finger-sized target."""
+    target = folium.CircleMarker(
+        location=[float(row["lat"]), float(row["lon"])],
+        radius=22,
+        stroke=False,
+        fill=True,
+        fill_opacity=0.0,
+    )
+    target.add_child(_Bind(popup=popup))
+    return target
+
+
+def add_symbol_legend(
+    m: folium.Map, items: Sequence[tuple[str, str]], *, position: str = "bottomright"
+) -> None:
+    """A legend of the map's symbols: ``(kind, label)`` pairs, drawn in ``KIND_COLORS``.
+
+    The kind ``"line"`` draws a dashed line (straight lines, not road routes).
+    """
+    _check_map(m)
+    _check_position(position)
+    rows = []
+    for kind, label in items:
+        if kind == "line":
+            mark = '<span class="pc-dash"></span>'
+        else:
+            fill = "#ffffff" if kind == "place" else KIND_COLORS[kind]
+            mark = f'<span class="pc-dot" style="background:{esc(fill)}"></span>'
+        rows.append(f'<div class="pc-row">{mark}<span>{esc(label)}</span></div>')
+    _HtmlControl(
+        "".join(rows), position=position, css_class="pc-box pc-legend", fold_title="Légende"
+    ).add_to(m)
 
 
 def add_lines(
@@ -800,7 +881,9 @@ def add_choropleth(
         + "".join(rows)
         + f'<div class="pc-count">Classes : {method} ; (n) = nombre de zones</div>'
     )
-    _HtmlControl(box, position=position, css_class="pc-box pc-legend").add_to(m)
+    _HtmlControl(box, position=position, css_class="pc-box pc-legend", fold_title="Légende").add_to(
+        m
+    )
     return classes
 
 
@@ -820,13 +903,56 @@ def add_note(m: folium.Map, text: str, *, position: str = "bottomleft") -> None:
     _check_map(m)
     _check_position(position)
     html = "<br>".join(esc(line) for line in str(text).splitlines())
-    _HtmlControl(html, position=position, css_class="pc-box pc-note").add_to(m)
+    _HtmlControl(html, position=position, css_class="pc-box pc-note", fold_title="Notes").add_to(m)
 
 
-def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> folium.LayerControl:
-    """Add the layer switcher (overlays only; the basemap is fixed). Call it last."""
+class _LayerControl(folium.LayerControl):
+    """Folium's layer switcher, folded into its 44 px button on phones, open elsewhere.
+
+    Folium's own template with one change: ``collapsed`` is decided in the browser.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this,kwargs) %}
+            var {{ this.get_name() }}_layers = {
+                base_layers : {
+                    {%- for key, val in this.base_layers.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+                overlays :  {
+                    {%- for key, val in this.overlays.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+            };
+            let {{ this.get_name() }} = L.control.layers(
+                {{ this.get_name() }}_layers.base_layers,
+                {{ this.get_name() }}_layers.overlays,
+                Object.assign({{ this.options|tojavascript }}, {collapsed: {{ this.collapsed_js }}})
+            ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, collapsed: bool | None) -> None:
+        super().__init__(position="topright", collapsed=bool(collapsed))
+        self.collapsed_js = (
+            f"window.matchMedia({_js(PHONE_QUERY)}).matches"
+            if collapsed is None
+            else ("true" if collapsed else "false")
+        )
+
+
+def add_layer_control(m: folium.Map, *, collapsed: bool | None = None) -> folium.LayerControl:
+    """Add the layer switcher (overlays only; the basemap is fixed). Call it last.
+
+    ``collapsed=None`` (default) folds it on phones only, so it never covers the place or
+    the zoom buttons there; ``True``/``False`` force it.
+    """
     _check_map(m)
-    control = folium.LayerControl(position="topright", collapsed=collapsed)
+    control = _LayerControl(collapsed=collapsed)
     control.add_to(m)
     return control
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from coverage.data.region import Region
 
 TITLE = "Couverture des structures porteuses — Auvergne-Rhône-Alpes"
-COLORS = {"tous_publics": "#2563eb", "aja": "#7c3aed", "suggestion": "#16a34a", "ajout": "#db2777"}
+COLORS = maps.KIND_COLORS
 KIND_FR = {"tous_publics": "tous publics", "aja": "dispositif AJA (15-25 ans)"}
 
 
@@ -166,6 +166,12 @@ def coverage_map(
     if meta.scenario:
         note = "Scénario (registre non modifié) : " + " ".join(meta.scenario) + "\n" + note
     maps.add_note(m, note, position="bottomleft")
+    symbols = [("tous_publics", "Structure tous publics"), ("aja", "Dispositif AJA (15-25 ans)")]
+    if a.siting is not None:
+        symbols.append(("suggestion", "Site suggéré (calcul)"))
+    if scenario is not None:
+        symbols.append(("ajout", "Structure ajoutée ou déplacée (scénario)"))
+    maps.add_symbol_legend(m, symbols, position="bottomright")
     maps.add_layer_control(m)
     return m
 
