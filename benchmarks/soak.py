@@ -116,6 +116,10 @@ def http_get(server: Server, path: str, *, timeout: float = 30) -> tuple[int, by
 # --------------------------------------------------------------------------- one session
 
 
+#: How the page's own error notices start (``coverage.web.markup.notice_html``).
+ERROR_NOTICE = 'class="pc-notice pc-error"'
+
+
 @dataclass
 class Run:
     """One script run seen by a client."""
@@ -159,6 +163,8 @@ def search(server: Server, query: str, *, young: bool = False, timeout: float = 
                     run.headings.append(element.heading.body)
                 elif what == "alert" and element.alert.format == Alert.ERROR:
                     run.error_alerts += 1
+                elif what == "html" and ERROR_NOTICE in element.html.body:
+                    run.error_alerts += 1  # the page's own error box (markup.notice_html)
             elif kind == "script_finished":
                 run.finished = fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
                 break

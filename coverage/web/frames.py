@@ -146,8 +146,8 @@ def scenario_before(res: ScenarioResult, a: Analysis) -> str:
     """The figures before the what-if, in one sentence."""
     b = res.before
     return (
-        f"Avant : {french.share(b.get('share_beyond'))} des habitants à plus de "
-        f"{threshold_text(a)}, moyenne {french.cost(b.get('mean'), a.unit)}."
+        f"Avant : {french.share(_get(b, 'share_beyond'))} des habitants à plus de "
+        f"{threshold_text(a)}, moyenne {french.cost(_get(b, 'mean'), a.unit)}."
     )
 
 

@@ -69,15 +69,20 @@ def finder_for_registry(region: Region, registry: Registry, *, model: TravelMode
     return Finder(region, registry, zones, model)
 
 
+def render_finder_map(result: FinderResult, finder: Finder) -> str:
+    """The patient's map as one HTML document (Leaflet inline)."""
+    from coverage.outputs.maps.finder import finder_map
+
+    return _to_html(finder_map(result, finder))
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def finder_map_html(
     key: str, query: str, young: bool, _result: FinderResult, _finder: Finder
 ) -> str:
-    """The patient's map as one HTML document (Leaflet inline), cached per place."""
-    from coverage.outputs.maps.finder import finder_map
-
+    """:func:`render_finder_map`, cached per registry, query and age switch."""
     del key, query, young
-    return _to_html(finder_map(_result, _finder))
+    return render_finder_map(_result, _finder)
 
 
 def _to_html(m: folium.Map) -> str:
@@ -86,10 +91,12 @@ def _to_html(m: folium.Map) -> str:
     return maps.to_html(m)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def commune_options(key: str, _region: Region) -> dict[str, str]:
-    """INSEE code -> "Name (dep)" for every commune, sorted by name (for pickers)."""
-    del key
+@st.cache_data(show_spinner=False, max_entries=2)
+def commune_options(_region: Region) -> dict[str, str]:
+    """INSEE code -> "Name (dep)" for every commune, sorted by name (for pickers).
+
+    One region per server process: the cache is keyed by nothing else.
+    """
     c = _region.communes.sort_values(["name", "dep"], kind="stable")
     return dict(zip(c["insee"], c["name"] + " (" + c["dep"] + ")", strict=True))
 
@@ -97,38 +104,68 @@ def commune_options(key: str, _region: Region) -> dict[str, str]:
 # --------------------------------------------------------------------------- planners' desk
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def get_access(key: str, _finder: Finder) -> AccessTable:
+def build_access_for(finder: Finder) -> AccessTable:
     """Commune x structure costs of the finder's registry (``access.build_access``)."""
     from coverage.analysis.access import build_access
 
+    return build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
+
+
+def build_analysis(access: AccessTable, finder: Finder, *, threshold: float, by: Cost) -> Analysis:
+    """The coverage analysis (``analyse.analyse``) at ``threshold`` on cost ``by``."""
+    from coverage.analysis.analyse import analyse
+
+    return analyse(
+        access, region=finder.region, registry=finder.registry, threshold=threshold, by=by
+    )
+
+
+def build_whatif(access: AccessTable, region: Region, *, threshold: float, by: Cost) -> WhatIf:
+    """A ``WhatIf`` whose base figures are computed once."""
+    from coverage.analysis.scenario import WhatIf
+
+    return WhatIf(access, region, threshold=threshold, by=by)
+
+
+def run_scenario(whatif: WhatIf, add: tuple[str, ...], remove: tuple[str, ...]) -> ScenarioResult:
+    """``WhatIf.run`` for structures added at communes ``add`` (INSEE codes) and ``remove``."""
+    from coverage.analysis.scenario import Scenario
+
+    return whatif.run(Scenario(add=add, remove=remove))
+
+
+def build_sites(
+    access: AccessTable, *, threshold: float, by: Cost, k: int, objective: Objective
+) -> SiteSuggestions:
+    """Greedy siting suggestions (``coverage.analysis.analyse.suggest_sites``)."""
+    from coverage.analysis.analyse import suggest_sites
+
+    return suggest_sites(access, k=k, objective=objective, threshold=threshold, by=by)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def get_access(key: str, _finder: Finder) -> AccessTable:
+    """:func:`build_access_for`, cached per registry key."""
     del key
-    f = _finder
-    return build_access(f.region, f.registry, zones=f.zones, model=f.model)
+    return build_access_for(_finder)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def get_analysis(
     key: str, threshold: float, by: Cost, _access: AccessTable, _finder: Finder
 ) -> Analysis:
-    """The coverage analysis (``analyse.analyse``) at ``threshold`` on cost ``by``."""
-    from coverage.analysis.analyse import analyse
-
+    """:func:`build_analysis`, cached per registry key, threshold and cost."""
     del key
-    return analyse(
-        _access, region=_finder.region, registry=_finder.registry, threshold=threshold, by=by
-    )
+    return build_analysis(_access, _finder, threshold=threshold, by=by)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def get_whatif(
     key: str, threshold: float, by: Cost, _access: AccessTable, _region: Region
 ) -> WhatIf:
-    """A ``WhatIf`` whose base figures are computed once."""
-    from coverage.analysis.scenario import WhatIf
-
+    """:func:`build_whatif`, cached per registry key, threshold and cost."""
     del key
-    return WhatIf(_access, _region, threshold=threshold, by=by)
+    return build_whatif(_access, _region, threshold=threshold, by=by)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -140,36 +177,66 @@ def run_whatif(
     remove: tuple[str, ...],
     _whatif: WhatIf,
 ) -> ScenarioResult:
-    """``WhatIf.run`` for structures added at communes ``add`` (INSEE codes) and ``remove``."""
-    from coverage.analysis.scenario import Scenario
-
+    """:func:`run_scenario`, cached per registry key, threshold, cost and changes."""
     del key, threshold, by
-    return _whatif.run(Scenario(add=add, remove=remove))
+    return run_scenario(_whatif, add, remove)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def get_sites(
     key: str, threshold: float, by: Cost, k: int, objective: Objective, _access: AccessTable
 ) -> SiteSuggestions:
-    """Greedy siting suggestions (``coverage.analysis.analyse.suggest_sites``)."""
-    from coverage.analysis.analyse import suggest_sites
-
+    """:func:`build_sites`, cached per registry key and request."""
     del key
-    return suggest_sites(_access, k=k, objective=objective, threshold=threshold, by=by)
+    return build_sites(_access, threshold=threshold, by=by, k=k, objective=objective)
 
 
 # --------------------------------------------------------------------------- files
+
+
+def render_coverage_map(analysis: Analysis, region: Region) -> str:
+    """The coverage choropleth (``coverage.outputs.maps.coverage``) as one HTML document."""
+    from coverage.outputs.maps.coverage import coverage_map
+
+    return _to_html(coverage_map(analysis, region))
+
+
+def render_scenario_map(result: ScenarioResult, finder: Finder) -> str:
+    """The coverage map after a what-if (its choropleth and its added structures)."""
+    from coverage.analysis.analyse import analyse
+    from coverage.outputs.maps.coverage import coverage_map
+
+    after = analyse(
+        result.access,
+        region=finder.region,
+        registry=finder.registry,
+        threshold=result.threshold,
+        by=result.by,  # type: ignore[arg-type]
+    )
+    return _to_html(coverage_map(after, finder.region, scenario=result))
+
+
+def render_report(analysis: Analysis) -> str:
+    """The planners' HTML report (``coverage.outputs.report.render_report``)."""
+    from coverage.outputs.report import render_report as render
+
+    return render(analysis)
+
+
+def render_charts(analysis: Analysis) -> tuple[str, str]:
+    """(histogram, Lorenz curve) as inline SVG (``""`` when undefined)."""
+    from coverage.outputs.report import histogram_svg, lorenz_svg
+
+    return histogram_svg(analysis), lorenz_svg(analysis)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def coverage_map_html(
     key: str, threshold: float, by: Cost, *, _analysis: Analysis, _region: Region
 ) -> str:
-    """The coverage choropleth (``coverage.outputs.maps.coverage``) as one HTML document."""
-    from coverage.outputs.maps.coverage import coverage_map
-
+    """:func:`render_coverage_map`, cached per registry key, threshold and cost."""
     del key, threshold, by
-    return _to_html(coverage_map(_analysis, _region))
+    return render_coverage_map(_analysis, _region)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -183,33 +250,23 @@ def scenario_map_html(
     _result: ScenarioResult,
     _finder: Finder,
 ) -> str:
-    """The coverage map after a what-if (its choropleth and its added structures)."""
-    from coverage.analysis.analyse import analyse
-    from coverage.outputs.maps.coverage import coverage_map
-
-    del key, add, remove
-    after = analyse(
-        _result.access, region=_finder.region, registry=_finder.registry, threshold=threshold, by=by
-    )
-    return _to_html(coverage_map(after, _finder.region, scenario=_result))
+    """:func:`render_scenario_map`, cached per registry key, threshold, cost and changes."""
+    del key, threshold, by, add, remove
+    return render_scenario_map(_result, _finder)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def report_html(key: str, threshold: float, by: Cost, *, _analysis: Analysis) -> str:
-    """The planners' HTML report (``coverage.outputs.report.render_report``)."""
-    from coverage.outputs.report import render_report
-
+    """:func:`render_report`, cached per registry key, threshold and cost."""
     del key, threshold, by
     return render_report(_analysis)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def charts_svg(key: str, threshold: float, by: Cost, *, _analysis: Analysis) -> tuple[str, str]:
-    """(histogram, Lorenz curve) as inline SVG (``""`` when undefined)."""
-    from coverage.outputs.report import histogram_svg, lorenz_svg
-
+    """:func:`render_charts`, cached per registry key, threshold and cost."""
     del key, threshold, by
-    return histogram_svg(_analysis), lorenz_svg(_analysis)
+    return render_charts(_analysis)
 
 
 def communes_csv(analysis: Analysis) -> bytes:

@@ -63,8 +63,11 @@ def log_exception(exc: BaseException, *, where: str) -> None:
 
 
 def show_error(exc: BaseException) -> None:
-    """The French message of ``exc`` as an error box (and a registry's problems, listed)."""
-    st.error(markup.md_escape(error_message_fr(exc)))
+    """The French message of ``exc`` as an error box (and a registry's problems, listed).
+
+    The message may quote a reader's text (a file name, a place): it is shown as inert HTML.
+    """
+    st.html(markup.notice_html(error_message_fr(exc), tone="error"))
     if isinstance(exc, RegistryError):
         st.html(markup.list_html(exc.problems, css_class="pc-list pc-problems"))
 

@@ -21,6 +21,14 @@ PAGE_CSS = """<style>
 .pc-list { margin: 0.2rem 0 0.6rem 1.2rem; padding: 0; overflow-wrap: anywhere; }
 .pc-list li { margin: 0.2rem 0; }
 .pc-p { margin: 0 0 0.6rem; overflow-wrap: anywhere; }
+.pc-caption { margin: 0 0 0.6rem; color: #404040; font-size: 1rem; overflow-wrap: anywhere; }
+.pc-notice { border-left: 4px solid; border-radius: 8px; padding: 0.7rem 1rem;
+  margin: 0 0 0.8rem; font-size: 1rem; line-height: 1.5; }
+.pc-notice .pc-p { margin: 0; }
+.pc-info { background: #e8f1fb; border-color: #0b5cad; color: #0a2540; }
+.pc-warning { background: #fff7e6; border-color: #b45309; color: #3d2600; }
+.pc-error { background: #fdecec; border-color: #b91c1c; color: #450a0a; }
+.pc-success { background: #e9f7ef; border-color: #15803d; color: #052e16; }
 @media (max-width: 640px) {
   h1 { font-size: 1.9rem !important; line-height: 1.2 !important; }
 }

@@ -10,16 +10,26 @@ from pathlib import Path, PurePath
 
 from coverage._errors import RegistryError
 from coverage.data.region import Region
-from coverage.data.registry import MAX_FILE_BYTES, Registry, load_registry
+from coverage.data.registry import Registry, load_registry
+from coverage.web.budget import check_upload_budget
 
 #: Upload suffixes the registry reader understands.
 UPLOAD_SUFFIXES = (".csv", ".geojson", ".json")
+#: Longest file name shown (its extension always kept).
+MAX_NAME_CHARS = 120
 
 
 def upload_name(name: str) -> str:
-    """The uploaded file's base name, cleaned for display (no folders, no control chars)."""
+    """The uploaded file's base name, cleaned for display (no folders, no control chars).
+
+    A name over :data:`MAX_NAME_CHARS` characters is cut before its extension, which says
+    how to read the file and is kept.
+    """
     base = PurePath(str(name).replace("\\", "/")).name
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:120]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    if len(base) > MAX_NAME_CHARS:
+        suffix = PurePath(base).suffix[:16]
+        base = base[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…" + suffix
     return base or "fichier"
 
 
@@ -45,11 +55,7 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
                 ".csv, .geojson ou .json."
             ],
         )
-    if len(data) > MAX_FILE_BYTES:
-        raise RegistryError(
-            shown,
-            [f"fichier trop gros ({len(data)} octets) ; au plus {MAX_FILE_BYTES} octets."],
-        )
+    check_upload_budget(shown, data)
     with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
         path = Path(folder) / f"registre{suffix}"
         path.write_bytes(data)
@@ -61,6 +67,11 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
     return dataclasses.replace(registry, path=shown, is_default=False)
 
 
-def upload_key(data: bytes) -> str:
-    """Cache key of an uploaded registry: a digest of its bytes."""
-    return "upload:" + hashlib.sha256(data).hexdigest()
+def upload_key(data: bytes, *, name: str) -> str:
+    """Key of an uploaded registry: a digest of its name and bytes.
+
+    The name is part of it because what is built from a registry states its file name: the
+    same bytes uploaded under another name are another upload.
+    """
+    digest = hashlib.sha256(upload_name(name).encode("utf-8") + b"\0" + data).hexdigest()
+    return "upload:" + digest

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from coverage.outputs.exports import neutralise_cell
 from coverage.web import markup
 from coverage.web.frames import Metric
 
@@ -20,14 +21,28 @@ def notice(value: object, *, tone: markup.Tone = "info") -> None:
     st.html(markup.notice_html(value, tone=tone))
 
 
-def table(frame: pd.DataFrame) -> None:
-    """A read-only table; numbers in the reader's locale (French: 12 345,6)."""
+def inert_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula neutralised.
+
+    Streamlit's table toolbar offers "Download as CSV" of the cells as shown: a cell starting
+    with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``
+    (:func:`coverage.outputs.exports.neutralise_cell`, as in the tool's own CSV exports).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    return out
+
+
+def table(frame: pd.DataFrame, *, localized: bool = True) -> None:
+    """A read-only table, text cells inert; numbers in the reader's locale (12 345,6)."""
     config = {
         c: st.column_config.NumberColumn(format="localized")
         for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c])
+        if localized and pd.api.types.is_numeric_dtype(frame[c])
     }
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(inert_cells(frame), hide_index=True, width="stretch", column_config=config)
 
 
 def metrics(items: list[Metric], *, columns: int | None = None) -> None:

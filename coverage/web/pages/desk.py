@@ -12,14 +12,13 @@ from coverage.patient.finder import Finder
 from coverage.web import frames, loaders, markup
 from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.messages import guarded
-from coverage.web.session import current_finder, current_key
+from coverage.web.session import current_source
+from coverage.web.sources import Source
 from coverage.web.widgets import metrics, table, text
 
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective
-
-md = markup.md_escape
 
 COST_LABELS = {"distance_km": "Distance (km)", "duration_min": "Durée (min)"}
 DESK_TABS = [
@@ -31,7 +30,7 @@ DESK_TABS = [
     "Sites suggérés",
     "Exports",
 ]
-View = Callable[["Analysis", "AccessTable", Finder, str], None]
+View = Callable[["Analysis", "AccessTable", Source], None]
 
 
 def _controls(access: AccessTable) -> tuple[float, Cost]:
@@ -55,14 +54,13 @@ def planner_page() -> None:
     """The planners' desk: threshold, then one tab per view (only the open tab runs)."""
     st.set_page_config(layout="wide")
     st.title("Couverture régionale des structures porteuses")
-    finder = current_finder()
-    key = current_key()
+    source = current_source()
     with st.spinner("Calcul des distances commune par commune…"):
-        access = loaders.get_access(key, finder)
+        access = source.access()
     threshold, by = _controls(access)
     with st.spinner("Analyse de la couverture…"):
-        a = loaders.get_analysis(key, threshold, by, access, finder)
-    st.caption(md(frames.measure_caption(a)))
+        a = source.analysis(threshold, by)
+    text(frames.measure_caption(a), css_class="pc-caption")
     text(frames.registry_statement(a))
     tabs = st.tabs(DESK_TABS, key="onglet", bind="query-params")
     views: tuple[View, ...] = (
@@ -77,21 +75,18 @@ def planner_page() -> None:
     for tab, view in zip(tabs, views, strict=True):
         if tab.open:
             with tab:
-                view(a, access, finder, key)
+                view(a, access, source)
 
 
-def desk_headline(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_headline(a: Analysis, access: AccessTable, source: Source) -> None:
     """Headline metrics, the table of indicators, histogram and Lorenz curve."""
     figures = frames.headline_metrics(a)
     if not figures:
         st.warning("Aucune structure tous publics localisée : pas de chiffres à calculer.")
         return
     metrics(figures)
-    rows = frames.headline_rows(a)
-    st.dataframe(
-        pd.DataFrame(rows, columns=["Indicateur", "Valeur"]), hide_index=True, width="stretch"
-    )
-    hist, lorenz = loaders.charts_svg(key, a.threshold, cast("Cost", a.by), _analysis=a)
+    table(pd.DataFrame(frames.headline_rows(a), columns=["Indicateur", "Valeur"]))
+    hist, lorenz = source.charts(a)
     c1, c2 = st.columns(2)
     # st.image shows the SVG as an image (st.html's sanitiser drops inline SVG).
     if hist:
@@ -101,24 +96,22 @@ def desk_headline(a: Analysis, access: AccessTable, finder: Finder, key: str) ->
         c2.markdown("**Courbe de Lorenz**")
         c2.image(lorenz, width="stretch")
     if caption := frames.aja_caption(a):
-        st.caption(md(caption))
+        text(caption, css_class="pc-caption")
 
 
-def desk_map(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_map(a: Analysis, access: AccessTable, source: Source) -> None:
     """The coverage choropleth of the 4,025 communes."""
     with st.spinner("Préparation de la carte des 4 025 communes…"):
-        html = loaders.coverage_map_html(
-            key, a.threshold, cast("Cost", a.by), _analysis=a, _region=finder.region
-        )
+        html = source.coverage_map(a)
     st.iframe(html, height=640)
 
 
-def desk_tables(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_tables(a: Analysis, access: AccessTable, source: Source) -> None:
     """Per-département and per-AJA-zone tables."""
     st.subheader("Par département")
     table(frames.departements_frame(a))
     st.subheader("Par zone AJA (dispositifs 15-25 ans)")
-    st.caption(md(frames.aja_zones_caption(a)))
+    text(frames.aja_zones_caption(a), css_class="pc-caption")
     zones = frames.aja_zones_frame(a)
     if zones.empty:
         st.info("Aucun dispositif AJA localisé.")
@@ -126,7 +119,7 @@ def desk_tables(a: Analysis, access: AccessTable, finder: Finder, key: str) -> N
         table(zones)
 
 
-def desk_gaps(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_gaps(a: Analysis, access: AccessTable, source: Source) -> None:
     """Communes and EPCI beyond the threshold."""
     text(frames.gaps_sentence(a))
     table(frames.gaps_frame(a))
@@ -134,8 +127,8 @@ def desk_gaps(a: Analysis, access: AccessTable, finder: Finder, key: str) -> Non
     table(frames.gaps_epci_frame(a))
 
 
-def _scenario_form(access: AccessTable, finder: Finder, key: str) -> tuple[list[str], list[str]]:
-    options = loaders.commune_options(key, finder.region)
+def _scenario_form(access: AccessTable, finder: Finder) -> tuple[list[str], list[str]]:
+    options = loaders.commune_options(finder.region)
     s = access.structures
     names = dict(zip(s["id"], s["name"] + " – " + s["commune_name"], strict=True))
     with st.form("scenario", border=True):
@@ -158,32 +151,29 @@ def _scenario_form(access: AccessTable, finder: Finder, key: str) -> tuple[list[
     return add, remove
 
 
-def desk_scenario(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_scenario(a: Analysis, access: AccessTable, source: Source) -> None:
     """What-if: add structures at communes, remove some; before/after figures."""
     st.markdown(
         "Ajoutez des structures tous publics dans des communes, ou retirez-en, et "
         "comparez les chiffres. Le registre n'est pas modifié."
     )
-    add, remove = _scenario_form(access, finder, key)
+    add, remove = _scenario_form(access, source.finder)
     if not add and not remove:
         return
-    by = cast("Cost", a.by)
-    whatif = loaders.get_whatif(key, a.threshold, by, access, finder.region)
+    changes = (tuple(add), tuple(remove))
     with st.spinner("Calcul du scénario…"):
-        res = loaders.run_whatif(key, a.threshold, by, tuple(add), tuple(remove), whatif)
+        res = source.scenario(a, changes)
     st.html(markup.list_html(list(res.changes)))
     figures = frames.scenario_metrics(res, a)
     if not figures:
         st.warning("Après ce scénario, aucune structure tous publics ne reste localisée.")
         return
     metrics(figures)
-    st.caption(md(frames.scenario_before(res, a)))
+    text(frames.scenario_before(res, a), css_class="pc-caption")
     table(frames.departements_delta_frame(res))
     st.download_button(
         "Carte du scénario (HTML)",
-        lambda: loaders.scenario_map_html(
-            key, a.threshold, by, tuple(add), tuple(remove), _result=res, _finder=finder
-        ),
+        lambda: source.scenario_map(a, changes, res),
         file_name=DOWNLOAD_NAMES["scenario_map"],
         mime="text/html",
         on_click="ignore",
@@ -196,7 +186,7 @@ SITE_OBJECTIVES = {
 }
 
 
-def desk_sites(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
     """Greedy siting suggestions."""
     st.markdown(
         "Communes où une nouvelle structure tous publics rapprocherait le plus "
@@ -216,30 +206,29 @@ def desk_sites(a: Analysis, access: AccessTable, finder: Finder, key: str) -> No
         st.session_state["sites_asked"] = True
     if not st.session_state.get("sites_asked"):
         return
-    by, obj = cast("Cost", a.by), cast("Objective", objective)
     with st.spinner("Recherche des meilleurs sites…"):
-        sites = loaders.get_sites(key, a.threshold, by, int(k), obj, access)
+        sites = source.sites(a, k=int(k), objective=cast("Objective", objective))
     table(frames.sites_frame(sites))
-    st.caption(md(frames.sites_change(sites)))
+    text(frames.sites_change(sites), css_class="pc-caption")
 
 
-def desk_exports(a: Analysis, access: AccessTable, finder: Finder, key: str) -> None:
+def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:
     """Download buttons (files built when clicked)."""
-    region, by = finder.region, cast("Cost", a.by)
+    region = source.finder.region
     st.markdown(
         "Fichiers au seuil choisi. Les cartes s'ouvrent sans connexion (seul le fond "
         "de carte OpenStreetMap en demande une)."
     )
     st.download_button(
         "Carte de couverture (HTML)",
-        lambda: loaders.coverage_map_html(key, a.threshold, by, _analysis=a, _region=region),
+        lambda: source.coverage_map(a),
         file_name=DOWNLOAD_NAMES["coverage_map"],
         mime="text/html",
         on_click="ignore",
     )
     st.download_button(
         "Rapport (HTML)",
-        lambda: loaders.report_html(key, a.threshold, by, _analysis=a),
+        lambda: source.report(a),
         file_name=DOWNLOAD_NAMES["report"],
         mime="text/html",
         on_click="ignore",

@@ -11,10 +11,11 @@ from coverage.web import markup, search
 from coverage.web.cards import structure_card_html
 from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.geolocate import geolocate_component
-from coverage.web.loaders import finder_map_html
 from coverage.web.messages import guarded
 from coverage.web.search import SearchOutcome
-from coverage.web.session import current_finder, current_key
+from coverage.web.session import current_source
+from coverage.web.sources import Source
+from coverage.web.widgets import notice, text
 
 md = markup.md_escape
 
@@ -78,7 +79,7 @@ def _search_form() -> None:
     )
     geolocate_component()(key="geo", on_position_change=_use_position)
     if err := st.session_state.pop("geo_error", ""):
-        st.warning(md(err))
+        notice(err, tone="warning")
 
 
 @guarded
@@ -97,9 +98,9 @@ def patient_page() -> None:
         st.query_params["q"] = q
     if q:
         with st.spinner("Recherche en cours…"):
-            finder = current_finder()
-            outcome = search.run_search(finder, q)
-        show_outcome(outcome, finder)
+            source = current_source()
+            outcome = search.run_search(source.finder, q)
+        show_outcome(outcome, source)
     with st.expander("Ce que couvre le forfait, et ce qu'il faut apporter"):
         st.html(markup.list_html(forfait.summary_fr()))
         st.markdown(
@@ -110,7 +111,7 @@ def patient_page() -> None:
 
 
 def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
-    st.info(md(outcome.message))
+    notice(outcome.message)
     for place in outcome.candidates:
         query = search.candidate_query(place, finder)
         label = place.label + (f" – {place.detail}" if place.detail else "")
@@ -120,21 +121,21 @@ def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
 
 
 def _show_message(outcome: SearchOutcome) -> None:
-    st.warning(md(outcome.message))
+    notice(outcome.message, tone="warning")
     if outcome.suggestions and outcome.kind == "unknown":
         st.caption("Essayez :")
         for s in outcome.suggestions[:5]:
             st.button(md(s), key=f"sugg-{s}", on_click=_pick, args=(s,))
 
 
-def show_outcome(outcome: SearchOutcome, finder: Finder) -> None:
+def show_outcome(outcome: SearchOutcome, source: Source) -> None:
     """Candidates, a French message, or the answer (cards, AJA device, map)."""
     if outcome.kind == "ambiguous":
-        _show_candidates(outcome, finder)
+        _show_candidates(outcome, source.finder)
     elif outcome.kind != "result" or outcome.result is None:
         _show_message(outcome)
     else:
-        _show_result(outcome, outcome.result, finder)
+        _show_result(outcome, outcome.result, source)
 
 
 def _show_aja(result: FinderResult, young: bool) -> None:
@@ -146,9 +147,9 @@ def _show_aja(result: FinderResult, young: bool) -> None:
                 badge="Pour les 15-25 ans : dispositif AJA",
             )
         )
-        st.caption(md(f"Secteur AJA : {result.aja.zone_label}."))
+        text(f"Secteur AJA : {result.aja.zone_label}.", css_class="pc-caption")
     elif young and result.aja_missing_reason:
-        st.info(md(result.aja_missing_reason))
+        notice(result.aja_missing_reason)
 
 
 def _show_cards(result: FinderResult, young: bool) -> None:
@@ -172,17 +173,17 @@ def _show_cards(result: FinderResult, young: bool) -> None:
         st.html(markup.list_html([str(n) for n in result.not_located["name"]]))
 
 
-def _show_result(outcome: SearchOutcome, result: FinderResult, finder: Finder) -> None:
+def _show_result(outcome: SearchOutcome, result: FinderResult, source: Source) -> None:
     young = bool(st.session_state.get("young"))
     st.subheader(search.result_heading(result))
-    st.caption(md(f"Distances {result.model_label}, {result.origin_note}."))
+    text(f"Distances {result.model_label}, {result.origin_note}.", css_class="pc-caption")
     if note := result.approximate_note_fr():
-        st.info(md(note))
+        notice(note)
     _show_aja(result, young)
     if warning := search.far_warning(result):
-        st.warning(md(warning))
+        notice(warning, tone="warning")
     _show_cards(result, young)
-    html = finder_map_html(current_key(), outcome.query, young, result, finder)
+    html = source.finder_map(outcome.query, young, result)
     st.iframe(html, height=400)
     st.download_button(
         "Télécharger la carte (HTML)",
@@ -191,4 +192,4 @@ def _show_result(outcome: SearchOutcome, result: FinderResult, finder: Finder) -
         on_click="ignore",
         file_name=DOWNLOAD_NAMES["finder_map"],
     )
-    st.caption(md(result.completeness))
+    text(result.completeness, css_class="pc-caption")

@@ -5,22 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from coverage._errors import RegistryError
+from coverage._errors import ValidationError
 from coverage.data.registry import Registry
 from coverage.web import markup
+from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
 from coverage.web.loaders import finder_for_registry
 from coverage.web.messages import guarded, show_error
-from coverage.web.session import (
-    SessionUpload,
-    clear_upload,
-    current_finder,
-    session_upload,
-    set_upload,
-)
+from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
+from coverage.web.sources import UploadSource
 from coverage.web.uploads import load_upload, upload_key
-from coverage.web.widgets import text
-
-md = markup.md_escape
+from coverage.web.widgets import notice, table, text
 
 
 def registry_frame(registry: Registry) -> pd.DataFrame:
@@ -43,7 +37,7 @@ def registry_frame(registry: Registry) -> pd.DataFrame:
 def _show_registry(registry: Registry) -> None:
     text(registry.completeness_fr())
     shown = registry_frame(registry)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    table(shown)
     with st.expander("Liste des structures (texte)"):
         st.html(
             markup.list_html(
@@ -68,21 +62,26 @@ def _upload_form() -> None:
     if upload is None:
         return
     data = upload.getvalue()
-    key = upload_key(data)
+    key = upload_key(data, name=upload.name)
     up = session_upload()
     if up and up.key == key:
         return
     finder = current_finder()
     try:
-        registry = load_upload(upload.name, data, region=finder.region)
-        new = finder_for_registry(finder.region, registry, model=finder.model)
-    except RegistryError as exc:
+        with upload_slot(on_wait=_queued):
+            registry = load_upload(upload.name, data, region=finder.region)
+            new = finder_for_registry(finder.region, registry, model=finder.model)
+    except ValidationError as exc:
         show_error(exc)
         st.caption("Le registre en usage n'a pas changé.")
         return
-    set_upload(SessionUpload(key=key, name=registry.path, finder=new))
-    st.success(md(f"Fichier « {registry.path} » accepté : {registry.completeness_fr()}"))
+    set_upload(UploadSource(key=key, name=registry.path, finder=new))
+    notice(f"Fichier « {registry.path} » accepté : {registry.completeness_fr()}", tone="success")
     st.rerun()
+
+
+def _queued() -> None:
+    st.info(QUEUE_MESSAGE_FR)
 
 
 @guarded
@@ -91,7 +90,7 @@ def registry_page() -> None:
     st.title("Registre des structures labellisées")
     reg = current_finder().registry
     if up := session_upload():
-        st.info(md(f"Vous utilisez le fichier « {up.name} », chargé pour cette session seulement."))
+        notice(f"Vous utilisez le fichier « {up.name} », chargé pour cette session seulement.")
         st.button("Revenir au registre du serveur", on_click=clear_upload)
     _show_registry(reg)
     _upload_form()

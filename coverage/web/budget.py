@@ -1,0 +1,114 @@
+"""What one upload may cost the server: limits checked before any work, and a queue.
+
+A registry upload is read, validated and turned into a finder (and, on the desk, into a
+commune x structure table): the most expensive thing a visitor can ask for. Three bounds:
+
+- :func:`check_upload_budget` refuses, before parsing, a file over :data:`UPLOAD_MAX_BYTES`
+  or with more than :data:`UPLOAD_MAX_ROWS` structures (rows counted on the raw bytes);
+- :func:`upload_slot` lets at most :data:`UPLOAD_SLOTS` uploads be processed at once in the
+  server process; the others wait in a queue (the page says so) for at most
+  :data:`QUEUE_WAIT_S` seconds, then are refused with a French message;
+- what an upload builds lives in the uploader's own session
+  (:class:`coverage.web.sources.UploadSource`), never in a cache shared by the process, so
+  it is freed when the session closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import PurePath
+
+import streamlit as st
+
+from coverage._errors import RegistryError, ValidationError
+from coverage.data.registry import MAX_FILE_BYTES
+from coverage.outputs import french
+
+#: Largest upload accepted, in bytes (also ``server.maxUploadSize`` in .streamlit/config.toml).
+UPLOAD_MAX_BYTES = MAX_FILE_BYTES
+#: Most structures (data rows, or GeoJSON features) an upload may hold.
+UPLOAD_MAX_ROWS = 5_000
+#: Uploads processed at once by one server process.
+UPLOAD_SLOTS = 2
+#: Longest wait in the queue before an upload is refused.
+QUEUE_WAIT_S = 60.0
+
+QUEUE_MESSAGE_FR = (
+    "D'autres fichiers sont en cours de vérification : le vôtre est en file d'attente "
+    "et sera traité dans un instant."
+)
+BUSY_MESSAGE_FR = (
+    "Le serveur vérifie déjà d'autres fichiers et la file d'attente est pleine : "
+    "réessayez dans une minute. Le registre en usage n'a pas changé."
+)
+
+
+def count_rows(name: str, data: bytes) -> int:
+    """Structures in an upload, counted on the raw bytes (no parsing).
+
+    CSV: non-blank lines after the header (a quoted field spread over lines counts more:
+    an upper bound). GeoJSON: occurrences of ``"Feature"`` (an upper bound too).
+    """
+    if PurePath(name).suffix.lower() in {".geojson", ".json"}:
+        return data.count(b'"Feature"')
+    lines = sum(1 for line in data.splitlines() if line.strip())
+    return max(lines - 1, 0)
+
+
+def check_upload_budget(name: str, data: bytes) -> None:
+    """Refuse an upload that would cost more than the budget, before any parsing.
+
+    Raises
+    ------
+    RegistryError
+        The file is over :data:`UPLOAD_MAX_BYTES` or holds more than :data:`UPLOAD_MAX_ROWS`
+        structures; the message states the limit.
+    """
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise RegistryError(
+            name,
+            [
+                f"fichier trop gros ({french.number(len(data))} octets) ; au plus "
+                f"{french.number(UPLOAD_MAX_BYTES)} octets."
+            ],
+        )
+    rows = count_rows(name, data)
+    if rows > UPLOAD_MAX_ROWS:
+        raise RegistryError(
+            name,
+            [
+                f"trop de lignes ({french.number(rows)}) ; ce service accepte au plus "
+                f"{french.number(UPLOAD_MAX_ROWS)} structures par fichier."
+            ],
+        )
+
+
+@st.cache_resource(show_spinner=False)
+def _slots() -> threading.BoundedSemaphore:
+    """The process-wide semaphore of upload slots (one per server process)."""
+    return threading.BoundedSemaphore(UPLOAD_SLOTS)
+
+
+@contextlib.contextmanager
+def upload_slot(*, on_wait: Callable[[], None], wait_s: float = QUEUE_WAIT_S) -> Iterator[None]:
+    """Hold one of the :data:`UPLOAD_SLOTS` slots while the body runs.
+
+    When every slot is taken, ``on_wait()`` is called (the page shows
+    :data:`QUEUE_MESSAGE_FR`) and the call waits up to ``wait_s`` seconds.
+
+    Raises
+    ------
+    ValidationError
+        No slot came free in time (:data:`BUSY_MESSAGE_FR`).
+    """
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        on_wait()
+        if not slots.acquire(timeout=wait_s):
+            raise ValidationError(BUSY_MESSAGE_FR)
+    try:
+        yield
+    finally:
+        slots.release()

@@ -1,0 +1,190 @@
+"""Where a session's answers come from: the server's registry (shared caches) or an upload.
+
+Both kinds of :class:`Source` answer the same questions (access table, analysis, what-if,
+siting, maps, report). :class:`ServerSource` uses the process-wide Streamlit caches of
+:mod:`coverage.web.loaders`, shared by every visitor of the server's registry.
+:class:`UploadSource` keeps what it builds in small bounded memos of its own, and lives in
+the uploader's ``st.session_state``: nothing an upload builds is reachable from another
+session, and all of it is freed when the session closes. Its first heavy build takes one of
+the upload slots of :mod:`coverage.web.budget`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import streamlit as st
+
+from coverage.patient.finder import Finder, FinderResult
+from coverage.web import budget, loaders
+
+if TYPE_CHECKING:
+    from coverage.analysis.access import AccessTable, Cost
+    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.scenario import ScenarioResult
+
+T = TypeVar("T")
+Changes = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+class Source(Protocol):
+    """What the pages ask of a registry in use."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def finder(self) -> Finder: ...
+    def access(self) -> AccessTable: ...
+    def analysis(self, threshold: float, by: Cost) -> Analysis: ...
+    def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult: ...
+    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions: ...
+    def finder_map(self, query: str, young: bool, result: FinderResult) -> str: ...
+    def coverage_map(self, a: Analysis) -> str: ...
+    def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str: ...
+    def report(self, a: Analysis) -> str: ...
+    def charts(self, a: Analysis) -> tuple[str, str]: ...
+
+
+def _by(a: Analysis) -> Cost:
+    return a.by  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ServerSource:
+    """The server's registry: answers from the process-wide caches (shared by visitors)."""
+
+    key: str
+    finder: Finder
+
+    def access(self) -> AccessTable:
+        return loaders.get_access(self.key, self.finder)
+
+    def analysis(self, threshold: float, by: Cost) -> Analysis:
+        return loaders.get_analysis(self.key, threshold, by, self.access(), self.finder)
+
+    def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
+        w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
+        return loaders.run_whatif(self.key, a.threshold, _by(a), *changes, w)
+
+    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions:
+        return loaders.get_sites(self.key, a.threshold, _by(a), k, objective, self.access())
+
+    def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
+        return loaders.finder_map_html(self.key, query, young, result, self.finder)
+
+    def coverage_map(self, a: Analysis) -> str:
+        return loaders.coverage_map_html(
+            self.key, a.threshold, _by(a), _analysis=a, _region=self.finder.region
+        )
+
+    def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
+        return loaders.scenario_map_html(
+            self.key, a.threshold, _by(a), *changes, _result=result, _finder=self.finder
+        )
+
+    def report(self, a: Analysis) -> str:
+        return loaders.report_html(self.key, a.threshold, _by(a), _analysis=a)
+
+    def charts(self, a: Analysis) -> tuple[str, str]:
+        return loaders.charts_svg(self.key, a.threshold, _by(a), _analysis=a)
+
+
+class Memo:
+    """A small least-recently-used memo owned by one object (``size`` entries at most)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The value kept for ``key``, built (and kept) on first use."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = build()
+        self._items[key] = value
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _queued() -> None:
+    st.info(budget.QUEUE_MESSAGE_FR)
+
+
+@dataclass(eq=False)
+class UploadSource:
+    """A registry uploaded in this session: its key, the file name shown, its finder.
+
+    Everything derived from it is kept here (bounded), in this session only.
+    """
+
+    key: str
+    name: str
+    finder: Finder
+    _tables: Memo = field(default_factory=lambda: Memo(1), repr=False)
+    _analyses: Memo = field(default_factory=lambda: Memo(4), repr=False)
+    _files: Memo = field(default_factory=lambda: Memo(6), repr=False)
+
+    def access(self) -> AccessTable:
+        def build() -> AccessTable:
+            with budget.upload_slot(on_wait=_queued):
+                return loaders.build_access_for(self.finder)
+
+        return self._tables.get("access", build)
+
+    def analysis(self, threshold: float, by: Cost) -> Analysis:
+        access = self.access()
+        return self._analyses.get(
+            ("analysis", threshold, by),
+            lambda: loaders.build_analysis(access, self.finder, threshold=threshold, by=by),
+        )
+
+    def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
+        access, by = self.access(), _by(a)
+
+        def build() -> ScenarioResult:
+            w = loaders.build_whatif(access, self.finder.region, threshold=a.threshold, by=by)
+            return loaders.run_scenario(w, *changes)
+
+        return self._analyses.get(("scenario", a.threshold, by, changes), build)
+
+    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions:
+        access, by = self.access(), _by(a)
+
+        def build() -> SiteSuggestions:
+            with budget.upload_slot(on_wait=_queued):
+                return loaders.build_sites(
+                    access, threshold=a.threshold, by=by, k=k, objective=objective
+                )
+
+        return self._analyses.get(("sites", a.threshold, by, k, objective), build)
+
+    def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
+        return self._files.get(
+            ("finder", query, young), lambda: loaders.render_finder_map(result, self.finder)
+        )
+
+    def coverage_map(self, a: Analysis) -> str:
+        return self._files.get(
+            ("coverage", a.threshold, a.by),
+            lambda: loaders.render_coverage_map(a, self.finder.region),
+        )
+
+    def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
+        return self._files.get(
+            ("scenario", a.threshold, a.by, changes),
+            lambda: loaders.render_scenario_map(result, self.finder),
+        )
+
+    def report(self, a: Analysis) -> str:
+        return self._files.get(("report", a.threshold, a.by), lambda: loaders.render_report(a))
+
+    def charts(self, a: Analysis) -> tuple[str, str]:
+        return self._files.get(("charts", a.threshold, a.by), lambda: loaders.render_charts(a))
