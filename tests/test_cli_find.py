@@ -58,13 +58,16 @@ def test_ambiguous_place_lists_candidates() -> None:
     assert doc["ambiguous"] is True
     assert {c["insee"] for c in doc["candidates"]} == {"03191", "15138"}
     text = run("find", "Murat")
-    assert "plusieurs communes" in text.stdout and "parcours find 15138" in text.stdout
+    assert "plusieurs communes" in text.stdout and "tapez « Murat (Cantal) »" in text.stdout
 
 
 def test_place_outside_the_region_is_a_clear_error() -> None:
     out = run("find", "Marseille")
     assert out.returncode == 2
-    assert out.stderr.startswith("Erreur : Marseille (13) n'est pas en Auvergne-Rhône-Alpes")
+    assert out.stderr.startswith(
+        "Erreur : Marseille (Bouches-du-Rhône) n'est pas en Auvergne-Rhône-Alpes"
+    )
+    assert "Parlez-en à votre médecin" in out.stderr
     assert "Traceback" not in out.stderr
 
 

@@ -10,7 +10,8 @@ from pyproj import Geod
 
 from coverage._errors import ValidationError
 from coverage.data.places import lookup
-from coverage.patient.finder import Finder, format_km, format_min
+from coverage.outputs import finder_text, french
+from coverage.patient.finder import Finder
 
 GEOD = Geod(ellps="WGS84")
 
@@ -75,7 +76,7 @@ def test_unlocated_structures_of_the_departement_are_listed(finder: Finder) -> N
     expected = set(unlocated.loc[unlocated["dep"] == "03", "id"])
     assert expected and set(result.not_located["id"]) == expected
     assert set(result.structures["id"]).isdisjoint(expected)  # never given a distance
-    assert "sans commune connue" in result.to_text_fr()
+    assert "sans lieu connu" in finder_text.finder_text(result)
 
 
 def test_json_answer_has_the_documented_shape(finder: Finder) -> None:
@@ -91,7 +92,9 @@ def test_json_answer_has_the_documented_shape(finder: Finder) -> None:
 
 
 def test_text_answer_in_french(finder: Finder) -> None:
-    text = finder.find(lookup("Le Puy-en-Velay", finder.region).place, age=19).to_text_fr()
+    text = finder_text.finder_text(
+        finder.find(lookup("Le Puy-en-Velay", finder.region).place, age=19)
+    )
     assert "depuis la mairie du Puy-en-Velay" in text
     assert "à vol d'oiseau" in text
     assert "180,00 €" in text and "22,50 €" in text
@@ -99,29 +102,43 @@ def test_text_answer_in_french(finder: Finder) -> None:
 
 
 def test_formats() -> None:
-    assert format_km(8.44) == "8,4 km"
-    assert format_km(187.4) == "187 km"
-    assert format_min(45.2) == "45 min"
-    assert format_min(65) == "1 h 05"
+    assert french.km(8.44) == "8,4 km"
+    assert french.km(187.4) == "187 km"
+    assert french.minutes(45.2) == "45 min"
+    assert french.minutes(65) == "1 h 05"
 
 
 def test_an_approximate_name_is_flagged_for_checking(finder: Finder) -> None:
     place = lookup("Aurillacc", finder.region).place
     assert place.matched == "nom approché"
-    text = finder.find(place).to_text_fr()
-    assert "Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15)." in text
-    exact = finder.find(lookup("Aurillac", finder.region).place).to_text_fr()
+    text = finder_text.finder_text(finder.find(place))
+    assert "Nom approché : vérifiez qu'il s'agit bien d'Aurillac (Cantal)." in text
+    exact = finder_text.finder_text(finder.find(lookup("Aurillac", finder.region).place))
     assert "Nom approché" not in exact
 
 
 def test_far_warning_with_the_incomplete_embedded_registry(finder: Finder) -> None:
-    from coverage.web import ui
-
     far = finder.find(lookup("Aurillac", finder.region).place)  # nearest: 258 km
     assert far.registry_is_default and far.structures["distance_km"].min() > 60
-    warning = far.far_warning_fr()
+    assert far.registry_may_miss_nearer
+    warning = finder_text.far_warning(far)
     assert "une structure plus proche existe peut-être" in warning
-    assert f"Attention : {warning}" in far.to_text_fr()
-    assert ui.far_warning(far) == warning[0].upper() + warning[1:]
+    assert f"Attention : {warning}" in finder_text.finder_text(far)
+    assert far.far_warning_fr()[:1].upper() + far.far_warning_fr()[1:] != ""  # compatibility
     near = finder.find(lookup("Pont-d'Ain", finder.region).place)
-    assert near.far_warning_fr() == "" and "Attention" not in near.to_text_fr()
+    assert not near.registry_may_miss_nearer
+    assert finder_text.far_warning(near) == ""
+    assert "Attention" not in finder_text.finder_text(near)
+
+
+def test_lazy_computed_zones_give_the_zoning_device_of_every_commune(finder: Finder) -> None:
+    from coverage.travel.catchments import computed_zones
+
+    lazy = Finder(finder.region, finder.registry)  # no zoning given: found one commune at a time
+    full = computed_zones(region=finder.region, registry=finder.registry)
+    codes = finder.region.communes["insee"]
+    sample = [*codes[::37], "15014", "69123", "38185"]
+    for insee in sample:
+        assert lazy._nearest_device(insee) == full.device_for(insee), insee
+    assert lazy._zones is None  # answering did not build the whole zoning
+    assert lazy.zones.device_for("15014") == full.device_for("15014")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
-from coverage.cli._common import add_data_options, finder_from_args, print_json
+from coverage.cli import int_range
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,39 +15,75 @@ def register(sub: argparse._SubParsersAction) -> None:
         "find",
         help="trouver les structures porteuses les plus proches d'une commune",
         description="Trouver les structures porteuses les plus proches d'une commune, d'un code "
-        "postal, d'un code INSEE ou d'un point « lat, lon ».",
+        "postal, d'un code INSEE, d'un département ou d'un point « lat, lon ».",
     )
-    p.add_argument("place", metavar="LIEU", help="commune, code postal, code INSEE ou « lat, lon »")
-    p.add_argument("--age", type=int, help="âge du patient (15-25 ans : dispositif AJA)")
-    p.add_argument("-k", type=int, default=3, help="nombre de structures (défaut 3)")
+    p.add_argument(
+        "place",
+        metavar="LIEU",
+        help="commune, code postal, code INSEE, département ou « lat, lon »",
+    )
+    p.add_argument(
+        "--age",
+        type=int_range(0, 120),
+        metavar="ÂGE",
+        help="âge du patient, de 0 à 120 (15-25 ans : dispositif AJA)",
+    )
+    p.add_argument(
+        "-k",
+        type=int_range(1, 50),
+        default=3,
+        metavar="NOMBRE",
+        help="nombre de structures, de 1 à 50 (3 par défaut)",
+    )
     p.add_argument("--json", action="store_true", help="réponse en JSON pour les scripts")
     p.add_argument("--html", metavar="FICHIER", help="écrire une carte HTML autonome")
+    # The data options pull in the travel models (pandas): loaded with the command's parser.
+    from coverage.cli._common import add_data_options
+
     add_data_options(p)
     p.set_defaults(func=run)
 
 
+def _candidate(c: Any) -> dict[str, Any]:
+    return {
+        "insee": c.insee,
+        "name": c.name,
+        "dep": c.dep,
+        "dep_name": c.dep_name,
+        "label": c.label,
+        "lat": c.lat,
+        "lon": c.lon,
+        "matched": c.matched,
+        "score": round(c.score, 1),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
+    from coverage._errors import PlaceError
+    from coverage.cli._common import finder_from_args, print_json
+    from coverage.outputs import finder_text
+
     finder = finder_from_args(args)
-    found = finder.lookup(args.place)
-    if found.ambiguous:
-        candidates = [
-            {
-                "insee": c.insee,
-                "name": c.name,
-                "dep": c.dep,
-                "lat": c.lat,
-                "lon": c.lon,
-                "matched": c.matched,
-                "score": round(c.score, 1),
-            }
-            for c in found.places
-        ]
+    try:
+        found = finder.lookup(args.place)
+    except PlaceError as exc:
         if args.json:
-            print_json({"query": found.query, "ambiguous": True, "candidates": candidates})
+            print_json({"query": args.place, **finder_text.place_error_dict(exc)})
         else:
-            print(f"« {found.query} » peut désigner plusieurs communes ; précisez :")
-            for c in found.places:
-                print(f" - {c.label}, code INSEE {c.insee}  →  parcours find {c.insee}")
+            print(f"Erreur : {finder_text.place_error_text(exc)}", file=sys.stderr)
+        return 2
+    reading = {
+        "reading": found.reading,
+        "other_reading": None if found.other_reading is None else _candidate(found.other_reading),
+    }
+    if found.ambiguous:
+        candidates = [_candidate(c) for c in found.places]
+        if args.json:
+            print_json(
+                {"query": found.query, "ambiguous": True, **reading, "candidates": candidates}
+            )
+        else:
+            print(finder_text.candidates_text(found))
         return 3
     result = finder.find(found.place, age=args.age, k=args.k)
     if args.html:
@@ -55,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Carte écrite : {path}")
     if args.json:
-        print_json({"query": found.query, "ambiguous": False, **result.to_dict()})
+        print_json({"query": found.query, "ambiguous": False, **reading, **result.to_dict()})
     else:
-        print(result.to_text_fr())
+        print(finder_text.finder_text(result, found))
     return 0

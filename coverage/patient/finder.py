@@ -3,14 +3,19 @@
 Distances come from a ``TravelModel`` (geodesic by default, OSRM road times when a dataset is
 active), so the finder never measures anything itself. The answer also carries what the
 forfait covers, the structures of the patient's département that are labelled but not located,
-and the registry's completeness statement, so it answers the patient's next question.
+the registry's counts and a next step (``coverage.patient.next_step``), so it answers the
+patient's next question. The answer holds facts and decisions as booleans
+(``registry_may_miss_nearer``, ``not_located_first``, ``close_call``); its wording lives in
+``coverage.outputs.finder_text``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,10 +26,10 @@ from coverage._errors import ValidationError
 from coverage.data.places import Lookup, Place, locate_point, lookup
 from coverage.data.region import Region, load_region
 from coverage.data.registry import Registry, load_registry
-from coverage.data.zones import AjaZones
+from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
 from coverage.patient import forfait
-from coverage.travel.base import TravelModel
-from coverage.travel.catchments import load_zones
+from coverage.patient.next_step import NextStep, next_step
+from coverage.travel.base import TravelModel, nearest
 from coverage.travel.geodesic import GeodesicModel
 
 #: Columns of each structure in an answer (see ``FinderResult.structures``).
@@ -51,9 +56,13 @@ STRUCTURE_FIELDS: tuple[str, ...] = (
 )
 
 
-#: Beyond this distance (km) to the nearest structure, the text answer warns that the embedded
-#: registry is incomplete.
+#: Beyond this distance (km) to the nearest structure, the answer warns that the embedded
+#: registry is incomplete, and the département's structures without a known commune come first.
 FAR_KM = 60.0
+#: Beyond this travel time (minutes, when the model gives time), the same.
+FAR_MIN = 60.0
+#: Two structures whose travel times differ by at most this many minutes are a close call.
+CLOSE_CALL_MIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,17 @@ class FinderResult:
     age: int | None
     origin_note: str
     registry_is_default: bool = False
+    registry_counts: dict[str, int] = field(default_factory=dict)
+    next_step: NextStep = field(default_factory=next_step)
+    #: The embedded (incomplete) registry's nearest structure is far: one nearer may exist.
+    registry_may_miss_nearer: bool = False
+    #: The département's structures without a known commune are a better lead than the
+    #: nearest located one (far or none): show them first.
+    not_located_first: bool = False
+    #: The first two structures are within ``CLOSE_CALL_MIN`` minutes of each other.
+    close_call: bool = False
+    #: Median error (a fraction, 0.11 for 11 %) of estimated times; None for measured ones.
+    time_error_median: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (see the README's ``--json`` section)."""
@@ -131,14 +151,26 @@ class FinderResult:
                 "max_consultations": forfait.MAX_CONSULTATIONS,
                 "summary": forfait.summary_fr(),
             },
-            "registry": {"completeness": self.completeness},
+            "registry": {
+                "completeness": self.completeness,
+                "is_default": self.registry_is_default,
+                "counts": dict(self.registry_counts),
+            },
+            "decisions": {
+                "registry_may_miss_nearer": self.registry_may_miss_nearer,
+                "not_located_first": self.not_located_first,
+                "close_call": self.close_call,
+            },
+            "next_step": self.next_step.to_dict(),
         }
 
+    # --- Deprecated compatibility: the wording now lives in ``coverage.outputs.finder_text``
+    # (``far_warning``, ``approximate_note``, ``finder_text``). Kept until ``coverage.web.ui``
+    # and tests/test_escaping.py switch; do not add callers.
+
     def far_warning_fr(self) -> str:
-        """Warning when the embedded (incomplete) registry's nearest structure is far, else ""."""
-        s = self.structures
-        far = float(s["distance_km"].min()) if not s.empty else math.inf
-        if not (self.registry_is_default and far > FAR_KM):
+        """Deprecated: ``coverage.outputs.finder_text.far_warning``."""
+        if not self.registry_may_miss_nearer:
             return ""
         return (
             f"le registre intégré ne nomme qu'une partie des "
@@ -147,14 +179,14 @@ class FinderResult:
         )
 
     def approximate_note_fr(self) -> str:
-        """A request to check the commune when the typed name only approximately matched."""
+        """Deprecated: ``coverage.outputs.finder_text.approximate_note``."""
         p = self.place
         if p.matched != "nom approché":
             return ""
         return f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)} ({p.dep})."
 
     def to_text_fr(self) -> str:
-        """The answer as plain French text for a terminal."""
+        """Deprecated: ``coverage.outputs.finder_text.finder_text``."""
         p = self.place
         out = [f"Lieu : {p.label}, code INSEE {p.insee}" + (f" ({p.detail})" if p.detail else "")]
         if note := self.approximate_note_fr():
@@ -197,7 +229,7 @@ class FinderResult:
 
 
 def format_km(km: float) -> str:
-    """French distance: "8,4 km" under 10 km, "187 km" above."""
+    """Deprecated: ``coverage.outputs.french.km``."""
     if km is None or (isinstance(km, float) and math.isnan(km)):
         return "distance inconnue"
     text = f"{km:.1f}" if km < 10 else f"{km:.0f}"
@@ -205,14 +237,14 @@ def format_km(km: float) -> str:
 
 
 def format_min(minutes: float | None) -> str:
-    """French duration: "45 min", "1 h 05"."""
+    """Deprecated: ``coverage.outputs.french.minutes``."""
     if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
         return ""
     m = round(minutes)
     return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}"
 
 
-def _structure_lines(r: dict[str, Any], rank: int | None) -> list[str]:
+def _structure_lines(r: Mapping[Any, Any], rank: int | None) -> list[str]:
     dist = format_km(r["distance_km"])
     if r.get("duration_min") is not None and not _isnan(r.get("duration_min")):
         dist += f", {format_min(r['duration_min'])}"
@@ -242,7 +274,7 @@ def _isnan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _structure_json(r: dict[str, Any]) -> dict[str, Any]:
+def _structure_json(r: Mapping[Any, Any]) -> dict[str, Any]:
     out = {k: r.get(k) for k in STRUCTURE_FIELDS}
     out["commune"] = out.pop("commune_name")
     out["insee"] = out.pop("commune_insee")
@@ -256,15 +288,47 @@ def _structure_json(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass
 class Finder:
-    """Region, registry, AJA zones and a travel model, loaded once; answers queries fast."""
+    """Region, registry, AJA zones and a travel model, loaded once; answers queries fast.
 
-    region: Region
-    registry: Registry
-    zones: AjaZones
-    model: TravelModel = field(default_factory=GeodesicModel)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    ``zones`` is the official zoning when one is given or configured; without one, the
+    computed zones (each commune to its nearest AJA device, ``travel.catchments``) are built
+    on first use of ``zones``, and a single answer finds its device directly: a ``find`` from
+    the command line never builds the whole zoning (nor loads scipy's KD-tree for it).
+    """
+
+    def __init__(
+        self,
+        region: Region,
+        registry: Registry,
+        zones: AjaZones | None = None,
+        model: TravelModel | None = None,
+    ) -> None:
+        self.region = region
+        self.registry = registry
+        self._zones = zones
+        self.model: TravelModel = model if model is not None else GeodesicModel()
+        self._memo: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        zones = "computed" if self._zones is None else repr(self._zones.source)
+        return f"Finder(registry={self.registry.path!r}, zones={zones}, model={self.model.name!r})"
+
+    @property
+    def zones(self) -> AjaZones:
+        """The AJA zones in force (computed on first use when no official zoning is loaded)."""
+        if self._zones is None:
+            # Computed zones need the KD-tree (scipy): loaded only when the whole zoning is.
+            from coverage.travel.catchments import computed_zones
+
+            self._zones = computed_zones(
+                region=self.region, registry=self.registry, model=self.model
+            )
+        return self._zones
+
+    @zones.setter
+    def zones(self, value: AjaZones) -> None:
+        self._zones = value
 
     @classmethod
     def load(
@@ -275,11 +339,12 @@ class Finder:
         model: TravelModel | None = None,
         cache_root: str | os.PathLike[str] | None = None,
     ) -> Finder:
-        """Load everything a finder needs (region cache, registry, zones)."""
+        """Load everything a finder needs (region cache, registry, the official zoning if one
+        is given or configured; computed zones are built on first use)."""
         region = load_region(cache_root)
         registry = load_registry(registry_path, region=region)
-        model = model or GeodesicModel()
-        zones = load_zones(zones_path, region=region, registry=registry, model=model)
+        chosen = Path(zones_path) if zones_path is not None else default_zones_path()
+        zones = None if chosen is None else read_official(chosen, region=region, registry=registry)
         return cls(region, registry, zones, model)
 
     def _prepared(self) -> dict[str, Any]:
@@ -301,6 +366,8 @@ class Finder:
                 },
                 no_rows=unlocated.iloc[0:0],
                 completeness=self.registry.completeness_fr(),
+                counts=self.registry.counts(),
+                sources=tuple(dict.fromkeys(str(x) for x in self.registry.structures["source"])),
             )
         return self._memo
 
@@ -321,12 +388,7 @@ class Finder:
         ):
             raise ValidationError(f"L'âge doit être un nombre entier de 0 à 120 ; reçu {age!r}.")
         pre = self._prepared()
-        origin = pd.DataFrame({"id": ["place"], "lon": [place.lon], "lat": [place.lat]})
-        table = self.model.table(origin, pre["points"])
-        pos = {d: n for n, d in enumerate(table["destination"])}
-        order = np.array([pos[i] for i in pre["ids"]])
-        dist = table["distance_km"].to_numpy(dtype=float)[order]
-        dur = table["duration_min"].to_numpy(dtype=float)[order]
+        dist, dur, attrs = self._costs(place, pre)
         primary = dur if self.model.has_time else dist
         primary = np.where(np.isnan(primary), np.inf, primary)
         ranked = np.lexsort((pre["ids"], dist, primary))
@@ -334,23 +396,11 @@ class Finder:
         def record(n: int) -> dict[str, Any]:
             return {**pre["records"][n], "distance_km": dist[n], "duration_min": dur[n]}
 
-        picked = [n for n in ranked if pre["kinds"][n] == "tous_publics"][:k]
+        picked = [int(n) for n in ranked if pre["kinds"][n] == "tous_publics"][:k]
         nearest_all = pd.DataFrame([record(n) for n in picked], columns=list(STRUCTURE_FIELDS))
-
-        aja, reason = None, ""
-        device_id = self.zones.device_for(place.insee)
-        if device_id is None:
-            reason = "Aucun secteur AJA ne couvre cette commune" + (
-                " dans le zonage chargé." if self.zones.official else "."
-            )
-        elif device_id not in pre["index"]:
-            reason = f"Le dispositif AJA {device_id!r} du zonage n'est pas localisé."
-        else:
-            applies = None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
-            aja = AjaAnswer(
-                record(pre["index"][device_id]), self.zones.official, self.zones.label_fr, applies
-            )
+        aja, reason = self._aja(place, age, pre, record)
         not_located = pre["not_located"].get(place.dep, pre["no_rows"])
+        far = _is_far(dist[picked], dur[picked], has_time=self.model.has_time)
         return FinderResult(
             place=place,
             model=self.model.name,
@@ -364,11 +414,88 @@ class Finder:
             age=age,
             origin_note=origin_note(place, self.region),
             registry_is_default=self.registry.is_default,
+            registry_counts=pre["counts"],
+            next_step=next_step(sources=pre["sources"]),
+            registry_may_miss_nearer=self.registry.is_default and far,
+            not_located_first=far and not not_located.empty,
+            close_call=_close_call(dur[picked]) if self.model.has_time else False,
+            time_error_median=_error_median(attrs) if self.model.has_time else None,
         )
+
+    def _costs(
+        self, place: Place, pre: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """Distance (km) and duration (min) from the place to every located structure, in the
+        order of ``pre["ids"]`` (empty arrays when no structure is located), and the table's
+        attributes (e.g. ``estimate_error``)."""
+        if len(pre["ids"]) == 0:
+            return np.empty(0), np.empty(0), {}
+        origin = pd.DataFrame({"id": ["place"], "lon": [place.lon], "lat": [place.lat]})
+        table = self.model.table(origin, pre["points"])
+        pos = {d: n for n, d in enumerate(table["destination"])}
+        order = np.array([pos[i] for i in pre["ids"]], dtype=np.intp)
+        dist = table["distance_km"].to_numpy(dtype=float)[order]
+        dur = table["duration_min"].to_numpy(dtype=float)[order]
+        return dist, dur, {str(k): v for k, v in table.attrs.items()}
+
+    def _aja(
+        self, place: Place, age: int | None, pre: dict[str, Any], record: Any
+    ) -> tuple[AjaAnswer | None, str]:
+        """The AJA device of the place's zone, or why there is none."""
+        if self._zones is None:
+            device_id, official, label = self._nearest_device(place.insee), False, COMPUTED_LABEL_FR
+        else:
+            z = self._zones
+            device_id, official, label = z.device_for(place.insee), z.official, z.label_fr
+        if device_id is None:
+            return None, "Aucun secteur AJA ne couvre cette commune" + (
+                " dans le zonage chargé." if official else "."
+            )
+        if device_id not in pre["index"]:
+            return None, "Le dispositif AJA de ce secteur n'a pas de lieu connu."
+        applies = None if age is None else (settings.AJA_AGE_MIN <= age <= settings.AJA_AGE_MAX)
+        device = record(pre["index"][device_id])
+        return AjaAnswer(device, official, label, applies), ""
+
+    def _nearest_device(self, insee: str) -> str | None:
+        """The computed zones' device of one commune: its nearest located AJA device by the
+        model, from the commune's point, ties to the lowest id (as ``computed_zones``)."""
+        devices = self.registry.points("aja")
+        if devices.empty:
+            return None
+        row = self.region.commune(insee)
+        origin = pd.DataFrame(
+            {"id": [insee], "lon": [float(row["lon"])], "lat": [float(row["lat"])]}
+        )
+        best = nearest(self.model.table(origin, devices))
+        return str(best["destination"].iloc[0]) if len(best) else None
+
+
+def _error_median(attrs: dict[str, Any]) -> float | None:
+    """The stated median error of an estimated time (``estimate_error`` table attribute)."""
+    error = attrs.get("estimate_error")
+    median = error.get("median") if isinstance(error, dict) else None
+    return float(median) if isinstance(median, (int, float)) and math.isfinite(median) else None
+
+
+def _is_far(dist: np.ndarray, dur: np.ndarray, *, has_time: bool) -> bool:
+    """No structure, or the nearest beyond ``FAR_KM`` (``FAR_MIN`` when time is known)."""
+    if len(dist) == 0:
+        return True
+    if has_time and np.isfinite(dur).any():
+        return bool(np.nanmin(dur) > FAR_MIN)
+    return bool(np.nanmin(np.where(np.isnan(dist), np.inf, dist)) > FAR_KM)
+
+
+def _close_call(dur: np.ndarray) -> bool:
+    """The first two structures' times differ by at most ``CLOSE_CALL_MIN`` minutes."""
+    if len(dur) < 2 or not np.isfinite(dur[:2]).all():
+        return False
+    return bool(abs(dur[1] - dur[0]) <= CLOSE_CALL_MIN)
 
 
 def de(name: str) -> str:
-    """French "de" + a commune name, contracting articles: "du Puy-en-Velay", "d'Aurillac"."""
+    """Deprecated: ``coverage.outputs.french.de``."""
     if name.startswith("Le "):
         return "du " + name[3:]
     if name.startswith("Les "):

