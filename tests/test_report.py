@@ -127,7 +127,7 @@ def test_map_is_self_contained_and_escaped(hostile, region):
     assert "Sites sugg\\u00e9r\\u00e9s (calcul)" in html  # layer names are JSON strings
     assert '<html lang="fr">' in html
     # The planner's threshold is a class bound of the choropleth, and the legend says so.
-    assert "limite ajout\\u00e9e \\u00e0 30 km" in html
+    assert "limite ajoutée à 30 km" in html
 
 
 # ----------------------------------------------------------------------------- browser
@@ -184,7 +184,7 @@ def test_map_opens_offline_in_chromium(browser, hostile, region, tmp_path):
     assert all(u.startswith("https://tile.openstreetmap.org/") for u in events["blocked"])
     # Thousands of commune polygons plus the structures are drawn.
     assert page.locator("path.leaflet-interactive").count() > 4000
-    legend = page.inner_text(".pc-legend")
+    legend = page.locator(".pc-legend", has_text="Distance à").inner_text()
     assert "Distance à la structure tous publics la plus proche (km)" in legend
     assert "zones calculées" in page.inner_text(".leaflet-control-layers")
     page.evaluate(

@@ -173,3 +173,10 @@ def test_siting_after_a_scenario_suggests_k_sites(whatif, region, registry, scen
         km = _km_to(region, row.lon, row.lat)
         assert row.people_within == pytest.approx(float(w[(best > 30) & (km <= 30)].sum()))
         best = np.minimum(best, km)
+
+
+def test_a_planner_five_digit_code_is_the_insee_code_even_when_it_is_a_postcode(region):
+    # "03190" is Moulins's INSEE code and the postcode of other Allier communes: patients'
+    # lookup reads the postcode, the planners' what-if reads the INSEE code.
+    site = resolve_site("03190", region)
+    assert site.insee == "03190" and site.commune == "Moulins" and site.dep == "03"

@@ -80,6 +80,19 @@ def resolve_site(query: str | Site, region: Region) -> Site:
         return query
     if not isinstance(query, str) or not query.strip():
         raise ValidationError(f"Lieu vide ou invalide : {query!r}.")
+    code = query.strip().upper()
+    if len(code) == 5 and region.is_commune(code):
+        # Planners give INSEE codes (the registry's own key), not postcodes: "03190" is
+        # Moulins here, even though patients typing it mean the postcode of Hérisson's area.
+        row = region.commune(code)
+        return Site(
+            lon=float(row["lon"]),
+            lat=float(row["lat"]),
+            insee=code,
+            commune=str(row["name"]),
+            dep=str(row["dep"]),
+            query=query.strip(),
+        )
     place = lookup(query, region).place
     if place.matched == "coordonnées":
         lon, lat = place.lon, place.lat
