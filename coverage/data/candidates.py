@@ -102,7 +102,7 @@ def load_candidates(
         elif cid in seen:
             problems.append(f"{name}, ligne {line} : id {cid!r} déjà utilisé ligne {seen[cid]}.")
         seen.setdefault(cid, line)
-        label = rec.get("name") or str(region.commune(insee)["name"])
+        label = rec.get("name") or str(region.commune_facts(insee)["name"])
         out.append({"id": cid, "name": label, "insee": insee, "lon": lon, "lat": lat})
     if problems:
         raise RegistryError(name, problems[:50], what=WHAT, total=len(problems))
@@ -142,7 +142,7 @@ def _place(rec: dict[str, str], region: Region) -> tuple[str, float, float] | st
         parent = region.parent_code(code)
         if parent is None:
             return f"champ « insee » : {code!r} n'est pas une commune de la région"
-        row = region.commune(parent)
+        row = region.commune_facts(parent)
         return parent, float(row["lon"]), float(row["lat"])
     got = locate_row(
         rec.get("postcode", ""), rec.get("town", ""), rec.get("address", ""), region=region
@@ -151,5 +151,5 @@ def _place(rec: dict[str, str], region: Region) -> tuple[str, float, float] | st
         return "ni coordonnées, ni code INSEE, ni commune pour placer le candidat"
     if isinstance(got, str):
         return got
-    row = region.commune(got.insee)
+    row = region.commune_facts(got.insee)
     return got.insee, float(row["lon"]), float(row["lat"])

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from coverage._errors import PlaceError
-from coverage.data.places import Place, lookup
+from coverage.data.places import Place, lookup, normalize
 from coverage.data.region import Region
 
 _CEDEX_RE = re.compile(r"\s*\bcedex\b(\s*\d{1,3})?\s*$", re.IGNORECASE)
@@ -83,6 +83,9 @@ def locate_row(postcode: str, town: str, address: str, *, region: Region) -> Loc
 
 
 def _candidates(postcode: str, town: str, region: Region) -> list[Place]:
+    quick = _by_postcode_and_name(postcode, town, region)
+    if quick is not None:
+        return [quick]
     if not town:
         return list(lookup(postcode, region).places)
     found = lookup(town, region).places
@@ -105,3 +108,46 @@ def _postcode_dep(postcode: str) -> str:
     if postcode.startswith("20"):
         return "2A" if postcode < "20200" else "2B"
     return postcode[:2]
+
+
+_ARTICLES = ("le ", "la ", "les ", "l ")
+
+
+def _key(name: str) -> str:
+    key = normalize(name)
+    for art in _ARTICLES:
+        if key.startswith(art):
+            return key[len(art) :]
+    return key
+
+
+def _by_postcode_and_name(postcode: str, town: str, region: Region) -> Place | None:
+    """The one commune that has this postcode and exactly this name, if there is one.
+
+    A fast path for the common case (both given and agreeing): a dictionary look-up instead
+    of the general lookup's scan of every name. Anything else goes to the general lookup.
+    """
+    if not (postcode and town):
+        return None
+    memo = region._memo
+    if "locate_index" not in memo:
+        names = dict(zip(region.communes["insee"], region.communes["name"], strict=True))
+        pcs = region.postcodes[region.postcodes["in_region"]]
+        index: dict[tuple[str, str], list[str]] = {}
+        for pc, insee in zip(pcs["postcode"], pcs["insee"], strict=True):
+            if insee in names:
+                index.setdefault((str(pc), _key(names[insee])), []).append(str(insee))
+        memo["locate_index"] = index
+    hits = memo["locate_index"].get((postcode, _key(town)), [])
+    if len(set(hits)) != 1:
+        return None
+    row = region.commune_facts(hits[0])
+    return Place(
+        insee=hits[0],
+        name=str(row["name"]),
+        dep=str(row["dep"]),
+        lon=float(row["lon"]),
+        lat=float(row["lat"]),
+        score=100.0,
+        matched="nom",
+    )

@@ -709,7 +709,7 @@ class _RowCheck:
         else:
             self.bad("insee", "le code INSEE d'une commune d'Auvergne-Rhône-Alpes")
             return "", "", np.nan, np.nan, ""
-        crow = region.commune(insee)
+        crow = region.commune_facts(insee)
         if placement == "commune":
             lon, lat = float(crow["lon"]), float(crow["lat"])
         dep = self.rec["dep"]
@@ -743,5 +743,5 @@ class _RowCheck:
             self.bad("lat", f"un point dans la commune {insee} (il est dans {at})")
             return place
         if not insee:
-            insee, name = at, str(region.commune(at)["name"])
+            insee, name = at, str(region.commune_facts(at)["name"])
         return insee, name, flat, flon, "coordonnees"
