@@ -51,3 +51,27 @@ def test_bad_arguments() -> None:
 def test_helpers() -> None:
     assert [max_consultations(n) for n in range(4)] == [6, 6, 4, 2]
     assert format_eur(22.5) == "22,50 €"
+
+
+def test_plan_summary_in_french_with_plurals() -> None:
+    from coverage.outputs.finder_text import plan_summary
+
+    ok = plan_summary(check_plan(["apa", "dietetique"], 4))
+    assert (
+        ok == "2 bilans + 4 consultations = 180,00 € sur 180,00 € : dans le forfait, sans frais "
+        "pour le patient."
+    )
+    one = plan_summary(check_plan(["apa"], 1))
+    assert one.startswith("1 bilan + 1 consultation = 67,50 €")
+    assert "hors forfait" in plan_summary(check_plan(["apa"], 7))
+
+
+def test_forfait_lines_state_the_amounts_from_the_facts() -> None:
+    from coverage.outputs.finder_text import forfait_lines
+    from coverage.patient import forfait
+
+    text = " ".join(forfait_lines())
+    for amount in (forfait.ANNUAL_CAP_EUR, forfait.BILAN_EUR, forfait.CONSULTATION_EUR):
+        assert format_eur(amount) in text
+    assert f"jusqu'à {forfait.MAX_CONSULTATIONS} consultations" in text
+    assert forfait_lines() == forfait.summary_fr()  # the compatibility copy says the same

@@ -8,6 +8,11 @@ with follow-up consultations, free to the patient, within a yearly forfait of 18
 one-hour bilan is paid 45 EUR, a half-hour follow-up consultation 22.50 EUR, at most six
 consultations. The pathway runs over the 12 months after the first bilan. APA sessions
 themselves are not covered by the forfait.
+
+This module holds the facts (amounts, limits, the bilans) and the plan check; the sentences
+patients read are ``coverage.outputs.finder_text`` (``forfait_lines``, ``plan_summary``).
+``summary_fr``, ``PlanCheck.summary_fr`` and ``format_eur`` remain for the callers that have
+not switched yet (the page, the prescription sheet).
 """
 
 from __future__ import annotations
@@ -42,8 +47,17 @@ class PlanCheck:
     ok: bool
     problems: tuple[str, ...]
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "bilans": list(self.bilans),
+            "consultations": self.consultations,
+            "total_eur": self.total_eur,
+            "ok": self.ok,
+            "problems": list(self.problems),
+        }
+
     def summary_fr(self) -> str:
-        """One French sentence: the combination, its cost, and whether it fits."""
+        """Deprecated: ``coverage.outputs.finder_text.plan_summary``."""
         what = f"{len(self.bilans)} bilan(s) + {self.consultations} consultation(s)"
         cost = f"{format_eur(self.total_eur)} sur {format_eur(ANNUAL_CAP_EUR)}"
         if self.ok:
@@ -52,7 +66,7 @@ class PlanCheck:
 
 
 def format_eur(amount: float) -> str:
-    """French money format: ``22,50 €``."""
+    """Deprecated: ``coverage.outputs.french.eur``."""
     return f"{amount:,.2f}".replace(",", " ").replace(".", ",") + " €"
 
 
@@ -103,7 +117,7 @@ def max_consultations(n_bilans: int) -> int:
 
 
 def summary_fr() -> list[str]:
-    """What the forfait covers, in plain French lines for patients."""
+    """Deprecated: ``coverage.outputs.finder_text.forfait_lines``."""
     return [
         "Le parcours de soins global après cancer est sans frais pour vous : la structure est "
         f"payée par un forfait de {format_eur(ANNUAL_CAP_EUR)} par an.",
