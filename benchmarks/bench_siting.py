@@ -1,40 +1,44 @@
-"""Benchmark of siting (greedy vs spopt exact) and of E2SFCA vs PySAL access, on real data.
+"""Benchmark of siting: greedy + interchange against spopt's exact optimum, and E2SFCA vs PySAL.
 
 Demand: the region's 4,025 communes weighted by population; candidate sites: the communes'
-own points; costs: geodesic km (``coverage.travel.geodesic.geodesic_km``). Existing sites: the
-registry's located structures when ``coverage.data.registry.load_registry()`` works, else the 12
-préfectures (labelled as such: test points, not care structures).
+own points; costs: geodesic km (``coverage._geodesy.geodesic_km``). Existing sites, kept open:
+the registry's located all-patients structures (as ``parcours analyse --site`` keeps them),
+else the 12 préfectures (labelled as such: test points, not care structures).
 
-Prints, for k new sites:
+For k = 1, 3, 5, 10, 20 and both objectives, in one run:
 
-- MCLP (population within ``--threshold`` km): greedy, greedy + swap, and spopt's exact MCLP
-  (PuLP + CBC) over every commune as candidate; times, objectives, gap to the optimum (%) on
-  the covered population and on the gain, time ratio. Target: greedy within 2 %.
-- p-median (population-weighted distance): greedy over every commune; spopt's exact
-  ``PMedian`` over the communes of ``--median-min-pop`` inhabitants or more (its
-  n x m assignment variables make the full set intractable), with the greedy on the same
-  restricted set for a like-for-like gap.
-- E2SFCA (``coverage.analysis.capacity``) vs PySAL ``access`` (``enhanced_two_stage_fca`` and
-  ``two_stage_fca``) on the same long table (communes x restricted candidates). ``access``
-  needs capacities: a capacity of 1 per site is used for the timing only, never as a figure.
+- MCLP (population within ``--threshold`` km), candidates: communes of ``--mclp-min-pop``
+  (2,000) inhabitants or more;
+- p-median (population-weighted distance), candidates: communes of ``--median-min-pop``
+  (10,000) inhabitants or more (spopt's n x m assignment variables make larger sets take
+  hours);
 
-Run: ``.venv/bin/python benchmarks/bench_siting.py`` (about 3 minutes on 2 cores).
+it prints the plain greedy, ``siting.interchange_search`` (greedy + interchange, 8 seeded
+starts) and spopt's exact model (PuLP + CBC): objective, gap to the optimum (% of the
+objective and % of the gain over the existing structures), times and the exact/interchange
+time ratio. Targets: interchange within 1 % of the optimum's objective, and at least 50x
+faster than the exact solver, at every k. Then E2SFCA (``coverage.analysis.capacity``) vs
+PySAL ``access`` on the same long table (unit capacities, timing only).
+
+Run: ``.venv/bin/python benchmarks/bench_siting.py`` (about 10 minutes on 2 cores); exits 1
+when a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import statistics
+import sys
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from _timing import Targets, timed
 
+from coverage._geodesy import geodesic_km
 from coverage.analysis import capacity, siting
 from coverage.data.region import load_region
-from coverage.travel.geodesic import geodesic_km
 
 PREFECTURES = (
     "01053",
@@ -50,17 +54,9 @@ PREFECTURES = (
     "73065",
     "74010",
 )
-TARGET_GAP_PCT = 2.0
-
-
-def timed(fn, *, repeat: int = 1):
-    """Median wall time of ``repeat`` calls and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+TARGET_GAP_PCT = 1.0
+TARGET_RATIO = 50.0
+KS = (1, 3, 5, 10, 20)
 
 
 def existing_sites(region) -> tuple[pd.DataFrame, str]:
@@ -68,7 +64,7 @@ def existing_sites(region) -> tuple[pd.DataFrame, str]:
     try:
         from coverage.data.registry import load_registry
 
-        located = load_registry(region=region).located()
+        located = load_registry(region=region).located("tous_publics")
         if len(located):
             pts = located[["id", "lon", "lat"]].reset_index(drop=True)
             kinds = located["kind"].value_counts().to_dict()
@@ -82,37 +78,54 @@ def existing_sites(region) -> tuple[pd.DataFrame, str]:
     return pts.reset_index(drop=True), f"the 12 préfectures (test points; {reason})"
 
 
-def gap_pct(greedy: float, exact: float, *, maximise: bool) -> float:
-    if exact == 0:
+def gap_pct(value: float, optimum: float, *, maximise: bool) -> float:
+    """How far ``value`` is from ``optimum``, in % of the optimum (0 when equal)."""
+    if optimum == 0:
         return 0.0
-    return 100.0 * ((exact - greedy) if maximise else (greedy - exact)) / abs(exact)
+    return 100.0 * ((optimum - value) if maximise else (value - optimum)) / abs(optimum)
 
 
-def line(label: str, res: siting.SitingResult, seconds: float, ids: np.ndarray) -> str:
-    names = ", ".join(str(ids[j]) for j in res.chosen)
-    return (
-        f"  {label:<28} {seconds:9.3f} s   before {res.before:>14,.0f}   "
-        f"after {res.after:>14,.0f}   sites [{names}]"
+def once(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def compare(name, cost, pop, *, kw, cand, targets, time_limit) -> None:
+    """Greedy, interchange and exact for every k; print and check the targets."""
+    maximise = kw["objective"] == "coverage"
+    print(
+        f"\n{name}: {cand.size} candidates; columns: k, greedy gap %, interchange gap % "
+        "(objective / gain), exact s, interchange s, ratio"
     )
+    for k in KS:
+        args = {**kw, "k": k, "candidates": cand}
+        _, g = once(lambda args=args: siting.greedy(cost, pop, **args))
+        ti, it = once(lambda args=args: siting.interchange_search(cost, pop, **args))
+        te, ex = once(lambda args=args: siting.exact(cost, pop, time_limit=time_limit, **args))
+        g_gap = gap_pct(g.after, ex.after, maximise=maximise)
+        i_gap = gap_pct(it.after, ex.after, maximise=maximise)
+        gain_gap = gap_pct(it.improvement, ex.improvement, maximise=True)
+        ratio = te / ti
+        print(
+            f"  k={k:>2}  greedy {g_gap:6.3f} %   interchange {i_gap:6.3f} % / {gain_gap:6.3f} %"
+            f"   exact {te:8.2f} s ({'optimal' if ex.optimal else 'NOT PROVEN'})"
+            f"   interchange {ti:6.3f} s   ratio {ratio:7.0f}x"
+        )
+        targets.check(f"{name} k={k}: interchange gap to exact (%)", i_gap, at_most=TARGET_GAP_PCT)
+        targets.check(f"{name} k={k}: exact / interchange time", ratio, at_least=TARGET_RATIO)
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=30.0, help="MCLP threshold, km")
-    ap.add_argument(
-        "--median-min-pop",
-        type=int,
-        default=10_000,
-        help="exact p-median candidates: communes of at least this population",
-    )
-    ap.add_argument(
-        "--mclp-min-pop", type=int, default=0, help="exact MCLP candidates (0: every commune)"
-    )
-    ap.add_argument("--skip-exact", action="store_true")
+    ap.add_argument("--mclp-min-pop", type=int, default=2_000)
+    ap.add_argument("--median-min-pop", type=int, default=10_000)
+    ap.add_argument("--time-limit", type=float, default=900.0, help="CBC seconds per model")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("access").setLevel(logging.WARNING)
+    targets = Targets("bench_siting")
 
     region = load_region()
     c = region.communes
@@ -120,11 +133,12 @@ def main() -> None:
     lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()
     pop = c["population"].to_numpy(dtype=float)
     sites, label = existing_sites(region)
-    print(f"Demand: {len(c):,} communes, {pop.sum():,.0f} inhabitants; k = {args.k}")
-    print(f"Existing sites: {label}")
-
+    print(f"Demand: {len(c):,} communes, {pop.sum():,.0f} inhabitants")
+    print(f"Existing sites (kept open): {label}")
+    cols = np.flatnonzero(pop >= min(args.mclp_min_pop, args.median_min_pop))
     t_matrix, cost = timed(
-        lambda: geodesic_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+        lambda: geodesic_km(lon[:, None], lat[:, None], lon[None, cols], lat[None, cols]),
+        repeat=1,
     )
     existing = geodesic_km(
         lon[:, None],
@@ -132,91 +146,34 @@ def main() -> None:
         sites["lon"].to_numpy()[None, :],
         sites["lat"].to_numpy()[None, :],
     ).min(axis=1)
-    print(
-        f"Cost matrix {cost.shape[0]:,} x {cost.shape[1]:,} geodesic km: {t_matrix:.1f} s "
-        "(one-off, travel model)"
-    )
+    print(f"Cost matrix {cost.shape[0]:,} x {cost.shape[1]:,} geodesic km: {t_matrix:.1f} s")
     z = args.threshold
-    verdicts: list[str] = []
-
-    # ------------------------------------------------------------------ MCLP
-    print(f"\nMCLP: population within {z:g} km (every commune a candidate unless said)")
-    kw = {"objective": "coverage", "k": args.k, "existing": existing, "threshold": z}
-    tg, g = timed(lambda: siting.greedy(cost, pop, **kw), repeat=3)
-    ts, sw = timed(lambda: siting.greedy(cost, pop, refine=True, **kw))
-    print(line("greedy", g, tg, insee))
-    print(line("greedy + swap", sw, ts, insee))
-    if not args.skip_exact:
-        cand = None if args.mclp_min_pop <= 0 else np.flatnonzero(pop >= args.mclp_min_pop)
-        te, ex = timed(lambda: siting.exact(cost, pop, candidates=cand, **kw))
-        where = "all communes" if cand is None else f"{cand.size} communes >= {args.mclp_min_pop}"
-        print(line(f"spopt MCLP exact ({where})", ex, te, insee))
-        print(f"    {'; '.join(ex.notes)}")
-        for name, res, t in (("greedy", g, tg), ("greedy + swap", sw, ts)):
-            gp = gap_pct(res.after, ex.after, maximise=True)
-            gain_gap = gap_pct(res.improvement, ex.improvement, maximise=True)
-            print(
-                f"  {name}: gap {gp:.3f} % of covered population, {gain_gap:.3f} % of the "
-                f"gain; exact/greedy time ratio {te / t:,.0f}x"
-            )
-            if name == "greedy":
-                verdicts.append(
-                    f"MCLP greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
-                    + ("OK" if gp <= TARGET_GAP_PCT else "MISSED")
-                )
-
-    # ------------------------------------------------------------------ p-median
-    print("\np-median: population-weighted distance (person-km)")
-    kw = {"objective": "median", "k": args.k, "existing": existing}
-    tg, g = timed(lambda: siting.greedy(cost, pop, **kw), repeat=3)
-    ts, sw = timed(lambda: siting.greedy(cost, pop, refine=True, **kw))
-    print(line("greedy (all communes)", g, tg, insee))
-    print(line("greedy + swap (all communes)", sw, ts, insee))
-    print(f"    mean distance {g.mean_before:.2f} km -> {g.mean_after:.2f} km (greedy)")
-    cand = np.flatnonzero(pop >= args.median_min_pop)
-    tgr, gr = timed(lambda: siting.greedy(cost, pop, candidates=cand, **kw), repeat=3)
-    tsr, swr = timed(lambda: siting.greedy(cost, pop, candidates=cand, refine=True, **kw))
-    print(line(f"greedy ({cand.size} communes)", gr, tgr, insee))
-    print(line(f"greedy + swap ({cand.size} communes)", swr, tsr, insee))
-    if not args.skip_exact:
-        te, ex = timed(lambda: siting.exact(cost, pop, candidates=cand, **kw))
-        print(line(f"spopt PMedian exact ({cand.size})", ex, te, insee))
-        print(
-            f"    candidates restricted to communes >= {args.median_min_pop:,} inhabitants; "
-            f"{'; '.join(ex.notes)}"
-        )
-        for name, res, t in (("greedy", gr, tgr), ("greedy + swap", swr, tsr)):
-            gp_ = gap_pct(res.after, ex.after, maximise=False)
-            gain_gap = gap_pct(res.improvement, ex.improvement, maximise=True)
-            print(
-                f"  {name} ({cand.size}): gap {gp_:.3f} % of weighted distance, "
-                f"{gain_gap:.3f} % of the gain; exact/greedy time {te / t:,.0f}x"
-            )
-        gp = gap_pct(gr.after, ex.after, maximise=False)
-        full_vs = gap_pct(g.after, ex.after, maximise=False)
-        print(
-            f"  greedy over all communes vs exact over {cand.size}: {full_vs:+.3f} % "
-            "(negative: the larger candidate set beats the restricted optimum)"
-        )
-        verdicts.append(
-            f"p-median greedy gap {gp:.3f} % (target <= {TARGET_GAP_PCT} %): "
-            + ("OK" if gp <= TARGET_GAP_PCT else "MISSED")
-        )
+    mclp = np.flatnonzero(pop[cols] >= args.mclp_min_pop)
+    kw = {"objective": "coverage", "existing": existing, "threshold": z}
+    compare(
+        f"MCLP {z:g} km", cost, pop, kw=kw, cand=mclp, targets=targets, time_limit=args.time_limit
+    )
+    cand = np.flatnonzero(pop[cols] >= args.median_min_pop)
+    kw = {"objective": "median", "existing": existing}
+    compare("p-median", cost, pop, kw=kw, cand=cand, targets=targets, time_limit=args.time_limit)
+    cost = cost[:, cand]
+    cand = np.arange(cand.size)
+    insee_cols = insee[cols][np.flatnonzero(pop[cols] >= args.median_min_pop)]
 
     # ------------------------------------------------------------------ E2SFCA vs access
     from access import Access
 
-    sub = cost[:, cand]
+    sub = cost
     table = pd.DataFrame(
         {
             "origin": np.repeat(insee, cand.size),
-            "destination": np.tile(insee[cand], len(insee)),
+            "destination": np.tile(insee_cols, len(insee)),
             "distance_km": sub.ravel(),
             "model": "geodesic",
         }
     )
     population = pd.Series(pop, index=insee)
-    unit = pd.Series(1.0, index=insee[cand])  # timing only: not a capacity
+    unit = pd.Series(1.0, index=insee_cols)  # timing only: not a capacity
     steps = ((20.0, 1.0), (40.0, 0.68), (60.0, 0.22))
     print(
         f"\nE2SFCA vs PySAL access on {len(table):,} pairs ({len(insee):,} communes x "
@@ -260,9 +217,8 @@ def main() -> None:
         f"speed-up {t_theirs2 / t_ours2:.1f}x   max |diff| {d2:.2e}"
     )
 
-    if verdicts:
-        print("\n" + "\n".join(verdicts))
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -328,7 +328,8 @@ class AccessTable:
             out = np.full(n, -1, dtype=np.int64)
             lazy = self.matrix(self.main_cost)
             if isinstance(lazy, GeodesicMatrix):
-                out = lazy.nearest(cols)[0]
+                out, cost = lazy.nearest(cols)
+                self._memo[("nearest_cost", kind, self.main_cost)] = cost
             elif cols.size:
                 main = lazy[:, cols]
                 j = np.argmin(main, axis=1)
@@ -340,8 +341,8 @@ class AccessTable:
     def nearest_cost(self, kind: str, by: Cost = "distance_km") -> np.ndarray:
         """Per commune, ``by`` to the nearest structure of ``kind`` (NaN when none)."""
         key = ("nearest_cost", kind, by)
+        idx = self.nearest_index(kind)  # a KD-tree search also leaves its costs here
         if key not in self._memo:
-            idx = self.nearest_index(kind)
             matrix = self.matrix(by)
             out = np.full(len(idx), np.nan)
             rows = np.flatnonzero(idx >= 0)

@@ -44,7 +44,7 @@ R_MIN_KM = _A_KM * (1.0 - _E2)
 #: Relative margin on the search chord (float rounding of vectors, chords and geodesics).
 _MARGIN = 1e-9
 #: Candidates asked of the tree per origin before the safe-radius check.
-_FIRST_K = 4
+_FIRST_K = 2
 
 
 def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> np.ndarray:
