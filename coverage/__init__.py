@@ -66,9 +66,9 @@ _API: dict[str, str] = {
     "WhatIf": "coverage.analysis.scenario",
     # outputs
     "departements_frame_fr": "coverage.outputs.report",
-    "scenario_lines": "coverage.outputs.report",
-    "siting_lines": "coverage.outputs.report",
-    "summary_lines": "coverage.outputs.report",
+    "scenario_lines": "coverage.outputs.text",
+    "siting_lines": "coverage.outputs.text",
+    "summary_lines": "coverage.outputs.text",
     "write_report": "coverage.outputs.report",
     "write_coverage_map": "coverage.outputs.maps.coverage",
     "write_csv": "coverage.outputs.exports",
@@ -150,12 +150,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from coverage.data.registry import Registry, load_registry
     from coverage.outputs.exports import write_csv
     from coverage.outputs.maps.coverage import write_coverage_map
-    from coverage.outputs.report import (
-        departements_frame_fr,
-        scenario_lines,
-        siting_lines,
-        summary_lines,
-        write_report,
-    )
+    from coverage.outputs.report import departements_frame_fr, write_report
+    from coverage.outputs.text import scenario_lines, siting_lines, summary_lines
     from coverage.patient.finder import Finder, FinderResult
     from coverage.travel import GeodesicModel, TravelModel, make_model

@@ -27,7 +27,7 @@ from coverage.analysis.analyse import (
     headline_deltas,
     suggest_sites,
 )
-from coverage.outputs.report import summary_lines
+from coverage.outputs.text import summary_lines
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
 

@@ -12,7 +12,7 @@ from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError, ValidationError
 from coverage.analysis.access import build_access
 from coverage.analysis.scenario import Scenario, Site, WhatIf, resolve_site, what_if
-from coverage.outputs.report import scenario_lines
+from coverage.outputs.text import scenario_lines
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
 

@@ -234,7 +234,7 @@ def _print(
     result: ScenarioResult | None,
     written: list[str],
 ) -> None:
-    from coverage.outputs.report import scenario_lines, summary_lines
+    from coverage.outputs.text import scenario_lines, summary_lines
 
     if args.json:
         out = analysis.to_dict()

