@@ -142,3 +142,32 @@ def test_lazy_computed_zones_give_the_zoning_device_of_every_commune(finder: Fin
         assert lazy._nearest_device(insee) == full.device_for(insee), insee
     assert lazy._zones is None  # answering did not build the whole zoning
     assert lazy.zones.device_for("15014") == full.device_for("15014")
+
+
+def test_isere_road_times_are_the_matrix_cells(finder: Finder) -> None:
+    """On the real OSRM matrix of Isère, the finder's time is the cell (origin commune ->
+    the structure's commune), read here with plain csv."""
+    import csv
+
+    from conftest import SHARED
+
+    path = SHARED / "roads" / "isere" / "TimeDistCarIsere.csv"
+    if not path.is_file():
+        pytest.skip(f"real matrix not found: {path}")
+    from coverage.travel import make_model
+
+    model = make_model("matrix", matrix=str(path), unit="s", region=finder.region)
+    timed = Finder(finder.region, finder.registry, finder.zones, model)
+    place = lookup("Bourg-d'Oisans", finder.region).place
+    result = timed.find(place, age=19)
+    assert result.aja is not None and result.has_time
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows)[1:]
+        cells = {r[0]: r[1:] for r in rows}
+    device = result.aja.device
+    seconds = float(cells[place.insee][header.index(device["commune_insee"])])
+    assert device["duration_min"] == pytest.approx(seconds / 60, abs=1e-6)
+    text = finder_text.finder_text(result)
+    assert f"≈ {french.minutes(seconds / 60)} en voiture" in text
+    assert "(temps de trajet inconnu)" in text  # Pont-d'Ain (Ain) is outside the matrix

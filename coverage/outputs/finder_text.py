@@ -79,7 +79,7 @@ def measure_line(result: FinderResult) -> str:
     """ "Distances à vol d'oiseau, depuis la mairie d'Aurillac." and its time variants."""
     label = result.model_label
     if result.has_time:
-        head = f"Temps de trajet en voiture ({label})"
+        head = f"Temps de trajet en voiture : {label}"
     elif result.model == "estimate" or label.startswith("estimation"):
         head = f"Distances estimées ({label})"
     else:
@@ -98,8 +98,10 @@ def cost_text(row: Mapping[str, Any], *, has_time: bool, error: float | None = N
     """ "≈ 45 min en voiture, 38 km" when time is known, else "8,4 km"; estimates say so."""
     km = french.km(row.get("distance_km"))
     minutes = row.get("duration_min")
-    if not has_time or _missing(minutes):
+    if not has_time:
         return km
+    if _missing(minutes):
+        return f"{km} (temps de trajet inconnu)"
     text = f"≈ {french.minutes(minutes)} en voiture"
     if error is not None:
         text += f" (estimation, erreur médiane {french.share(error, decimals=0)})"
