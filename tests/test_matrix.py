@@ -439,3 +439,17 @@ def test_a_point_two_communes_share_goes_to_the_commune_whose_polygon_holds_it(
     table = model.table(site, _points(region, ("38185",)))
     assert table["origin_insee"].iloc[0] == holder
     assert table["duration_min"].iloc[0] == isere_cells[(holder, "38185")] / 60
+
+
+def test_nearest_accepts_a_matrix_table_with_its_declared_fallback(tmp_path: Path, region: Region):
+    from coverage.travel.base import nearest
+
+    model = _model(region, _wide(tmp_path / "m.csv", THREE, SECONDS), unit="s", fallback="estimate")
+    table = model.table(_points(region, ("38185",)), _points(region, ("38052", "69123")))
+    best = nearest(table, by="duration_min")
+    assert best["destination"].tolist() == ["38052"]  # 45 min by the matrix beats Lyon
+    assert best.attrs["model"] == "matrix"
+    mixed = table.copy()
+    mixed.attrs = {"model": "matrix"}  # no fallback declared: refused
+    with pytest.raises(ValidationError, match=r"mixes travel models \['estimate', 'matrix'\]"):
+        nearest(mixed)

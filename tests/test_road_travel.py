@@ -431,7 +431,7 @@ def monaco_shortest(tmp_path_factory: pytest.TempPathFactory, region: Region) ->
         MONACO,
         out=folder / "ds",
         partial=True,
-        profile=lua,
+        tools=roads.ToolOptions(profile=lua),
         activate=False,
         communes=region.communes,
     )

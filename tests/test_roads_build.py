@@ -417,7 +417,11 @@ def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, region: Regio
     assert (mine / "rapport.txt").read_text(encoding="utf-8") == "à garder"
     with pytest.raises(ValidationError, match=r"`threads` must be a positive integer; got 0"):
         roads.build_dataset(
-            GRID, out=tmp_path / "x", partial=True, threads=0, communes=region.communes
+            GRID,
+            out=tmp_path / "x",
+            partial=True,
+            tools=roads.ToolOptions(threads=0),
+            communes=region.communes,
         )
 
 

@@ -138,12 +138,14 @@ def _communes(partial: bool) -> pd.DataFrame | None:
 def run_build(args: argparse.Namespace) -> int:
     folder = roads.build_dataset(
         args.pbf,
-        communes=_communes(args.partial),
+        communes=lambda: _communes(args.partial),
         out=args.out,
         partial=args.partial,
         progress=lambda event: print(render_event(event), flush=True),
-        log=(lambda line: print(f"    | {line}", flush=True)) if args.verbose else None,
-        threads=args.threads,
+        tools=roads.ToolOptions(
+            threads=args.threads,
+            log=(lambda line: print(f"    | {line}", flush=True)) if args.verbose else None,
+        ),
         activate=args.activate,
         force=args.force,
     )

@@ -7,7 +7,7 @@ dataset), ``engine`` (the bindings in this process), ``check`` (does an extract 
 region) and ``build`` (the build stages).
 """
 
-from coverage.roads.build import STAGES, BuildEvent, build_dataset
+from coverage.roads.build import STAGES, BuildEvent, ToolOptions, build_dataset
 from coverage.roads.check import (
     COVERED_SHARE,
     COVERED_SNAP_M,
@@ -48,6 +48,7 @@ __all__ = [
     "URL_ENV",
     "BuildEvent",
     "Dataset",
+    "ToolOptions",
     "active_dataset",
     "build_dataset",
     "car_profile",

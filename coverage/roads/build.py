@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,31 @@ class BuildEvent:
 
 
 Progress = Callable[[BuildEvent], None]
+#: The region's communes, or a function giving them when the build needs them (not called when
+#: the dataset is reused, nor before the extract has been read), or ``None``.
+CommunesSource = pd.DataFrame | Callable[[], pd.DataFrame | None] | None
+
+
+@dataclass(frozen=True)
+class ToolOptions:
+    """How the OSRM tools run: the Lua routing profile (default the car profile of
+    osrm-bindings), their threads (default every CPU), and ``log``, called with every line they
+    print (for ``--verbose``)."""
+
+    profile: str | os.PathLike[str] | None = None
+    threads: int | None = None
+    log: LineSink | None = None
+
+
+@dataclass
+class _Run:
+    """One build in progress: where its events go, its stage times so far, when it began."""
+
+    say: Progress
+    log: LineSink | None
+    partial: bool
+    started: float
+    stages: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -180,9 +205,10 @@ def _reusable(out: Path, dataset_id: str, partial: bool, pbf: Path) -> Dataset |
 
 
 def _precheck_area(
-    communes: pd.DataFrame | None, inputs: _Inputs, partial: bool, say: Progress
+    source: CommunesSource, inputs: _Inputs, partial: bool, say: Progress
 ) -> pd.DataFrame | None:
     """The communes' points, after refusing an extract whose box misses départements."""
+    communes = source() if callable(source) else source
     if communes is None:
         if not partial:
             raise RoadEngineError(
@@ -229,16 +255,14 @@ def _tool_commands(inputs: _Inputs, base: Path) -> dict[str, list[str]]:
     }
 
 
-def _tool_stages(
-    inputs: _Inputs, base: Path, say: Progress, log: LineSink | None, stages: list[dict]
-) -> None:
+def _tool_stages(inputs: _Inputs, base: Path, run: _Run) -> None:
     """Run osrm-extract, osrm-partition and osrm-customize into ``base``; append stage times."""
     commands = _tool_commands(inputs, base)
     for i, (key, tool, label) in enumerate(STAGES, start=1):
-        say(BuildEvent("stage_start", step=i, label_fr=label, tool=tool))
-        seconds, peak = run_tool(commands[key], label=label, pbf=inputs.pbf, log=log)
+        run.say(BuildEvent("stage_start", step=i, label_fr=label, tool=tool))
+        seconds, peak = run_tool(commands[key], label=label, pbf=inputs.pbf, log=run.log)
         peak_mb = round(peak, 1) if peak is not None else None
-        stages.append(
+        run.stages.append(
             {
                 "name": key,
                 "label_fr": label,
@@ -247,14 +271,12 @@ def _tool_stages(
                 "peak_rss_mb": peak_mb,
             }
         )
-        say(BuildEvent("stage_done", label_fr=label, seconds=seconds, peak_rss_mb=peak))
+        run.say(BuildEvent("stage_done", label_fr=label, seconds=seconds, peak_rss_mb=peak))
 
 
-def _coverage_stage(
-    base: Path, communes: pd.DataFrame, say: Progress, stages: list[dict]
-) -> dict[str, Any]:
+def _coverage_stage(base: Path, communes: pd.DataFrame, run: _Run) -> dict[str, Any]:
     """Check the freshly built dataset against the communes; return the manifest's entry."""
-    say(BuildEvent("stage_start", step=N_STEPS, label_fr=COVERAGE_LABEL))
+    run.say(BuildEvent("stage_start", step=N_STEPS, label_fr=COVERAGE_LABEL))
     t0 = time.perf_counter()
     try:
         table = coverage_by_departement(
@@ -263,7 +285,7 @@ def _coverage_stage(
     finally:
         unload_engines()  # the folder is about to be renamed
     seconds = time.perf_counter() - t0
-    stages.append(
+    run.stages.append(
         {
             "name": "coverage",
             "label_fr": COVERAGE_LABEL,
@@ -272,7 +294,7 @@ def _coverage_stage(
         }
     )
     missing = table.loc[table["missing"], "dep"].tolist()
-    say(BuildEvent("coverage_done", seconds=seconds, missing=tuple(missing)))
+    run.say(BuildEvent("coverage_done", seconds=seconds, missing=tuple(missing)))
     return {
         "checked": True,
         "snap_limit_m": COVERED_SNAP_M,
@@ -292,11 +314,10 @@ def _manifest(
     folder: Path,
     *,
     date: tuple[str, str],
-    partial: bool,
     coverage: dict[str, Any],
-    stages: list[dict],
-    started: float,
+    run: _Run,
 ) -> dict[str, Any]:
+    stages = run.stages
     tool_peaks = [s["peak_rss_mb"] for s in stages if s["peak_rss_mb"] is not None]
     pbf = inputs.pbf
     return {
@@ -316,10 +337,10 @@ def _manifest(
         "profile": {"file": inputs.profile.name, "sha256": inputs.profile_sha},
         "osrm_bindings_version": inputs.version,
         "threads": inputs.threads,
-        "partial": bool(partial),
+        "partial": bool(run.partial),
         "coverage": coverage,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - started, 3),
+        "build_seconds": round(time.perf_counter() - run.started, 3),
         "peak_rss_mb": max(tool_peaks) if tool_peaks else None,
         "stages": stages,
         "files": {p.name: p.stat().st_size for p in sorted(folder.glob(f"{BASE_NAME}.*"))},
@@ -348,32 +369,20 @@ def _build_into(
     *,
     points: pd.DataFrame | None,
     date: tuple[str, str],
-    partial: bool,
-    say: Progress,
-    log: LineSink | None,
-    stages: list[dict],
-    started: float,
+    run: _Run,
 ) -> None:
     """Run every stage in a hidden folder beside ``out_dir``, then move it into place."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     try:
         base = tmp / BASE_NAME
-        _tool_stages(inputs, base, say, log, stages)
+        _tool_stages(inputs, base, run)
         coverage: dict[str, Any] = {"checked": False, "missing": []}
         if points is not None:
-            coverage = _coverage_stage(base, points, say, stages)
-            if coverage["missing"] and not partial:
+            coverage = _coverage_stage(base, points, run)
+            if coverage["missing"] and not run.partial:
                 raise refuse_area(inputs.pbf, coverage["missing"])
-        manifest = _manifest(
-            inputs,
-            tmp,
-            date=date,
-            partial=partial,
-            coverage=coverage,
-            stages=stages,
-            started=started,
-        )
+        manifest = _manifest(inputs, tmp, date=date, coverage=coverage, run=run)
         write_text(tmp / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
         _replace_dir(tmp, out_dir)
     except BaseException:
@@ -384,13 +393,11 @@ def _build_into(
 def build_dataset(
     pbf: str | os.PathLike[str],
     *,
-    communes: pd.DataFrame | None = None,
+    communes: CommunesSource = None,
     out: str | os.PathLike[str] | None = None,
     partial: bool = False,
     progress: Progress | None = None,
-    log: LineSink | None = None,
-    profile: str | os.PathLike[str] | None = None,
-    threads: int | None = None,
+    tools: ToolOptions | None = None,
     activate: bool = True,
     force: bool = False,
 ) -> Path:
@@ -402,7 +409,9 @@ def build_dataset(
         The extract (``.osm.pbf``, or ``.osm`` XML).
     communes
         The region's communes (columns ``insee``, ``dep``, ``lon``, ``lat``, e.g.
-        ``load_region().communes``) to check the extract covers them; ``None`` only with
+        ``load_region().communes``), or a function returning them (called only once the
+        extract has been read and is not already built), to check the extract covers them;
+        ``None`` only with
         ``partial`` (coverage then not checked).
     out
         Folder of the dataset; default ``<cache>/osrm/<name>-<id>``.
@@ -410,12 +419,8 @@ def build_dataset(
         Accept an extract that does not cover the 12 départements of the region.
     progress
         Called with one ``BuildEvent`` per step (stage started, stage done with time and memory).
-    log
-        Called with every line the OSRM tools print (for ``--verbose``).
-    profile
-        Lua routing profile; default the car profile of osrm-bindings.
-    threads
-        Threads given to the tools; default every CPU.
+    tools
+        Routing profile, threads and output lines of the OSRM tools (``ToolOptions``).
     activate
         Record the dataset as the one the tools use by default (``active_dataset``).
     force
@@ -433,8 +438,9 @@ def build_dataset(
         ``partial``), a failing tool. Nothing is left behind.
     """
     say: Progress = progress or (lambda _event: None)
-    started = time.perf_counter()
-    inputs = _identify(*_checked_paths(pbf, profile, threads), say)
+    opts = tools or ToolOptions()
+    run = _Run(say=say, log=opts.log, partial=partial, started=time.perf_counter())
+    inputs = _identify(*_checked_paths(pbf, opts.profile, opts.threads), say)
     out_dir = (
         Path(out).expanduser().resolve()
         if out is not None
@@ -448,29 +454,19 @@ def build_dataset(
     else:
         points = _precheck_area(communes, inputs, partial, say)
         date = _data_date(inputs, say)
-        read_s = round(time.perf_counter() - started, 3)
+        read_s = round(time.perf_counter() - run.started, 3)
         say(BuildEvent("read_done", date=date[0], sha256=inputs.pbf_sha, seconds=read_s))
-        stages: list[dict] = [
+        run.stages.append(
             {
                 "name": "read",
                 "label_fr": "lecture de l'extrait (sha256, date)",
                 "seconds": read_s,
                 "peak_rss_mb": None,
             }
-        ]
-        _build_into(
-            inputs,
-            out_dir,
-            points=points,
-            date=date,
-            partial=partial,
-            say=say,
-            log=log,
-            stages=stages,
-            started=started,
         )
+        _build_into(inputs, out_dir, points=points, date=date, run=run)
     if activate:
         set_active(out_dir)
     if existing is None:
-        say(BuildEvent("ready", seconds=time.perf_counter() - started, folder=out_dir))
+        say(BuildEvent("ready", seconds=time.perf_counter() - run.started, folder=out_dir))
     return out_dir

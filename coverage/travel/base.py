@@ -103,14 +103,25 @@ def frame(
     return table
 
 
+def row_models(table: pd.DataFrame) -> set[str]:
+    """Models a table may hold rows of: its own (``attrs["model"]``) and its declared fallback
+    (``attrs["fallback"]``, a matrix model's measure for the pairs it does not cover)."""
+    declared = {table.attrs.get("model"), table.attrs.get("fallback")} - {None}
+    return {str(m) for m in declared}
+
+
 def nearest(table: pd.DataFrame, *, by: str = "distance_km") -> pd.DataFrame:
-    """Per origin, the row of the cheapest destination (ties: first destination id)."""
+    """Per origin, the row of the cheapest destination (ties: first destination id).
+
+    A table mixing models is refused unless they are its model and the fallback it declares
+    (each row then says which model measured it).
+    """
     if table.empty:
         return table.copy()
-    models = table["model"].unique()
-    if len(models) != 1:
-        raise ValidationError(f"`table` mixes travel models {sorted(models)!r}; use one.")
+    models = sorted(str(m) for m in pd.unique(table["model"].to_numpy()))
+    if len(models) != 1 and not set(models) <= row_models(table):
+        raise ValidationError(f"`table` mixes travel models {models!r}; use one.")
     ordered = table.sort_values(["origin", by, "destination"], kind="stable")
     out = ordered.drop_duplicates("origin", keep="first").reset_index(drop=True)
-    out.attrs["model"] = models[0]
+    out.attrs["model"] = table.attrs.get("model", models[0]) if len(models) > 1 else models[0]
     return out
