@@ -268,3 +268,65 @@ def test_cli_import_writes_the_canonical_csv(workbook: Path, tmp_path: Path) -> 
         timeout=300,
     )
     assert run.returncode == 2 and "aucune structure" in run.stderr
+
+
+# --------------------------------------------------------------------------- hostile workbooks
+
+
+def test_damaged_or_inflating_workbooks_are_refused(tmp_path: Path, region: Region) -> None:
+    import zipfile
+
+    damaged = tmp_path / "abime.xlsx"
+    damaged.write_bytes(b"PK\x03\x04" + bytes(200))
+    with pytest.raises(RegistryError, match="classeur illisible"):
+        load_registry(damaged, region=region)
+    bomb = tmp_path / "bombe.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * 120_000_000)
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(RegistryError, match="trop gros une fois décompressé"):
+        load_registry(bomb, region=region)
+    renamed = tmp_path / "pas-un-classeur.xlsx"
+    renamed.write_text("id,name\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="classeur illisible"):
+        load_registry(renamed, region=region)
+
+
+def test_error_cells_stray_values_and_row_limits(
+    tmp_path: Path, region: Region, registry: Registry
+) -> None:
+    from coverage.data.spreadsheet import MAX_ROWS
+
+    rows = _rows(region, registry)
+    rows[0][7] = "#DIV/0!"
+    wb_path = tmp_path / "erreur.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for r in rows:
+        ws.append(r)
+    ws["H2"].data_type = "e"
+    ws["L3"] = "hors colonnes"
+    wb.save(wb_path)
+    with pytest.raises(RegistryError) as err:
+        load_registry(wb_path, region=region)
+    text = str(err.value)
+    assert "ligne 2, colonne H : cellule en erreur" in text
+    assert "ligne 3 : valeur(s) hors des colonnes nommées ['hors colonnes']" in text
+
+    big = tmp_path / "grand.xlsx"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("S")
+    ws.append(["Nom", "Public", "Source"])
+    for i in range(MAX_ROWS + 1):
+        ws.append([f"Ligne {i}", "AJA", "https://exemple.org/s"])
+    wb.save(big)
+    with pytest.raises(RegistryError, match=f"trop de lignes \\(plus de {MAX_ROWS} structures\\)"):
+        load_registry(big, region=region)
+
+
+def test_sheet_option_only_for_workbooks(tmp_path: Path, region: Region) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("id,name,kind,source\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="--sheet ne s'applique qu'à un classeur"):
+        load_registry(path, region=region, sheet="x")
