@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from coverage._errors import ArgumentError, ValidationError
-from coverage.travel.base import POINT_COLUMNS, TABLE_COLUMNS, TravelModel, check_points, nearest
+from coverage.travel.base import POINT_COLUMNS, TABLE_COLUMNS, TravelModel, check_points
 from coverage.travel.estimate import EstimateModel
 from coverage.travel.geodesic import CircuityModel, GeodesicModel, geodesic_km
 
@@ -30,8 +30,9 @@ __all__ = [
     "check_points",
     "geodesic_km",
     "make_model",
-    "nearest",
 ]
+# ``nearest`` (the cheapest row per origin) is imported from ``coverage.travel.base``: the
+# package attribute of that name is the ``coverage.travel.nearest`` module (KD-tree search).
 
 
 #: Travel models a user can choose, by name.
