@@ -457,6 +457,9 @@ def test_the_road_engine_imports_nothing_from_the_data_layer() -> None:
 
 def test_refusals_point_to_the_readme_not_a_missing_doc(tmp_path: Path, region: Region) -> None:
     osm = _commune_streets(tmp_path / "sans_cantal.osm", region, drop_dep="15")
-    with pytest.raises(RoadEngineError, match=r"voir la section « Roads » du README") as err:
+    section = r"voir la section « Road travel times \(OSRM\) » du README"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "\n## Road travel times (OSRM)\n" in readme  # the section the message names
+    with pytest.raises(RoadEngineError, match=section) as err:
         roads.build_dataset(osm, out=tmp_path / "ds", activate=False, communes=region.communes)
     assert "docs/roads.md" not in str(err.value)

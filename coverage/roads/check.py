@@ -24,7 +24,7 @@ COVERED_SNAP_M = 2000.0
 COVERED_SHARE = 0.9
 DEPARTEMENT_NAMES = settings.DEPARTEMENT_NAMES
 #: Where the README tells how to get the region's extract.
-README_SECTION = "la section « Roads » du README"
+README_SECTION = "la section « Road travel times (OSRM) » du README"
 
 
 def commune_points(communes: pd.DataFrame) -> pd.DataFrame:
