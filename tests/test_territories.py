@@ -157,3 +157,31 @@ def test_aja_zoning_as_a_territory_file_equals_the_zones_file(
     )
     t = load_territories(territory_csv, region=region, registry=registry)
     assert len(aja_assignment(t, registry=registry)) == len(a)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELL = st.one_of(
+    st.sampled_from(["T1", "01", "75", "15014", "200069193", "", "a b", SRC]), st.text(max_size=10)
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(_CELL, min_size=7, max_size=7), max_size=5))
+def test_any_territory_file_loads_or_is_refused_in_french(
+    region: Region,
+    registry: Registry,
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[list[str]],
+) -> None:
+    cols = ["territory_id", "name", "insee", "epci", "dep", "structures", "source"]
+    path = _write(
+        tmp_path_factory.mktemp("fuzz") / "t.csv", [dict(zip(cols, r, strict=True)) for r in rows]
+    )
+    try:
+        t = load_territories(path, region=region, registry=registry)
+    except RegistryError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert set(t.assignment["territory_id"]) <= set(t.names)

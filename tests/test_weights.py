@@ -151,3 +151,31 @@ def test_quintile_table() -> None:
     assert table["communes"].tolist() == [2, 2, 2, 2, 2]
     assert table["mean_cost"].tolist() == [0.5, 2.5, 4.5, 6.5, 8.5]
     assert table["weight"].sum() == 10
+
+
+# --------------------------------------------------------------------------- property
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELLS = st.one_of(
+    st.sampled_from(["15014", "69381", "75056", "2A004", "", "-1", "1,5", "nan", "1e999", "x"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_CELLS, _CELLS), max_size=6), sep=st.sampled_from([",", ";"]))
+def test_any_demand_file_loads_or_is_refused_in_french(
+    region: Region, tmp_path_factory: pytest.TempPathFactory, rows: list, sep: str
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    body = "".join(f'"{a.replace(chr(34), "")}"{sep}"{b.replace(chr(34), "")}"\n' for a, b in rows)
+    path = _write(folder / "d.csv", f"insee{sep}weight\n{body}")
+    try:
+        d = load_demand(path, region=region)
+    except RegistryError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert (d.values >= 0).all() and np.isfinite(d.values).all()
