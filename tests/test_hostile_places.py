@@ -107,6 +107,14 @@ def test_noise_around_a_real_name_is_ignored(region: Region, query: str, insee: 
         ("48.8566, 2.3522", OutsideRegionError, "hors d'Auvergne-Rhône-Alpes"),  # Paris
         ("-0, -0", OutsideRegionError, "hors d'Auvergne-Rhône-Alpes"),
         ("Marseille", OutsideRegionError, "n'est pas en Auvergne-Rhône-Alpes"),
+        ("Murat (Paris)", OutsideRegionError, "département 75 \\(Paris, région Île-de-France"),
+        ("Murat (Gironde)", OutsideRegionError, "département 33 \\(Gironde"),
+        ("Murat (58)", OutsideRegionError, "département 58 \\(Nièvre"),
+        ("Lyon (Cantal)", PlaceError, "aucune de ces communes n'est dans le département Cantal"),
+        ("2A", OutsideRegionError, "département 2A \\(Corse-du-Sud, région Corse\\)"),
+        ("976", OutsideRegionError, "département 976"),
+        ("Gironde", OutsideRegionError, "région Nouvelle-Aquitaine"),
+        ("00", PlaceError, "Aucune commune"),
     ],
 )
 def test_bad_input_gets_a_specific_french_error(

@@ -502,7 +502,10 @@ def _split_qualifier(text: str) -> tuple[str, str | None]:
     """ "Murat (15)", "Murat 15300", "Murat (Cantal)", "Murat, Cantal" -> ("Murat", "15"...)."""
     m = _NAMED_QUALIFIER_RE.match(text)
     if m and m.group("name").strip():
-        dep = _deps_by_name().get(_strip_article(normalize(m.group("p") or m.group("c") or "")))
+        named = m.group("p") or m.group("c") or ""
+        dep = _deps_by_name().get(_strip_article(normalize(named)))
+        if dep is None and m.group("p"):
+            dep = _outside_departement_number(named)  # "Murat (Gironde)": said to be elsewhere
         if dep is not None:
             return m.group("name").strip(), dep
     m = _QUALIFIER_RE.match(text)
@@ -514,6 +517,10 @@ def _split_qualifier(text: str) -> tuple[str, str | None]:
 def _from_name(text: str, region: Region) -> Lookup:
     idx = _index(region)
     text_name, qualifier = _split_qualifier(text)
+    if qualifier and len(qualifier) < 5:
+        dep = qualifier.zfill(2)
+        if dep not in settings.DEPARTEMENT_NAMES and dep in _deps_by_number():
+            _from_departement(text, dep, region)  # raises: a département outside the region
     # NFKD may lengthen the text ("㎯" is six letters): cut again; no commune name is so long.
     full = normalize(text_name)[:MAX_QUERY_CHARS].strip()
     key = _strip_article(full)
