@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coverage._errors import RegistryError
 from coverage.data.region import Region
@@ -158,9 +160,6 @@ def test_aja_zoning_as_a_territory_file_equals_the_zones_file(
     t = load_territories(territory_csv, region=region, registry=registry)
     assert len(aja_assignment(t, registry=registry)) == len(a)
 
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _CELL = st.one_of(
     st.sampled_from(["T1", "01", "75", "15014", "200069193", "", "a b", SRC]), st.text(max_size=10)

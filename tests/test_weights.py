@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coverage._errors import ArgumentError, RegistryError
 from coverage.analysis.social import concentration_index, fractional_rank, quintile_table
@@ -155,9 +157,6 @@ def test_quintile_table() -> None:
 
 # --------------------------------------------------------------------------- property
 
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _CELLS = st.one_of(
     st.sampled_from(["15014", "69381", "75056", "2A004", "", "-1", "1,5", "nan", "1e999", "x"]),
