@@ -379,7 +379,7 @@ def test_js_strings_carry_no_template_braces() -> None:
     import json
     import re
 
-    from coverage.outputs.maps.base import _js
+    from coverage.outputs.maps._leaflet import _js
 
     value = {"name": "{{ 7 * 7 }} {# x #} {% if %}", "k{": ["\\{", '"}', 1]}
     text = _js(value)

@@ -62,7 +62,7 @@ def finder_map(result: FinderResult, finder: Finder) -> folium.Map:
             color="#7c3aed",
             distance_label=f"Distance ({result.model_label})",
         )
-    maps.add_place(m, lat=p.lat, lon=p.lon, label=p.label)
+    maps.add_place(m, lat=p.lat, lon=p.lon, label=p.patient_label)
     region = finder.region
     maps.add_note(m, finder_text.measure_line(result), position="topright")
     notes = [
