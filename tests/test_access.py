@@ -250,3 +250,26 @@ def test_added_marks_only_what_the_last_change_added(plane):
     twice = plane.with_changes(add=first).with_changes(add=second)
     assert twice.structures["id"].tolist() == ["S1", "S2", "S3", "S4", "S5"]
     assert twice.structures["added"].tolist() == [False, False, False, False, True]
+
+
+def test_commune_pairs_are_the_pairs_within_the_radius(real, region):
+    from coverage._geodesy import geodesic_km
+
+    c = region.communes
+    lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()
+    cols = np.flatnonzero(c["population"].to_numpy() >= 20_000)
+    full = geodesic_km(lon[:, None], lat[:, None], lon[None, cols], lat[None, cols])
+    pairs = real.commune_pairs(25.0, columns=cols)
+    assert pairs.shape == full.shape and pairs.nnz == int((full <= 25.0).sum())
+    np.testing.assert_array_equal(pairs.toarray()[full <= 25.0], full[full <= 25.0])
+    with pytest.raises(ValidationError, match="radius"):
+        real.commune_pairs(-1.0, columns=cols)
+
+
+def test_commune_pairs_of_another_model_by_hand(plane):
+    # Communes at x = 0, 1, 2, 3, 10; candidates A (0) and E (10); radius 1.5.
+    pairs = plane.commune_pairs(1.5, columns=[0, 4])
+    assert pairs.nnz == 3  # A-A (0, stored), B-A (1) and E-E (0, stored)
+    np.testing.assert_array_equal(pairs.toarray(), [[0, 0], [1, 0], [0, 0], [0, 0], [0, 0]])
+    coo = pairs.tocoo()
+    assert sorted(zip(coo.row.tolist(), coo.col.tolist(), strict=True)) == [(0, 0), (1, 0), (4, 1)]

@@ -417,3 +417,32 @@ def test_float32_costs_are_compared_in_float64():
         r.after
         == s.greedy(cost.astype(float), [1.0, 1.0], objective="coverage", k=1, threshold=30.4).after
     )
+
+
+# ----------------------------------------------------------------------------- sparse pairs
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_pairs_give_the_dense_interchange_answer(seed):
+    from scipy import sparse
+
+    from coverage.analysis.sparse_siting import coverage_from_pairs
+
+    rng = np.random.default_rng(200 + seed)
+    demand, sites = rng.uniform(0, 100, (80, 2)), rng.uniform(0, 100, (25, 2))
+    cost = np.linalg.norm(demand[:, None, :] - sites[None, :, :], axis=2)
+    cost[0, 0] = 0.0  # a zero cost is a pair within reach, stored explicitly
+    w = rng.integers(1, 60, 80).astype(float)
+    existing = np.linalg.norm(demand - [20.0, 80.0], axis=1)
+    z, k = 15.0, 2 + seed
+    dense = s.interchange_search(cost, w, objective="coverage", k=k, existing=existing, threshold=z)
+    rows, cols = np.nonzero(cost <= 25.0)  # pairs kept up to a wider radius than z
+    pairs = sparse.csr_matrix((cost[rows, cols], (rows, cols)), shape=cost.shape)
+    res = coverage_from_pairs(pairs, w, k=k, threshold=z, existing=existing)
+    assert set(res.chosen) == set(dense.chosen)
+    assert (res.before, res.after) == (dense.before, dense.after)
+    assert res.gains == pytest.approx(dense.gains)
+    with pytest.raises(ValidationError, match="scipy sparse"):
+        coverage_from_pairs(cost, w, k=k, threshold=z)
+    with pytest.raises(ValidationError, match="`k` must be an integer between 1 and 25"):
+        coverage_from_pairs(pairs, w, k=26, threshold=z)

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from coverage import settings
 from coverage._atomic import atomic_open
@@ -37,7 +38,7 @@ from coverage.data.zones import AjaZones
 from coverage.travel.base import TravelModel, check_points
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
-from coverage.travel.nearest import GeodesicMatrix, straight_line_factor
+from coverage.travel.nearest import GeodesicIndex, GeodesicMatrix, straight_line_factor
 
 Cost = Literal["distance_km", "duration_min"]
 COSTS: tuple[str, ...] = ("distance_km", "duration_min")
@@ -598,6 +599,35 @@ class AccessTable:
             _write_checked(path, out)
         self._memo[key] = out
         return out
+
+    def commune_pairs(
+        self,
+        radius: float,
+        *,
+        by: Cost = "distance_km",
+        columns: Sequence[int] | np.ndarray | None = None,
+    ) -> sparse.csr_matrix:
+        """Commune x candidate costs ``<= radius`` only (CSR), the candidates being communes.
+
+        For a straight-line model the pairs come from a KD-tree (``GeodesicIndex.within``)
+        and only they are measured: a national candidate set fits in memory. For any other
+        model they are cut from ``commune_costs``. Use with
+        ``coverage.analysis.sparse_siting.coverage_from_pairs``.
+        """
+        matrix = self.matrix(by)
+        n = len(self.communes)
+        cols = np.arange(n) if columns is None else np.asarray(columns, dtype=np.int64)
+        if cols.ndim != 1 or cols.size == 0 or (cols < 0).any() or (cols >= n).any():
+            raise ValidationError(f"`columns` must be commune positions in [0, {n}).")
+        if not (np.isfinite(radius) and radius >= 0):
+            raise ValidationError(f"`radius` must be a finite number >= 0; got {radius!r}.")
+        if isinstance(matrix, GeodesicMatrix):
+            lon, lat = self.col("lon"), self.col("lat")
+            index = GeodesicIndex(lon[cols], lat[cols], factor=matrix.factor)
+            return index.within(lon, lat, float(radius))
+        dense = self.commune_costs(by, columns=cols).astype(float)
+        rows, hits = np.nonzero(dense <= radius)
+        return sparse.csr_matrix((dense[rows, hits], (rows, hits)), shape=dense.shape)
 
     def _candidate_cache_path(self, by: str, digest: str) -> Path | None:
         if self.model_name not in ("geodesic", "estimate"):
