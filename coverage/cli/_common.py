@@ -48,6 +48,11 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--osrm-url", metavar="URL", help="osrm-routed en cours (ex. http://127.0.0.1:5000)"
     )
+    _add_matrix_options(g)
+
+
+def _add_matrix_options(g: argparse._ArgumentGroup) -> None:
+    """--matrix, --matrix-unit, --matrix-fallback (the commune-matrix travel model)."""
     g.add_argument(
         "--matrix",
         metavar="FICHIER",

@@ -25,7 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Distances et temps de trajet par la route avec OSRM (profil voiture).",
     )
     rsub = p.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
+    _register_build(rsub)
+    _register_info_and_serve(rsub)
 
+
+def _register_build(rsub: argparse._SubParsersAction) -> None:
     build = rsub.add_parser(
         "build",
         help="construire le jeu de données routier depuis un extrait OpenStreetMap",
@@ -56,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     build.set_defaults(func=run_build)
 
+
+def _register_info_and_serve(rsub: argparse._SubParsersAction) -> None:
     info = rsub.add_parser(
         "info",
         help="quel jeu de données routier est actif (date, empreinte, étapes)",
