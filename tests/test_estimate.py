@@ -150,3 +150,15 @@ def test_the_stated_error_is_the_isere_cross_validation(isere: tuple) -> None:
     assert cv.p90 == pytest.approx(ISERE_CV_ERROR.p90, abs=5e-5)
     # The README of the data: a straight line misses the real time by a median of about 11 %.
     assert 0.09 < cv.median < 0.12
+
+
+def test_cli_find_aurillac_with_the_estimate_states_its_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from coverage.cli import main
+    from coverage.outputs import french
+
+    assert main(["find", "Aurillac", "--travel", "estimate"]) == 0
+    out = capsys.readouterr().out
+    stated = french.share(ISERE_CV_ERROR.median, decimals=0)  # "11 %" (10.5 % rounded)
+    assert f"en voiture (estimation, erreur médiane {stated})" in out
