@@ -184,7 +184,8 @@ def _wild(rng: random.Random) -> str:
 
 @dataclass(frozen=True)
 class Columns:
-    """What a reader knows: plausible cells per column, the required ones, unique ones."""
+    """What a reader knows: valid cells per column, the required ones, unique ones (wrong
+    values come from the wild cells: a tidy file with no wild cell should load)."""
 
     cells: dict[str, list[str]]
     required: tuple[str, ...] = ()
@@ -398,31 +399,35 @@ def test_registry_file(
 
     cells = {c: [""] for c in COLUMNS}
     cells.update(
-        id=["s1", "s2", "s-3", "a" * 70],
+        id=["s1", "s2", "s-3"],
         name=["Maison de santé", "Centre", *codes["name"][:5]],
-        kind=["tous_publics", "tous_publics", "aja", "AJA", "autre"],
+        kind=["tous_publics", "tous_publics", "aja"],
         insee=codes["insee"],
         dep=codes["dep"],
-        postcode=codes["postcode"],
-        lat=["", "", "45.0", "45,5", "91", "nan"],
-        lon=["", "", "3.0", "4,5", "181"],
-        source=["https://www.ars.sante.fr/x", "https://a.fr/b", "ftp://x", "javascript:x"],
-        website=["", "https://a.fr", "javascript:alert(1)"],
-        email=["", "a@b.fr", "<a@b>"],
-        phone=["", "04 73 00 00 00", "<script>"],
-        capacity=["", "10", "-3", "1.5", "1e400"],
-        commune_inferred=["", "oui", "non", "peut-être"],
+        postcode=[""],
+        lat=[""],
+        lon=[""],
+        source=["https://www.ars.sante.fr/x", "https://a.fr/b"],
+        website=["", "https://a.fr"],
+        email=["", "a@b.fr"],
+        phone=["", "04 73 00 00 00"],
+        capacity=["", "10", "250"],
+        commune_inferred=["", "oui", "non"],
     )
     columns = Columns(cells, required=REQUIRED_COLUMNS, unique=("id",), communes=communes)
     geojson = st.integers(0, 2**64 - 1).map(lambda seed: _feature_collection(columns, seed))
     stats = Stats("registry.load_registry")
 
-    @FUZZ
-    @given(
-        data=st.one_of(table_file(columns), geojson),
-        suffix=st.sampled_from([".csv", ".geojson", ".json"]),
+    # Mostly the suffix of the content, one time in ten another one.
+    files = st.one_of(
+        st.tuples(table_file(columns), st.sampled_from([".csv"] * 9 + [".geojson"])),
+        st.tuples(geojson, st.sampled_from([".geojson"] * 5 + [".json"] * 4 + [".csv"])),
     )
-    def run(data: bytes, suffix: str) -> None:
+
+    @FUZZ
+    @given(file=files)
+    def run(file: tuple[bytes, str]) -> None:
+        data, suffix = file
         _run_file(
             stats, scratch / f"registre{suffix}", data, lambda p: load_registry(p, region=region)
         )
@@ -509,13 +514,13 @@ def test_territory_file(
     ids = registry.structures["id"].tolist()
     cells = {c: [""] for c in COLUMNS}
     cells.update(
-        territory_id=["T1", "T2", "nord-15", "a b"],
+        territory_id=["T1", "T2", "nord-15"],
         name=["", "Cantal", "Nord", "Haute-Loire"],
         insee=["", "", "", *codes["insee"]],
         epci=["", "", "", "", *codes["epci"]],
         dep=["", "", "", "", "", *codes["dep"]],
-        structures=["", "", *ids[:4], ";".join(ids[:2]), "inconnu"],
-        source=["https://www.ars.sante.fr/x", "https://a.fr/b", "pas une url"],
+        structures=["", "", *ids[:4], ";".join(ids[:2])],
+        source=["https://www.ars.sante.fr/x", "https://a.fr/b"],
     )
     columns = Columns(cells, required=("territory_id", "source"))
     stats = Stats("territories.load_territories")
@@ -547,13 +552,13 @@ def test_weight_files(region: Any, codes: dict[str, list[str]], scratch: Path) -
         "source": ["", "https://www.insee.fr/x"],
     }
     demand_cols = Columns(
-        {**common, "weight": ["12", "0", "1 234,5", "3,5", "-1", "nan"], "Poids": ["3"]},
+        {**common, "weight": ["12", "0", "1 234,5", "3,5"], "Poids": ["3"]},
         required=("insee", "weight"),
     )
     deprivation_cols = Columns(
         {
             **common,
-            "index": ["-1,2", "0.5", "2", "inf"],
+            "index": ["-1,2", "0.5", "2"],
             "direction": [
                 "plus_eleve_plus_defavorise",
                 "lower_is_more_deprived",
