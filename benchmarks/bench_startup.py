@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Targets, fmt_s  # noqa: E402
+from _timing import Targets, fmt_s
 
 PYTHON = sys.executable
 TARGET_RATIO = 2.0

@@ -173,10 +173,11 @@ def test_outside_errors_name_the_departement_and_region_as_facts(region: Region)
 
 def test_candidates_show_departement_names_and_read_back(region: Region) -> None:
     found = lookup("Murat", region)
-    labels = [p.label for p in found.places]
+    labels = [p.patient_label for p in found.places]
     assert labels == ["Murat (Allier)", "Murat (Cantal)"]
     for place in found.places:  # what a candidate shows selects it alone
-        again = lookup(place.label, region)
+        again = lookup(place.patient_label, region)
+        assert lookup(place.label, region).place.insee == place.insee
         assert not again.ambiguous and again.place.insee == place.insee
     assert lookup("Murat, Cantal", region).place.insee == "15138"
 

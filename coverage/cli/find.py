@@ -50,7 +50,7 @@ def _candidate(c: Any) -> dict[str, Any]:
         "name": c.name,
         "dep": c.dep,
         "dep_name": c.dep_name,
-        "label": c.label,
+        "label": c.patient_label,
         "lat": c.lat,
         "lon": c.lon,
         "matched": c.matched,

@@ -84,7 +84,12 @@ class Place:
 
     @property
     def label(self) -> str:
-        """ "Murat (Cantal)" style label, which ``lookup`` reads back to this commune."""
+        """ "Murat (15)" style label (planners' tables); ``lookup`` reads it back."""
+        return f"{self.name} ({self.dep})"
+
+    @property
+    def patient_label(self) -> str:
+        """ "Murat (Cantal)": the label patients read; ``lookup`` reads it back too."""
         return f"{self.name} ({self.dep_name})"
 
 
@@ -112,11 +117,11 @@ class Lookup:
     def place(self) -> Place:
         """The single place; raises ``PlaceError`` listing the candidates when ambiguous."""
         if self.ambiguous:
-            names = [p.label for p in self.places]
+            names = [p.patient_label for p in self.places]
             raise PlaceError(
                 f"« {self.query} » peut désigner plusieurs communes : {', '.join(names)}. "
                 "Précisez le département ou le code postal, par ex. « "
-                f"{self.places[0].label} ».",
+                f"{self.places[0].patient_label} ».",
                 names,
             )
         return self.places[0]
@@ -482,13 +487,22 @@ def _insee_place(code: str, region: Region) -> Place | None:
     return _place(region, parent, 100, "code INSEE", str(alias), code)
 
 
+def _arrondissements(region: Region) -> dict[str, list[tuple[str, str]]]:
+    """City INSEE code -> its arrondissements' (code, name), built once per region."""
+    memo = region._memo
+    if "places_arrondissements" not in memo:
+        a = region.aliases[region.aliases["type"] == "ARM"]
+        out: dict[str, list[tuple[str, str]]] = {}
+        for code, name, parent in zip(a["code"], a["name"], a["parent_insee"], strict=True):
+            out.setdefault(str(parent), []).append((str(code), str(name)))
+        memo["places_arrondissements"] = out
+    return memo["places_arrondissements"]
+
+
 def _postcode_place(region: Region, insee: str, postcode: str) -> Place:
     """A commune of a postcode; a city with arrondissements (Lyon) is measured from the
     arrondissement the postcode serves (69008 -> the 8th), by La Poste's numbering."""
-    arm = region.aliases[
-        (region.aliases["parent_insee"] == insee) & (region.aliases["type"] == "ARM")
-    ]
-    for code, name in zip(arm["code"], arm["name"], strict=True):
+    for code, name in _arrondissements(region).get(insee, ()):
         m = _ORDINAL_RE.search(str(name))
         if m and int(m.group(1)) == int(postcode[-2:]):
             return _place(region, insee, 100, "code postal", str(name), str(code))
@@ -598,7 +612,7 @@ def _fuzzy(text: str, key: str, qualifier: str | None, region: Region) -> Lookup
             places = _apply_qualifier(places, qualifier, region, text)
             return Lookup(text, places[:MAX_CANDIDATES])
     suggestions = [
-        _place(region, str(idx.insee[i]), 0, "nom approché").label for _, _, i in found[:5]
+        _place(region, str(idx.insee[i]), 0, "nom approché").patient_label for _, _, i in found[:5]
     ]
     suggestions = list(dict.fromkeys(suggestions))[:3]
     hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
@@ -641,9 +655,9 @@ def _apply_qualifier(
         where = settings.DEPARTEMENT_NAMES.get(dep, qualifier)
         where = f"le département {where}" if dep in settings.DEPARTEMENT_NAMES else where
     if not kept:
-        options = ", ".join(p.label for p in places[:5])
+        options = ", ".join(p.patient_label for p in places[:5])
         raise PlaceError(
             f"« {text} » : aucune de ces communes n'est dans {where} ({options}).",
-            [p.label for p in places[:5]],
+            [p.patient_label for p in places[:5]],
         )
     return kept

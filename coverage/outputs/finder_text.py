@@ -51,7 +51,7 @@ def result_heading(result: FinderResult) -> str:
     """ "Structures les plus proches du Puy-en-Velay (Haute-Loire)"."""
     p = result.place
     if p.matched == "coordonnées":
-        return f"Structures les plus proches du point indiqué ({p.label})"
+        return f"Structures les plus proches du point indiqué ({p.patient_label})"
     return f"Structures les plus proches {french.de(p.name)} ({p.dep_name})"
 
 
@@ -71,7 +71,7 @@ def reading_note(found: Lookup) -> str:
     return (
         f"{found.query} est lu comme un code postal. C'est aussi le code INSEE "
         f"{french.de(other.name)} ({other.dep_name}) : pour cette commune, tapez "
-        f"« {other.label} »."
+        f"« {other.patient_label} »."
     )
 
 
@@ -336,7 +336,7 @@ def candidates_text(found: Lookup) -> str:
         head = f"Le code postal {found.query} dessert plusieurs communes ; choisissez la vôtre :"
     else:
         head = f"« {found.query} » peut désigner plusieurs communes ; choisissez la vôtre :"
-    lines = [head, *(f" - {p.label} : tapez « {p.label} »" for p in found.places)]
+    lines = [head, *(f" - {p.patient_label} : tapez « {p.patient_label} »" for p in found.places)]
     if note := reading_note(found):
         lines.append(note)
     return "\n".join(lines)
@@ -348,7 +348,7 @@ def candidates_text(found: Lookup) -> str:
 def finder_text(result: FinderResult, found: Lookup | None = None) -> str:
     """The answer as plain French text for a terminal."""
     p = result.place
-    out = [f"Lieu : {p.label}" + (f" ({p.detail})" if p.detail else "")]
+    out = [f"Lieu : {p.patient_label}" + (f" ({p.detail})" if p.detail else "")]
     if found is not None and (note := reading_note(found)):
         out.append(note)
     if note := approximate_note(result):
