@@ -76,7 +76,7 @@ def test_unlocated_structures_of_the_departement_are_listed(finder: Finder) -> N
     expected = set(unlocated.loc[unlocated["dep"] == "03", "id"])
     assert expected and set(result.not_located["id"]) == expected
     assert set(result.structures["id"]).isdisjoint(expected)  # never given a distance
-    assert "sans lieu connu" in finder_text.finder_text(result)
+    assert "lieu des séances non publié" in finder_text.finder_text(result)
 
 
 def test_json_answer_has_the_documented_shape(finder: Finder) -> None:

@@ -192,8 +192,8 @@ def _not_located_lines(result: FinderResult) -> list[str]:
     n = len(result.not_located)
     word = "Labellisée" if n == 1 else "Labellisées"
     out = [
-        f"{word} dans votre département ({p.dep_name}), sans lieu connu : à contacter pour "
-        "connaître le lieu des séances :"
+        f"{word} dans votre département ({p.dep_name}), lieu des séances non publié "
+        "(contactez-les pour le connaître) :"
     ]
     for r in result.not_located.to_dict("records"):
         src = source_name(r.get("source"))
