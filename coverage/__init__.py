@@ -61,6 +61,8 @@ _API: dict[str, str] = {
     "Headline": "coverage.analysis.results",
     "ThresholdShare": "coverage.analysis.results",
     "Provenance": "coverage.analysis.results",
+    "PlannerInputs": "coverage.analysis.inputs",
+    "SitingRequest": "coverage.analysis.inputs",
     "Scenario": "coverage.analysis.scenario",
     "ScenarioResult": "coverage.analysis.scenario",
     "WhatIf": "coverage.analysis.scenario",
@@ -87,6 +89,7 @@ __all__ = [
     "Headline",
     "OutsideRegionError",
     "PlaceError",
+    "PlannerInputs",
     "Provenance",
     "Region",
     "Registry",
@@ -94,6 +97,7 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "SiteSuggestions",
+    "SitingRequest",
     "ThresholdShare",
     "TravelModel",
     "ValidationError",
@@ -143,6 +147,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     )
     from coverage.analysis.access import AccessTable, build_access, load_access
     from coverage.analysis.analyse import Analysis, SiteSuggestions, analyse, suggest_sites
+    from coverage.analysis.inputs import PlannerInputs, SitingRequest
     from coverage.analysis.results import Headline, Provenance, ThresholdShare
     from coverage.analysis.scenario import Scenario, ScenarioResult, WhatIf
     from coverage.data.places import lookup

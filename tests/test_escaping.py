@@ -341,9 +341,14 @@ def analysis(region: Region, hostile_path: Path):
     importlib.import_module("coverage.analysis.analyse")
     from coverage.analysis.access import load_access
     from coverage.analysis.analyse import analyse
+    from coverage.analysis.inputs import SitingRequest
 
     access, region2, registry = load_access(registry_path=hostile_path)
-    return analyse(access, region=region2, registry=registry, site_k=1), access, region2
+    return (
+        analyse(access, region=region2, registry=registry, siting=SitingRequest(1)),
+        access,
+        region2,
+    )
 
 
 def test_coverage_report(analysis) -> None:

@@ -16,6 +16,7 @@ from _html_parse import Tags, parse
 
 from coverage.analysis.access import build_access
 from coverage.analysis.analyse import analyse
+from coverage.analysis.inputs import SitingRequest
 from coverage.analysis.scenario import Scenario, WhatIf
 from coverage.data.registry import load_registry
 from coverage.outputs.maps import vendor
@@ -59,8 +60,7 @@ def hostile(region, tmp_path_factory):
         access,
         region=region,
         registry=registry,
-        site_k=2,
-        candidates=["15014", "43157", "03190", "07186"],
+        siting=SitingRequest(2, candidates=("15014", "43157", "03190", "07186")),
     )
     scenario = WhatIf(access, region).run(Scenario(add=("03190",)))
     return analysis, scenario

@@ -158,9 +158,10 @@ def test_siting_after_a_scenario_suggests_k_sites(whatif, region, registry, scen
     # Issue 13 item 5b: `parcours analyse --site K` with --add, --add-aja or --move raised
     # ValueError ("All arrays must be of the same length").
     from coverage.analysis.analyse import analyse
+    from coverage.analysis.inputs import SitingRequest
 
     after = whatif.run(scenario).access
-    res = analyse(after, region=region, registry=registry, threshold=30.0, site_k=3)
+    res = analyse(after, region=region, registry=registry, threshold=30.0, siting=SitingRequest(3))
     assert res.siting is not None
     table = res.siting.table
     assert len(table) == 3 and table["rank"].tolist() == [1, 2, 3]

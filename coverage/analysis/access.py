@@ -31,11 +31,11 @@ from scipy import sparse
 
 from coverage import settings
 from coverage._atomic import atomic_open
-from coverage._errors import ValidationError
+from coverage._errors import ArgumentError, ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
-from coverage.travel.base import TravelModel, check_points
+from coverage.travel.base import TravelModel
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
 from coverage.travel.nearest import GeodesicIndex, GeodesicMatrix, straight_line_factor
@@ -111,16 +111,9 @@ def _matrices(
     n, m = len(origins), len(points)
     factor = straight_line_factor(model)
     if factor is not None:
-        o = check_points(origins.assign(id=np.arange(n)), name="origins")
-        d = check_points(points.assign(id=np.arange(m)), name="destinations")
-        matrix = GeodesicMatrix(
-            o["lon"].to_numpy(dtype=float),
-            o["lat"].to_numpy(dtype=float),
-            d["lon"].to_numpy(dtype=float),
-            d["lat"].to_numpy(dtype=float),
-            factor=factor,
-        )
-        return matrix, None
+        olon, olat = _lon_lat(origins, name="origins")
+        dlon, dlat = _lon_lat(points, name="destinations")
+        return GeodesicMatrix(olon, olat, dlon, dlat, factor=factor), None
     if m == 0:
         return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
     o = pd.DataFrame(
@@ -138,9 +131,13 @@ def _matrices(
         }
     )
     table = model.table(o, d)
-    models = pd.unique(table["model"].to_numpy())
-    if len(models) != 1 or models[0] != model.name:
-        raise ValidationError(
+    models = set(pd.unique(table["model"].to_numpy()).tolist())
+    # A model may measure some pairs with a fallback it declares (a matrix covering one
+    # département); its rows say so, and its label names the fallback. Nothing else mixes.
+    fallback = getattr(model, "fallback", None)
+    allowed = {model.name} | ({fallback.name} if fallback is not None else set())
+    if not models <= allowed or model.name not in models | ({fallback.name} if fallback else set()):
+        raise ArgumentError(
             f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
         )
     oi = table["origin"].to_numpy()
@@ -164,16 +161,39 @@ def _matrices(
     return dist, dur
 
 
+#: Values of the structure columns a frame may lack.
+_STRUCTURE_DEFAULTS: dict[str, object] = {
+    "added": False,
+    "capacity": np.nan,
+    "commune_insee": "",
+    "commune_name": "",
+    "dep": "",
+}
+
+
+def _lon_lat(points: pd.DataFrame, *, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes as floats, checked as ``travel.base.check_points`` does."""
+    lon = pd.to_numeric(points["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(points["lat"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        raise ValidationError(
+            f"`{name}` has {int(bad.sum())} point(s) without valid longitude/latitude: "
+            f"rows {np.flatnonzero(bad)[:3].tolist()!r}."
+        )
+    return lon, lat
+
+
 def _structures_frame(located: pd.DataFrame) -> pd.DataFrame:
-    s = located.copy()
-    if "added" not in s.columns:
-        s["added"] = False
-    if "capacity" not in s.columns:
-        s["capacity"] = np.nan
-    for col in ("commune_insee", "commune_name", "dep"):
-        if col not in s.columns:
-            s[col] = ""
-    return s[list(STRUCTURE_COLUMNS)].reset_index(drop=True)
+    """``STRUCTURE_COLUMNS`` of ``located`` (a new frame, built at once), defaults filled."""
+    n = len(located)
+    return pd.DataFrame(
+        {
+            col: located[col].to_numpy() if col in located.columns else _STRUCTURE_DEFAULTS[col]
+            for col in STRUCTURE_COLUMNS
+        },
+        index=pd.RangeIndex(n),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -740,15 +760,11 @@ def access_from_frames(
     pop = pd.to_numeric(communes["population"], errors="coerce").to_numpy(dtype=float)
     if not (np.isfinite(pop).all() and (pop >= 0).all()):
         raise ValidationError("`communes` population must be finite numbers >= 0.")
-    frame = pd.DataFrame(index=range(len(communes)))
-    for col in COMMUNE_COLUMNS:
-        if col in communes.columns:
-            frame[col] = communes[col].to_numpy()
-        else:
-            frame[col] = ""
-    frame["population"] = pop
+    columns = {c: communes[c].to_numpy() if c in communes.columns else "" for c in COMMUNE_COLUMNS}
+    columns["population"] = pop
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(communes)))
     frame["aja_zone_device"] = frame["aja_zone_device"].fillna("").astype(str)
-    s = structures.copy()
+    s = structures
     missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in s.columns]
     if missing:
         raise ValidationError(f"`structures` lacks column(s) {missing!r}.")

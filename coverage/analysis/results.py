@@ -207,6 +207,28 @@ class RegistryFacts:
     is_default: bool
 
 
+@dataclass(frozen=True)
+class WeightFacts:
+    """The weight every figure uses, and how well the file covers the region's communes."""
+
+    label: str
+    source: str
+    path: str
+    is_population: bool
+    missing_communes: int
+    total: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "source": self.source,
+            "path": self.path,
+            "is_population": self.is_population,
+            "missing_communes": self.missing_communes,
+            "total": clean(self.total),
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class Provenance(_JsonMapping):
     """What a reader needs to judge the figures: model, origins, zones, data, registry."""
@@ -220,13 +242,17 @@ class Provenance(_JsonMapping):
     aja_population_note: str
     region: str
     departements: tuple[str, ...]
+    #: The weight of every figure (municipal population unless a demand file is loaded).
+    weights: WeightFacts | None = None
+    #: The weight of the AJA figures.
+    aja_weights: WeightFacts | None = None
     #: The what-if changes these figures describe (empty: the registry as it is).
     scenario: tuple[str, ...] = ()
     _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout (``meta`` of ``parcours analyse --json``)."""
-        out = {
+        out: dict[str, Any] = {
             "travel_model": {
                 "name": self.travel.name,
                 "label": self.travel.label,
@@ -251,6 +277,8 @@ class Provenance(_JsonMapping):
             "region": self.region,
             "departements": list(self.departements),
         }
+        out["weights"] = None if self.weights is None else self.weights.to_dict()
+        out["aja_weights"] = None if self.aja_weights is None else self.aja_weights.to_dict()
         if self.scenario:
             out["scenario"] = list(self.scenario)
         return out

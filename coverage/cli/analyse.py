@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coverage._errors import ValidationError
-from coverage.cli._common import add_data_options, print_json
-from coverage.travel import make_model
+from coverage.cli._common import add_data_options, model_from_args, print_json
 
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis
+    from coverage.analysis.inputs import PlannerInputs, SitingRequest
     from coverage.analysis.scenario import ScenarioResult
     from coverage.data.region import Region
     from coverage.data.registry import Registry
@@ -130,6 +130,39 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="candidats : seulement les communes d'au moins N habitants (défaut : "
         "toutes les communes)",
     )
+    s.add_argument(
+        "--candidates",
+        metavar="FICHIER",
+        help="candidats : les structures qui ont candidaté (registre, ou liste de communes ou "
+        "de points, CSV/XLSX/ODS) ; chaque candidat est mesuré depuis sa commune",
+    )
+    d = p.add_argument_group("données de l'ARS (aucune n'est fournie ni inventée)")
+    d.add_argument(
+        "--territories",
+        metavar="FICHIER",
+        help="territoires d'intervention (territoire, communes par code INSEE, EPCI ou "
+        "département, structures qui les servent)",
+    )
+    d.add_argument(
+        "--demand",
+        metavar="FICHIER",
+        help="pondération de la demande par commune (code INSEE, poids) à la place de la "
+        "population, pour tous les chiffres",
+    )
+    d.add_argument(
+        "--demand-aja", metavar="FICHIER", help="pondération de la demande AJA (15-25 ans)"
+    )
+    d.add_argument(
+        "--deprivation",
+        metavar="FICHIER",
+        help="indice de défavorisation par commune (code INSEE, indice) : gradient social",
+    )
+    d.add_argument(
+        "--deprivation-sens",
+        choices=("haut", "bas"),
+        help="haut : plus l'indice est élevé, plus la commune est défavorisée ; bas : "
+        "l'inverse (sinon la colonne « direction » du fichier)",
+    )
     add_data_options(p)
     p.set_defaults(func=run)
 
@@ -140,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
     by = COSTS[args.by]
     access, region, registry = _load(args, by)
+    inputs = _inputs(args, access, region, registry)
     result = _what_if(args, access, region, by)
     if result is not None:
         access = result.access
@@ -149,9 +183,8 @@ def run(args: argparse.Namespace) -> int:
         registry=registry,
         threshold=args.threshold,
         by=by,
-        site_k=args.site,
-        objective=args.objective,
-        candidates=_candidates(args, access),
+        siting=_siting(args, access, region),
+        inputs=inputs,
     )
     if result is not None:
         meta = dataclasses.replace(analysis.meta, scenario=tuple(result.changes))
@@ -164,13 +197,64 @@ def run(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Registry]:
     from coverage.analysis.access import load_access
 
-    model = make_model(args.travel, dataset=args.osrm_dataset, url=args.osrm_url)
+    model = model_from_args(args)
     if by == "duration_min" and not model.has_time:
         raise ValidationError(
-            f"--by duree demande un modèle de trajet avec durées (--travel osrm) ; "
-            f"« {model.label_fr} » n'en donne pas."
+            f"--by duree demande un modèle de trajet avec durées (--travel osrm, matrix ou "
+            f"estimate) ; « {model.label_fr} » n'en donne pas."
         )
     return load_access(registry_path=args.registry, zones_path=args.aja_zones, model=model)
+
+
+def _inputs(
+    args: argparse.Namespace, access: AccessTable, region: Region, registry: Registry
+) -> PlannerInputs:
+    """The planner's files given on the command line, read and checked."""
+    from coverage.analysis.inputs import PlannerInputs
+    from coverage.data.territories import load_territories
+    from coverage.data.weights import load_demand, load_deprivation
+
+    higher = None if args.deprivation_sens is None else args.deprivation_sens == "haut"
+    return PlannerInputs(
+        demand=load_demand(args.demand, region=region) if args.demand else None,
+        demand_aja=(
+            load_demand(args.demand_aja, region=region, kind="aja") if args.demand_aja else None
+        ),
+        deprivation=(
+            load_deprivation(args.deprivation, region=region, higher_is_deprived=higher)
+            if args.deprivation
+            else None
+        ),
+        territories=(
+            load_territories(args.territories, region=region, registry=registry)
+            if args.territories
+            else None
+        ),
+        straight=_straight_table(args, access, region, registry),
+    )
+
+
+def _straight_table(
+    args: argparse.Namespace, access: AccessTable, region: Region, registry: Registry
+) -> AccessTable | None:
+    """A straight-line table beside a road engine's, for the cost of straight lines (a matrix
+    without distances measures its own straight lines)."""
+    if access.model_name != "osrm":
+        return None
+    from coverage.analysis.access import build_access
+    from coverage.data.zones import AjaZones
+    from coverage.travel import GeodesicModel
+
+    del args
+    zones = AjaZones(
+        access.communes[["insee", "aja_zone_device"]]
+        .rename(columns={"aja_zone_device": "device_id"})
+        .query("device_id != ''"),
+        official=access.zones_official,
+        source="",
+        model="geodesic",
+    )
+    return build_access(region, registry, zones=zones, model=GeodesicModel())
 
 
 def _what_if(
@@ -189,16 +273,38 @@ def _what_if(
     return WhatIf(access, region, threshold=args.threshold, by=by).run(scenario)
 
 
-def _candidates(args: argparse.Namespace, access: AccessTable) -> list[str] | None:
-    if args.candidates_min_population is None:
+def _siting(args: argparse.Namespace, access: AccessTable, region: Region) -> SitingRequest | None:
+    """The siting asked for: ``--site K`` among every commune, the populous ones, or the
+    applicants of ``--candidates``."""
+    from coverage.analysis.inputs import SitingRequest
+
+    if args.site is None:
+        if args.candidates or args.candidates_min_population is not None:
+            raise ValidationError("--candidates et --candidates-min-population vont avec --site K.")
         return None
-    c = access.communes
-    candidates = c.loc[c["population"] >= args.candidates_min_population, "insee"].tolist()
-    if not candidates:
-        raise ValidationError(
-            f"Aucune commune n'a au moins {args.candidates_min_population} habitants."
-        )
-    return candidates
+    codes: list[str] | None = None
+    names: dict[str, str] = {}
+    if args.candidates:
+        from coverage.data.candidates import load_candidates
+
+        applicants = load_candidates(args.candidates, region=region).frame
+        codes = list(dict.fromkeys(applicants["insee"].astype(str)))
+        for insee, group in applicants.groupby("insee", sort=False):
+            names[str(insee)] = " ; ".join(group["name"].astype(str))
+    if args.candidates_min_population is not None:
+        c = access.communes
+        big = set(c.loc[c["population"] >= args.candidates_min_population, "insee"])
+        codes = [i for i in (codes if codes is not None else c["insee"]) if i in big]
+        if not codes:
+            raise ValidationError(
+                f"Aucune commune candidate n'a au moins {args.candidates_min_population} habitants."
+            )
+    return SitingRequest(
+        k=args.site,
+        objective=args.objective,
+        candidates=None if codes is None else tuple(codes),
+        applicants=names,
+    )
 
 
 def _write_files(

