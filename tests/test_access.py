@@ -273,3 +273,13 @@ def test_commune_pairs_of_another_model_by_hand(plane):
     np.testing.assert_array_equal(pairs.toarray(), [[0, 0], [1, 0], [0, 0], [0, 0], [0, 0]])
     coo = pairs.tocoo()
     assert sorted(zip(coo.row.tolist(), coo.col.tolist(), strict=True)) == [(0, 0), (1, 0), (4, 1)]
+
+
+def test_straight_line_tables_refuse_points_without_coordinates():
+    bad = STRUCTURES.assign(lon=[0.0, np.nan, 2.0])
+    with pytest.raises(ValidationError, match=r"`destinations` has 1 point.* rows \[1\]"):
+        access_from_frames(COMMUNES, bad, model=GeodesicModel())
+    with pytest.raises(ValidationError, match="`origins` has 1 point"):
+        access_from_frames(
+            COMMUNES.assign(lat=[0, 0, 95.0, 0, 0]), STRUCTURES, model=GeodesicModel()
+        )
