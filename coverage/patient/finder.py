@@ -111,6 +111,7 @@ class FinderResult:
                 "insee": p.insee,
                 "name": p.name,
                 "dep": p.dep,
+                "dep_name": p.dep_name,
                 "lat": p.lat,
                 "lon": p.lon,
                 "matched": p.matched,
