@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
@@ -600,6 +599,8 @@ def _raise_if_outside(text: str, key: str, region: Region) -> None:
 
 def _fuzzy(text: str, key: str, qualifier: str | None, region: Region) -> Lookup:
     """Close names (rapidfuzz): the answer when clearly best, else an error with suggestions."""
+    from rapidfuzz import fuzz, process  # only a name not found exactly needs fuzzy matching
+
     idx = _index(region)
     found = process.extract(key, idx.keys, scorer=fuzz.WRatio, limit=MAX_CANDIDATES * 2)
     found = [(k, s, i) for k, s, i in found if s >= 60]
