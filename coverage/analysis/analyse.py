@@ -257,6 +257,8 @@ def analyse(
     access.matrix(by)  # refuses duration_min for a model without times
     measured = weighted_access(access, inputs.demand)
     table = measured.per_commune().copy()
+    if inputs.demand is not None:
+        table["inhabitants"] = access.population
     w = measured.population
     heads = _headlines(measured, table, threshold=z, by=by)
     lorenz, theil_dep, theil_aja = _inequality(measured, table, by=by)

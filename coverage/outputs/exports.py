@@ -54,6 +54,8 @@ _PLAIN_NUMBER = re.compile(r"^-?\d+(,\d+)?$")
 _SQLITE_COMPANIONS: tuple[str, ...] = ("-journal", "-wal", "-shm")
 
 #: Per-commune columns exported: (source column, French header, decimals or None for text).
+#: With a demand file, ``population`` is the weight used and ``habitants`` the population;
+#: ``territoire`` appears when a territory file is loaded.
 COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
     ("insee", "code_insee", None),
     ("name", "commune", None),
@@ -61,6 +63,7 @@ COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
     ("epci_code", "code_epci", None),
     ("epci_name", "epci", None),
     ("population", "population", 0),
+    ("inhabitants", "habitants", 0),
     ("nearest_id", "structure_tous_publics_id", None),
     ("nearest_name", "structure_tous_publics", None),
     ("distance_km", "distance_km", 2),
@@ -72,6 +75,7 @@ COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
     ("aja_nearest_id", "dispositif_aja_le_plus_proche", None),
     ("aja_distance_km", "distance_aja_le_plus_proche_km", 2),
     ("e2sfca", "accessibilite_e2sfca", 3),
+    ("territory_id", "territoire", None),
     ("point_source", "origine_du_point", None),
     ("lon", "longitude_origine", 6),
     ("lat", "latitude_origine", 6),
