@@ -171,3 +171,11 @@ def test_isere_road_times_are_the_matrix_cells(finder: Finder) -> None:
     text = finder_text.finder_text(result)
     assert f"≈ {french.minutes(seconds / 60)} en voiture" in text
     assert "(temps de trajet inconnu)" in text  # Pont-d'Ain (Ain) is outside the matrix
+
+
+@pytest.mark.parametrize("k", [0, 51, 2.5, True])
+def test_a_bad_k_is_a_programmer_error(finder: Finder, k: object) -> None:
+    from coverage._errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="`k` must be an integer from 1 to 50"):
+        finder.find(lookup("Grenoble", finder.region).place, k=k)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from coverage import settings
-from coverage._errors import ValidationError
+from coverage._errors import ArgumentError, ValidationError
 from coverage.data.places import Lookup, Place, locate_point, lookup
 from coverage.data.region import Region, load_region
 from coverage.data.registry import Registry, load_registry
@@ -383,7 +383,7 @@ class Finder:
     def find(self, place: Place, *, age: int | None = None, k: int = 3) -> FinderResult:
         """The ``k`` nearest located all-patients structures and the AJA device of the place."""
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
-            raise ValidationError(f"`k` must be an integer from 1 to 50; got {k!r}.")
+            raise ArgumentError(f"`k` must be an integer from 1 to 50; got {k!r}.")
         if age is not None and (
             isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
         ):
