@@ -229,3 +229,30 @@ def test_siting_among_applicants_only_picks_them_and_equals_spopt(region, tmp_pa
     covered = (cost[:, list(best.chosen)] <= 30).any(axis=1) & ~(existing <= 30)
     ours = sum(s["people_within"] for s in siting_json["suggestions"])
     assert ours == pytest.approx(float(access.population[covered].sum()))
+
+
+def _isere_matrix() -> Path:
+    path = (
+        Path(__file__).resolve().parents[2] / "shared" / "roads" / "isere" / "TimeDistCarIsere.csv"
+    )
+    if not path.is_file():
+        pytest.skip(f"real Isère matrix absent: {path}")
+    return path
+
+
+def test_a_partial_matrix_names_the_communes_it_leaves_out(capsys):
+    matrix = _isere_matrix()
+    args = ["analyse", "--travel", "matrix", "--matrix", str(matrix), "--matrix-unit", "s"]
+    assert main([*args, "--by", "duree", "--json"]) == 0
+    cov = json.loads(capsys.readouterr().out)["meta"]["travel_coverage"]
+    with matrix.open(encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    codes = {c.strip().strip('"') for c in header if c.strip().strip('"').isdigit()}
+    assert cov["covered"] == len(codes) == 512
+    assert cov["n_uncovered"] == cov["region_communes"] - 512
+    assert cov["by_departement"]["38"]["covered"] == 512
+    assert all(u["dep"] != "38" for u in cov["uncovered"])
+    assert main([*args, "--by", "duree"]) == 0
+    text = capsys.readouterr().out
+    assert "Distancier : 512 communes de la région couvertes sur 4" in text
+    assert "38 : 512/512" in text

@@ -435,4 +435,17 @@ def analysis_meta(
         departements=tuple(settings.ARA_DEPARTEMENTS),
         weights=weight_facts(access, inputs.demand),
         aja_weights=weight_facts(access, aja),
+        travel_coverage=_travel_coverage(access),
     )
+
+
+def _travel_coverage(access: AccessTable) -> dict[str, Any] | None:
+    """What a travel matrix covers, when the model has one (``None`` for the others)."""
+    coverage = getattr(access.model, "coverage", None)
+    if not callable(coverage):
+        return None
+    facts = coverage()
+    out: dict[str, Any] = facts.to_dict()
+    fallback = getattr(access.model, "fallback", None)
+    out["fallback"] = None if fallback is None else fallback.label_fr
+    return out

@@ -246,6 +246,8 @@ class Provenance(_JsonMapping):
     weights: WeightFacts | None = None
     #: The weight of the AJA figures.
     aja_weights: WeightFacts | None = None
+    #: What a partial travel matrix covers (``MatrixCoverage.to_dict()``; None otherwise).
+    travel_coverage: Mapping[str, Any] | None = None
     #: The what-if changes these figures describe (empty: the registry as it is).
     scenario: tuple[str, ...] = ()
     _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
@@ -279,6 +281,8 @@ class Provenance(_JsonMapping):
         }
         out["weights"] = None if self.weights is None else self.weights.to_dict()
         out["aja_weights"] = None if self.aja_weights is None else self.aja_weights.to_dict()
+        if self.travel_coverage is not None:
+            out["travel_coverage"] = dict(self.travel_coverage)
         if self.scenario:
             out["scenario"] = list(self.scenario)
         return out

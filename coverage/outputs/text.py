@@ -52,6 +52,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
     out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
     out.append(weights_line(meta))
+    out.extend(travel_coverage_lines(meta))
     out.append("")
     head = a.main
     if head is None:
@@ -296,3 +297,28 @@ def straight_line_lines(a: Analysis) -> list[str]:
                 f"médiane +{_num(c.extra_min_median)} min, P90 +{_num(c.extra_min_p90)} min"
             )
     return out
+
+
+def travel_coverage_lines(meta: Provenance, *, named: int = 12) -> list[str]:
+    """Which communes a partial travel matrix leaves out, and what measures them."""
+    c = meta.travel_coverage
+    if c is None or not c.get("n_uncovered"):
+        return []
+    how = (
+        f"mesurées par {c['fallback']}"
+        if c.get("fallback")
+        else "sans durée, laissées hors des chiffres (comptées « sans itinéraire »)"
+    )
+    names = [f"{u['name']} ({u['dep']})" for u in c["uncovered"][:named]]
+    more = c["n_uncovered"] - len(names)
+    deps = " ; ".join(
+        f"{dep} : {d['covered']}/{d['communes']}" for dep, d in c["by_departement"].items()
+    )
+    return [
+        f"Distancier : {_int(c['covered'])} communes de la région couvertes sur "
+        f"{_int(c['region_communes'])} ; {_int(c['n_uncovered'])} hors distancier, {how}.",
+        "  Hors distancier : "
+        + ", ".join(names)
+        + (f", et {_int(more)} autres (liste complète dans le JSON)." if more > 0 else "."),
+        f"  Communes couvertes par département : {deps}.",
+    ]
