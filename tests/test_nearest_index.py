@@ -219,3 +219,25 @@ def test_geodesic_matrix_indexes_like_numpy():
         GeodesicIndex(np.array([np.nan]), np.array([45.0]))
     with pytest.raises(ValidationError, match="radius"):
         GeodesicIndex(d[0], d[1]).within(o[0], o[1], -1.0)
+
+
+def test_a_what_if_that_only_adds_reuses_the_nearest_and_equals_a_fresh_search(region):
+    reg = random_registry(region, 200, seed=21)
+    c = region.communes[["insee", "dep", "population", "lon", "lat"]]
+    base = access_from_frames(c, reg, model=GeodesicModel())
+    base.per_commune()  # the nearest structures are now known
+    # One added structure on an existing one's point (a tie: the existing one stays), two
+    # elsewhere, of both kinds.
+    tie = reg.iloc[[7]].assign(id="n-tie")
+    two = reg.head(2).assign(
+        id=["n1", "n2"], kind=["aja", "tous_publics"], lon=[3.1, 5.9], lat=[45.2, 45.9]
+    )
+    add = pd.concat([tie, two])
+    fast = base.with_changes(add=add)
+    assert ("nearest_index", "tous_publics") in fast._memo  # carried, not searched again
+    fresh = access_from_frames(c, pd.concat([reg, add]), model=PairwiseGeodesic())
+    zones = ["aja_zone_device", "aja_zone_km", "aja_zone_min"]  # zones: redrawn in fast only
+    pd.testing.assert_frame_equal(
+        fast.per_commune().drop(columns=zones), fresh.per_commune().drop(columns=zones)
+    )
+    assert (fast.per_commune()["aja_nearest_id"] == "n1").any()

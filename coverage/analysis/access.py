@@ -557,6 +557,8 @@ class AccessTable:
             duration_min=dur,
             _memo=self._carried_memo(zones_changed=zones_changed),
         )
+        if not remove and isinstance(dist, GeodesicMatrix):
+            self._carry_nearest(out)
         if zones_changed:
             if self.zones_official:
                 device = communes["aja_zone_device"].to_numpy(dtype=object)
@@ -565,6 +567,33 @@ class AccessTable:
             else:
                 communes["aja_zone_device"] = out._nearest_by_distance("aja")
         return out
+
+    def _carry_nearest(self, out: AccessTable) -> None:
+        """Nearest structures of ``out`` (``self`` plus added columns) from ``self``'s.
+
+        Only the added columns are measured: a commune's nearest changes where an added
+        structure is strictly nearer (on a tie the earlier column, the existing one, stays,
+        as ``nearest_index`` orders ties), which is the answer of a fresh search.
+        """
+        m = len(self.structures)
+        kinds = out.structures["kind"].to_numpy(dtype=object)
+        for kind in KINDS:
+            key = ("nearest_index", kind)
+            if key not in self._memo:
+                continue
+            old_idx = self._memo[key]
+            old_cost = self.nearest_cost(kind, "distance_km")
+            new_cols = m + np.flatnonzero(kinds[m:] == kind)
+            idx, cost = old_idx, old_cost
+            if new_cols.size:
+                block = np.asarray(out.distance_km[:, new_cols]).reshape(len(old_idx), -1)
+                j = np.argmin(block, axis=1)
+                best = block[np.arange(len(j)), j]
+                better = best < np.nan_to_num(old_cost, nan=np.inf)
+                idx = np.where(better, new_cols[j], old_idx)
+                cost = np.where(better, best, old_cost)
+            out._memo[key] = idx
+            out._memo[("nearest_cost", kind, "distance_km")] = cost
 
     # ---------------------------------------------------------------------------- candidates
 
