@@ -3,10 +3,13 @@
 The planners' analysis starts here. For each of the region's communes (the *origins*: each
 commune's representative point, i.e. its town hall, or a point inside the commune when the
 town hall is not located) and each located structure of the registry, the travel model gives
-a distance (and a duration when it has one). The result is kept as a dense commune x
-structure matrix, so that a what-if scenario only asks the travel model for the columns of
-the structures it adds (:meth:`AccessTable.with_changes`), and is shown as the usual long
-(commune, structure, distance_km, duration_min, model) table (:meth:`AccessTable.long`).
+a distance (and a duration when it has one). A road (or other) model's answer is kept as a
+dense commune x structure matrix; a straight-line model's (geodesic, estimate) keeps only the
+points (:class:`coverage.travel.nearest.GeodesicMatrix`): the nearest structures come from a
+KD-tree and exact geodesics for a few candidates, the same answer as every pair, and any
+other cell is computed when asked. A what-if scenario only measures the columns of the
+structures it adds (:meth:`AccessTable.with_changes`); the usual long (commune, structure,
+distance_km, duration_min, model) table is built on demand (:meth:`AccessTable.long`).
 
 Per commune, the nearest structure is found separately for all-patients structures
 (``tous_publics``) and AJA devices (``aja``), by the model's main cost: the duration when the
