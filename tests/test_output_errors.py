@@ -175,12 +175,6 @@ def test_ensure_folder_refuses_a_file_in_french(tmp_path: Path) -> None:
     assert atomic.ensure_folder(tmp_path / "a" / "b").is_dir()
 
 
-@pytest.mark.xfail(
-    raises=FileExistsError,
-    strict=True,
-    reason="coverage/data/region.py build_cache must create its root with "
-    "coverage._atomic.ensure_folder (file owned by another engineer)",
-)
 def test_a_cache_root_that_is_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
