@@ -245,3 +245,22 @@ def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
     code_uses = "threshold" if abs(a.main["atkinson"] - by_threshold) < 1e-12 else "30"
     assert abs(a.main["atkinson"] - (by_threshold if code_uses == "threshold" else fixed)) < 1e-12
     assert _readme_atkinson_half_distance() == code_uses
+
+
+# --------------------------------------------------------------------------- outputs onto inputs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coverage/cli/find.py must call coverage._atomic.refuse_inputs before the search "
+    "(lead's file; the call is in the hardening report)",
+)
+def test_find_refuses_an_output_that_is_its_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = tmp_path / "structures.csv"
+    shutil.copy(settings.DEFAULT_REGISTRY, registry)
+    before = registry.read_bytes()
+    err = _run([*PLACE, "--registry", str(registry), "--html", str(registry)], capsys)
+    assert "--html" in err and "--registry" in err
+    assert registry.read_bytes() == before
