@@ -82,11 +82,12 @@ def sweep_stale(
 
     A leftover is named exactly ``prefix`` + the 8 random characters of ``tempfile`` + one of
     ``suffixes``, and is older than ``older_than`` seconds. ``prefix`` is literal text (glob
-    characters in it match only themselves); a single trailing ``*`` is dropped (the former
-    glob form, ``".region-*"``). Folders are removed only when ``folders`` is true; symbolic
-    links are removed, never followed.
+    characters in it match only themselves). Folders are removed only when ``folders`` is
+    true; symbolic links are removed, never followed. The former glob form (``".region-*"``:
+    a trailing ``*``) is read as that prefix with ``folders=True``, as it behaved before.
     """
-    prefix = prefix.removesuffix("*")
+    if prefix.endswith("*"):
+        prefix, folders = prefix[:-1], True
     name = re.compile(
         re.escape(prefix) + _RANDOM + "(?:" + "|".join(map(re.escape, suffixes)) + ")"
     )

@@ -397,7 +397,7 @@ def test_sweep_stale_never_follows_a_link_nor_removes_a_folder_unasked(tmp_path:
     _age(link, folder)
     assert sweep_stale(work, ".region-") == 1  # the link itself, not what it points to
     assert not link.is_symlink() and (outside / "a.txt").exists() and folder.is_dir()
-    assert sweep_stale(work, ".region-*", folders=True) == 1  # the former glob form
+    assert sweep_stale(work, ".region-*") == 1  # the former glob form: folders too
     assert not folder.exists()
 
 
