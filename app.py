@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coverage.web.localise import french_page
 from coverage.web.pages.desk import planner_page
 from coverage.web.pages.patient import patient_page
 from coverage.web.pages.prescriber import prescriber_page
@@ -23,27 +24,35 @@ from coverage.web.pages.registry import registry_page
 from coverage.web.style import PAGE_CSS
 
 PAGE_TITLE = "Parcours de soins global après cancer – Auvergne-Rhône-Alpes"
+#: The one page laid out wide (its tables and figures need the width); the others centred.
+WIDE_PAGES = frozenset({"planification"})
 
 
 def main() -> None:
-    """Page set-up and navigation (each page function can also be run alone)."""
+    """Page set-up and navigation (each page function can also be run alone).
+
+    The layout is set once, before anything is drawn, from the page about to run: it never
+    flips between centred and wide on a rerun.
+    """
+    page = st.navigation(_pages(), position="top")
     # No page_icon and no page icons: a Material icon becomes the favicon, which the browser
     # then fetches from fonts.gstatic.com; Streamlit's default favicon is served locally.
-    st.set_page_config(page_title=PAGE_TITLE, layout="centered")
+    st.set_page_config(
+        page_title=PAGE_TITLE, layout="wide" if page.url_path in WIDE_PAGES else "centered"
+    )
     st.html(PAGE_CSS)
-    pages = {
-        "Patients": [
-            st.Page(patient_page, title="Trouver une structure", default=True),
-        ],
-        "Professionnels": [
-            st.Page(prescriber_page, title="Prescrire le parcours", url_path="prescription"),
-            st.Page(registry_page, title="Registre des structures", url_path="registre"),
-        ],
-        "ARS": [
-            st.Page(planner_page, title="Couverture régionale", url_path="planification"),
-        ],
-    }
-    st.navigation(pages).run()
+    french_page()
+    page.run()
+
+
+def _pages() -> list[st.Page]:
+    """The four pages, in one flat list (section headers made an invalid list on phones)."""
+    return [
+        st.Page(patient_page, title="Trouver une structure", default=True),
+        st.Page(prescriber_page, title="Prescrire le parcours", url_path="prescription"),
+        st.Page(registry_page, title="Registre des structures", url_path="registre"),
+        st.Page(planner_page, title="Couverture régionale (ARS)", url_path="planification"),
+    ]
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from coverage._errors import (
     RegistryError,
     ValidationError,
 )
-from coverage.analysis.analyse import analyse, format_share
+from coverage.analysis.analyse import analyse
 from coverage.data.places import MAX_QUERY_CHARS
 from coverage.data.registry import MAX_FILE_BYTES
-from coverage.outputs import prescription
+from coverage.outputs import french, prescription
 from coverage.outputs.html import esc
 from coverage.patient import forfait
 from coverage.patient.finder import format_km
@@ -93,7 +93,7 @@ def notices(at: AppTest, tone: str | None = None) -> list[str]:
 def test_query_in_url_runs_the_search_and_ranks_structures(finder):
     at = app_test(q="Le Puy-en-Velay").run()
     assert not at.exception
-    assert texts(at.subheader) == ["Structures les plus proches du Puy-en-Velay (43)"]
+    assert texts(at.header) == ["Structures les plus proches du Puy-en-Velay (43)"]
     assert at.text_input(key="q_input").value == "Le Puy-en-Velay"
     expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
     body = html_bodies(at)
@@ -106,12 +106,12 @@ def test_query_in_url_runs_the_search_and_ranks_structures(finder):
 
 def test_typed_search_goes_into_the_url():
     at = app_test().run()
-    assert not at.subheader  # nothing searched yet
+    assert not at.header  # nothing searched yet
     at.text_input(key="q_input").input("Aurillac")
     at.button[0].click().run()
     assert not at.exception
     assert at.query_params["q"] == "Aurillac"
-    assert texts(at.subheader) == ["Structures les plus proches d'Aurillac (15)"]
+    assert texts(at.header) == ["Structures les plus proches d'Aurillac (15)"]
 
 
 def test_ambiguous_name_offers_candidates_and_a_pick_resolves_it(finder):
@@ -121,11 +121,11 @@ def test_ambiguous_name_offers_candidates_and_a_pick_resolves_it(finder):
     assert set(labels) == {"cand-15138", "cand-03191"}  # Murat, Cantal and Allier
     for place in finder.lookup("Murat").places:
         assert labels[f"cand-{place.insee}"].startswith(md_escape(place.label))
-    assert not at.subheader
+    assert not at.header
     at.button(key="cand-15138").click().run()
     cantal = next(p for p in finder.lookup("Murat").places if p.insee == "15138")
     assert at.query_params["q"] == search.candidate_query(cantal, finder)
-    assert texts(at.subheader) == ["Structures les plus proches de Murat (15)"]
+    assert texts(at.header) == ["Structures les plus proches de Murat (15)"]
 
 
 def test_place_outside_region_gets_the_french_message():
@@ -134,7 +134,7 @@ def test_place_outside_region_gets_the_french_message():
     warnings = notices(at, "warning")
     assert len(warnings) == 1
     assert "pas en Auvergne" in warnings[0]
-    assert not at.subheader and not at.get("iframe")
+    assert not at.header and not at.get("iframe")
 
 
 def test_unknown_place_gets_suggestions_as_buttons(finder):
@@ -147,7 +147,7 @@ def test_unknown_place_gets_suggestions_as_buttons(finder):
     sugg = [b for b in at.button if b.key and b.key.startswith("sugg-")]
     assert [b.label for b in sugg] == [md_escape(s) for s in info.value.suggestions[:5]]
     sugg[0].click().run()
-    assert info.value.suggestions[0].split(" (")[0] in texts(at.subheader)[0]
+    assert info.value.suggestions[0].split(" (")[0] in texts(at.header)[0]
 
 
 def test_young_switch_shows_the_aja_device_first_and_goes_into_the_url(finder):
@@ -238,11 +238,11 @@ def test_planner_desk_metrics_match_the_analysis(finder):
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Au-delà de 30 km"] == format_share(a.main["share_beyond"])
+    assert metrics["Au-delà de 30 km"] == french.share(a.main["share_beyond"])
     at.slider(key="seuil").set_value(60).run()
     a60 = analyse(acc, region=finder.region, registry=finder.registry, threshold=60)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Au-delà de 60 km"] == format_share(a60.main["share_beyond"])
+    assert metrics["Au-delà de 60 km"] == french.share(a60.main["share_beyond"])
 
 
 def test_planner_what_if_adding_a_structure_lowers_the_figures(finder):

@@ -58,7 +58,17 @@ def _page(module: str, page: str, **params: str) -> AppTest:
 
 def _markdown_texts(at: AppTest) -> list[str]:
     """Every text of the page that Streamlit renders as Markdown."""
-    kinds = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader")
+    kinds = (
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "title",
+        "header",
+        "subheader",
+    )
     out = [str(e.value) for kind in kinds for e in at.get(kind)]
     out += [str(b.label) for b in at.button]
     return out

@@ -118,6 +118,16 @@ def _queued() -> None:
     st.info(budget.QUEUE_MESSAGE_FR)
 
 
+def _in_slot[R](build: Callable[[], R]) -> Callable[[], R]:
+    """``build`` run while holding one of the upload slots."""
+
+    def run() -> R:
+        with budget.upload_slot(on_wait=_queued):
+            return build()
+
+    return run
+
+
 @dataclass(eq=False)
 class UploadSource:
     """A registry uploaded in this session: its key, the file name shown, its finder.
@@ -166,21 +176,24 @@ class UploadSource:
 
         return self._analyses.get(("sites", a.threshold, by, k, objective), build)
 
+    # Maps draw every structure of the upload: their cost grows with it, so they take a slot.
+
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
         return self._files.get(
-            ("finder", query, young), lambda: loaders.render_finder_map(result, self.finder)
+            ("finder", query, young),
+            _in_slot(lambda: loaders.render_finder_map(result, self.finder)),
         )
 
     def coverage_map(self, a: Analysis) -> str:
         return self._files.get(
             ("coverage", a.threshold, a.by),
-            lambda: loaders.render_coverage_map(a, self.finder.region),
+            _in_slot(lambda: loaders.render_coverage_map(a, self.finder.region)),
         )
 
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
         return self._files.get(
             ("scenario", a.threshold, a.by, changes),
-            lambda: loaders.render_scenario_map(result, self.finder),
+            _in_slot(lambda: loaders.render_scenario_map(result, self.finder)),
         )
 
     def report(self, a: Analysis) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 import pandas as pd
 import streamlit as st
 
+from coverage.outputs.html import esc
 from coverage.patient.finder import Finder
 from coverage.web import frames, loaders, markup
 from coverage.web.config import DOWNLOAD_NAMES
@@ -19,6 +20,50 @@ from coverage.web.widgets import metrics, table, text
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective
+
+#: One line for each term of the desk, the report and the exports that a planner may not know.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("P90", "90 % des habitants ont un trajet plus court que cette valeur."),
+    (
+        "Indice de Gini",
+        "0 quand tous les habitants sont à la même distance d'une structure ; plus il "
+        "approche de 1, plus l'accès est inégal.",
+    ),
+    (
+        "Indice de Theil (T)",
+        "une autre mesure d'inégalité, qui se partage entre les écarts entre départements "
+        "et les écarts à l'intérieur de chacun.",
+    ),
+    (
+        "Ratio de Palma",
+        "trajet total des 10 % d'habitants les plus éloignés rapporté à celui des 40 % les "
+        "plus proches.",
+    ),
+    (
+        "FGT α",
+        "indices de Foster, Greer et Thorbecke au seuil : α = 0 la part des habitants "
+        "au-delà, α = 1 l'écart moyen au seuil, α = 2 la sévérité (les grands écarts "
+        "comptent davantage).",
+    ),
+    (
+        "E2SFCA",
+        "accessibilité « à deux étapes » : l'offre de chaque structure rapportée aux "
+        "habitants à sa portée, puis additionnée pour chaque commune ; plus elle est "
+        "élevée, meilleur est l'accès.",
+    ),
+    (
+        "Communes sans itinéraire",
+        "communes d'où le calcul ne trouve aucun trajet vers une structure (aucune route "
+        "connue) : elles sont comptées à part, pas comme proches.",
+    ),
+)
+
+
+def glossary_html() -> str:
+    """The glossary as an escaped definition list."""
+    rows = "".join(f"<dt>{esc(term)}</dt><dd>{esc(line)}</dd>" for term, line in GLOSSARY)
+    return f'<dl class="pc-glossary">{rows}</dl>'
+
 
 COST_LABELS = {"distance_km": "Distance (km)", "duration_min": "Durée (min)"}
 DESK_TABS = [
@@ -52,7 +97,6 @@ def _controls(access: AccessTable) -> tuple[float, Cost]:
 @guarded
 def planner_page() -> None:
     """The planners' desk: threshold, then one tab per view (only the open tab runs)."""
-    st.set_page_config(layout="wide")
     st.title("Couverture régionale des structures porteuses")
     source = current_source()
     with st.spinner("Calcul des distances commune par commune…"):
@@ -60,8 +104,10 @@ def planner_page() -> None:
     threshold, by = _controls(access)
     with st.spinner("Analyse de la couverture…"):
         a = source.analysis(threshold, by)
-    text(frames.measure_caption(a), css_class="pc-caption")
-    text(frames.registry_statement(a))
+    # The notes are folded so that the tabs stay on the first screen.
+    with st.expander("À propos des mesures et du registre"):
+        text(frames.measure_caption(a))
+        text(frames.registry_statement(a))
     tabs = st.tabs(DESK_TABS, key="onglet", bind="query-params")
     views: tuple[View, ...] = (
         desk_headline,
@@ -91,12 +137,25 @@ def desk_headline(a: Analysis, access: AccessTable, source: Source) -> None:
     # st.image shows the SVG as an image (st.html's sanitiser drops inline SVG).
     if hist:
         c1.markdown("**Habitants selon la distance**")
-        c1.image(hist, width="stretch")
+        c1.image(
+            hist,
+            width="stretch",
+            alt="Histogramme : nombre d'habitants selon la distance à la structure tous "
+            "publics la plus proche (les chiffres sont dans le tableau ci-dessus).",
+        )
     if lorenz:
         c2.markdown("**Courbe de Lorenz**")
-        c2.image(lorenz, width="stretch")
+        c2.image(
+            lorenz,
+            width="stretch",
+            alt="Courbe de Lorenz : part cumulée des distances parcourues selon la part "
+            "cumulée des habitants ; plus elle s'écarte de la diagonale, plus l'accès est "
+            "inégal (indice de Gini dans le tableau ci-dessus).",
+        )
     if caption := frames.aja_caption(a):
         text(caption, css_class="pc-caption")
+    with st.expander("Lexique des indicateurs"):
+        st.html(glossary_html())
 
 
 def desk_map(a: Analysis, access: AccessTable, source: Source) -> None:

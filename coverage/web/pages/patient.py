@@ -19,6 +19,12 @@ from coverage.web.widgets import notice, text
 
 md = markup.md_escape
 
+YOUNG_HELP_HTML = (
+    '<details class="pc-help"><summary>Pourquoi indiquer mon âge ?</summary>'
+    '<p class="pc-p">Les 15-25 ans ont aussi un dispositif dédié, l\'AJA (adolescents et '
+    "jeunes adultes), dans leur secteur : il est alors indiqué en premier.</p></details>"
+)
+
 
 def _submit_search() -> None:
     q = search.query_from_params({"q": st.session_state.get("q_input", "")})
@@ -71,12 +77,10 @@ def _search_form() -> None:
         st.form_submit_button(
             "Rechercher", type="primary", on_click=_submit_search, width="stretch"
         )
-    st.toggle(
-        "J'ai entre 15 et 25 ans",
-        key="young",
-        on_change=_sync_young,
-        help="Les 15-25 ans ont aussi un dispositif dédié (AJA) dans leur secteur.",
-    )
+    st.toggle("J'ai entre 15 et 25 ans", key="young", on_change=_sync_young)
+    # Not the toggle's own "?" (a hover tooltip inside the label: a tap on it flips the
+    # switch, and a phone never shows it): a separate fold that a tap or Enter opens.
+    st.html(YOUNG_HELP_HTML)
     geolocate_component()(key="geo", on_position_change=_use_position)
     if err := st.session_state.pop("geo_error", ""):
         notice(err, tone="warning")
@@ -123,7 +127,7 @@ def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
 def _show_message(outcome: SearchOutcome) -> None:
     notice(outcome.message, tone="warning")
     if outcome.suggestions and outcome.kind == "unknown":
-        st.caption("Essayez :")
+        text("Essayez :", css_class="pc-caption")
         for s in outcome.suggestions[:5]:
             st.button(md(s), key=f"sugg-{s}", on_click=_pick, args=(s,))
 
@@ -161,9 +165,10 @@ def _show_cards(result: FinderResult, young: bool) -> None:
     ]
     st.html('<section aria-label="Structures les plus proches">' + "".join(cards) + "</section>")
     if not young and result.aja is not None:
-        st.caption(
+        text(
             "Vous avez entre 15 et 25 ans ? Activez l'option ci-dessus pour voir le "
-            "dispositif AJA de votre secteur."
+            "dispositif AJA de votre secteur.",
+            css_class="pc-caption",
         )
     if not result.not_located.empty:
         st.markdown(
@@ -175,7 +180,7 @@ def _show_cards(result: FinderResult, young: bool) -> None:
 
 def _show_result(outcome: SearchOutcome, result: FinderResult, source: Source) -> None:
     young = bool(st.session_state.get("young"))
-    st.subheader(search.result_heading(result))
+    st.header(search.result_heading(result))
     text(f"Distances {result.model_label}, {result.origin_note}.", css_class="pc-caption")
     if note := result.approximate_note_fr():
         notice(note)

@@ -49,7 +49,7 @@ def _show_registry(registry: Registry) -> None:
 
 
 def _upload_form() -> None:
-    st.subheader("Charger le fichier de l'ARS")
+    st.header("Charger le fichier de l'ARS")
     st.markdown(
         "Fichier CSV ou GeoJSON au format du registre (colonnes `id`, `name`, `kind`, "
         "`source`, et facultativement `insee`, `lat`, `lon`, `phone`, `email`, `website`…). "

@@ -1,0 +1,185 @@
+"""Benchmark: what one registry upload costs the page's server (issue 13 item 1).
+
+In one process, as the page does it for a visitor: a 5,000-row registry file (the budget's
+maximum, ``coverage.web.budget.UPLOAD_MAX_ROWS``; synthetic test rows, never written under
+``data/``) is checked and validated (``uploads.load_upload``), turned into a finder, searched
+once, then the desk's access table and analysis at 30 km are built and its coverage map
+rendered, all held by a ``coverage.web.sources.UploadSource`` as a session holds it.
+
+Figures: wall time and extra resident memory (peak while it runs, RSS sampled every 10 ms,
+over the level once the region is loaded), against a reference measured in the same run:
+the same steps on the embedded registry. Then three uploads are held at once (three
+sessions) and dropped: the memory after they are freed must come back near its level before.
+
+Targets: a 5,000-row upload (validated, searched, the desk's figures) under 3 s and under
+300 MB extra; after three sessions close, memory within 50 MB of its level before them. The
+same upload with its two maps drawn is printed too, without a target: that cost is the maps'
+own (every structure drawn), and the page draws them in one of the upload slots.
+Run: ``.venv/bin/python benchmarks/bench_upload.py``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import Targets, fmt_s
+
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+ROWS = 5_000
+SESSIONS = 3
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def release_memory() -> None:
+    """Collect garbage and give freed heap pages back to the system (glibc)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # pragma: no cover - not glibc
+        pass
+
+
+def peak_extra_mb(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """(seconds, peak RSS over the level before, in MB, result) of one call of ``fn``."""
+    base = rss_mb()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb())
+            time.sleep(0.01)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    started = time.perf_counter()
+    try:
+        result = fn()
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        t.join()
+    return seconds, max(peak[0], rss_mb()) - base, result
+
+
+def registry_bytes(region, source: str, rows: int, *, salt: str = "") -> bytes:
+    """A valid registry CSV of ``rows`` structures at real communes (test rows)."""
+    insee = list(region.communes["insee"])
+    lines = ["id,name,kind,insee,source"]
+    for i in range(rows):
+        kind = "aja" if i % 100 == 0 else "tous_publics"
+        commune = insee[(i * 7919) % len(insee)]
+        lines.append(f"essai{salt}-{i},Structure d'essai {i},{kind},{commune},{source}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload_session(name: str, data: bytes, region, model, *, maps: bool = False):
+    """What the page builds for one upload: finder, a search, desk access and analysis.
+
+    ``maps``: also the patient's map and the desk's coverage map (timed apart: their cost is
+    the maps' code, ``coverage.outputs.maps``).
+    """
+    from coverage.web.loaders import finder_for_registry
+    from coverage.web.sources import UploadSource
+    from coverage.web.uploads import load_upload, upload_key
+
+    registry = load_upload(name, data, region=region)
+    finder = finder_for_registry(region, registry, model=model)
+    source = UploadSource(key=upload_key(data, name=name), name=registry.path, finder=finder)
+    return _answers(source, maps=maps)
+
+
+def _answers(source, *, maps: bool):
+    from coverage.web.search import run_search
+
+    outcome = run_search(source.finder, "Aurillac")
+    assert outcome.result is not None
+    a = source.analysis(30.0, "distance_km")
+    if maps:
+        source.finder_map("Aurillac", False, outcome.result)
+        source.coverage_map(a)
+    return source
+
+
+def server_session(finder, *, maps: bool = False):
+    """The same steps on the server's (embedded) registry: the reference."""
+    from coverage.web.sources import UploadSource
+
+    return _answers(UploadSource(key="reference", name="embarqué", finder=finder), maps=maps)
+
+
+def main() -> int:
+    from coverage.patient.finder import Finder
+
+    targets = Targets("bench_upload")
+    finder = Finder.load()
+    region, model = finder.region, finder.model
+    source = str(finder.registry.structures["source"].iloc[0])
+    server_session(finder)  # warm-up: imports, region indexes, the map's code
+    release_memory()
+
+    ref_s, ref_mb, _ = peak_extra_mb(lambda: server_session(finder))
+    print(
+        f"référence (registre embarqué, {len(finder.registry.structures)} structures) : "
+        f"{fmt_s(ref_s)}, +{ref_mb:.0f} Mo au plus"
+    )
+    data = registry_bytes(region, source, ROWS)
+    release_memory()
+    secs, extra, held = peak_extra_mb(lambda: upload_session("essai.csv", data, region, model))
+    print(
+        f"dépôt de {ROWS} lignes ({len(data) / 1e6:.2f} Mo) : {fmt_s(secs)} "
+        f"(ratio {secs / ref_s:.1f}x la référence), +{extra:.0f} Mo au plus"
+    )
+    targets.check(f"dépôt de {ROWS} lignes (s)", secs, at_most=3.0)
+    targets.check(f"dépôt de {ROWS} lignes, mémoire en plus (Mo)", extra, at_most=300.0)
+    del held
+    release_memory()
+    ref_maps, _, _ = peak_extra_mb(lambda: server_session(finder, maps=True))
+    maps_s, maps_mb, held = peak_extra_mb(
+        lambda: upload_session("cartes.csv", data, region, model, maps=True)
+    )
+    print(
+        f"le même dépôt avec ses deux cartes (patient, couverture) : {fmt_s(maps_s)}, "
+        f"+{maps_mb:.0f} Mo au plus (référence {fmt_s(ref_maps)}, ratio "
+        f"{maps_s / ref_maps:.1f}x) ; chiffre sans objectif : le coût est celui des cartes"
+    )
+    del held
+
+    release_memory()
+    before = rss_mb()
+    sessions = [
+        upload_session(
+            f"essai-{i}.csv", registry_bytes(region, source, ROWS, salt=str(i)), region, model
+        )
+        for i in range(SESSIONS)
+    ]
+    during = rss_mb()
+    del sessions
+    release_memory()
+    after = rss_mb()
+    print(
+        f"{SESSIONS} sessions avec dépôt : {before:.0f} Mo avant, {during:.0f} Mo pendant, "
+        f"{after:.0f} Mo après leur fermeture"
+    )
+    targets.check(
+        "mémoire après fermeture des sessions, en plus d'avant (Mo)", after - before, at_most=50.0
+    )
+    return targets.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
