@@ -256,3 +256,24 @@ def test_a_partial_matrix_names_the_communes_it_leaves_out(capsys):
     text = capsys.readouterr().out
     assert "Distancier : 512 communes de la région couvertes sur 4" in text
     assert "38 : 512/512" in text
+
+
+def test_report_and_map_show_the_territories(access, region, registry, tmp_path):
+    from coverage.outputs.maps.base import to_html
+    from coverage.outputs.maps.coverage import coverage_map
+    from coverage.outputs.report import render_report
+
+    territories = load_territories(
+        _territory_file(tmp_path, region), region=region, registry=registry
+    )
+    a = analyse(
+        access, region=region, registry=registry, inputs=PlannerInputs(territories=territories)
+    )
+    report = render_report(a)
+    assert 'id="territoires"' in report and "Cantal (T-cantal)" in report
+    assert "<strong>non</strong>" in report
+    html = to_html(coverage_map(a, region))
+    assert "intervention (fichier charg\\u00e9)" in html  # the layer (a JSON string)
+    # Tooltips are escaped HTML in JSON strings: the apostrophe is &#x27;.
+    assert "Cantal : non couvert" in html and "Allier : non couvert" in html
+    assert "Pont-d\\u0026#x27;Ain : couvert" in html

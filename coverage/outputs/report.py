@@ -33,7 +33,12 @@ from coverage.outputs.text import (
     data_date_fr,
     scenario_lines,
     siting_lines,
+    social_lines,
+    straight_line_lines,
     summary_lines,
+    territory_lines,
+    travel_coverage_lines,
+    weights_line,
 )
 
 # The terminal text and the charts have their own modules; these names stay importable here.
@@ -405,6 +410,44 @@ def _scenario_banner(a: Analysis) -> str:
     )
 
 
+def _territories_html(a: Analysis) -> str:
+    """Covered and uncovered territories: the summary lines, then one row per territory."""
+    lines = "".join(f"<p>{esc(line.strip())}</p>" for line in territory_lines(a))
+    t = a.territories
+    if t is None:
+        return lines
+    headers = [
+        ("Territoire", False),
+        ("Communes", True),
+        ("Habitants", True),
+        ("Structures qui le servent", False),
+        ("Localisées", True),
+        ("Couvert", False),
+    ]
+    rows = [
+        [
+            esc(f"{r['name']} ({r['territory_id']})"),
+            _int(r["communes"]),
+            _int(r["population"]),
+            esc(r["structures"] or "aucune"),
+            _int(r["located_structures"]),
+            "oui" if r["covered"] else "<strong>non</strong>",
+        ]
+        for r in t.table.to_dict("records")
+    ]
+    return lines + _table(headers, rows)
+
+
+def _lines_section(anchor: str, title: str, lines: list[str]) -> str:
+    """A titled section of escaped French lines (nothing when there are none)."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{esc(line.strip())}</li>" for line in lines[1:])
+    return f'<h2 id="{anchor}">{esc(title)}</h2><p>{esc(lines[0])}</p>' + (
+        f"<ul>{items}</ul>" if items else ""
+    )
+
+
 def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str:
     """The full French HTML report of ``a`` (and of a what-if, when given)."""
     meta = a.meta
@@ -447,6 +490,8 @@ Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
 <p class="warn"><strong>Registre :</strong> {esc(meta.registry.completeness)}</p>
 {_scenario_banner(a)}
 <p class="note">{esc(meta.origins)}</p>
+<p class="note">{esc(weights_line(meta))}</p>
+{"".join(f'<p class="note">{esc(x.strip())}</p>' for x in travel_coverage_lines(meta))}
 </header>
 <main>
 <h2 id="chiffres-cles">Chiffres clés</h2>
@@ -460,6 +505,10 @@ Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
 {_gaps_html(a)}
 <h2 id="sites">Sites suggérés</h2>
 {_siting_html(a)}
+<h2 id="territoires">Territoires d'intervention</h2>
+{_territories_html(a)}
+{_lines_section("gradient-social", "Gradient social", social_lines(a))}
+{_lines_section("lignes-droites", "Coût des lignes droites", straight_line_lines(a))}
 {scen}
 <h2 id="methode">Méthode et sources</h2>
 {_method_html(a)}

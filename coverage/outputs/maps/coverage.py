@@ -51,6 +51,30 @@ def _zones(a: Analysis, region: Region) -> gpd.GeoDataFrame:
     return zones
 
 
+def _territories(a: Analysis, region: Region) -> gpd.GeoDataFrame:
+    """One polygon per intervention territory (its communes dissolved), labelled with its name
+    and whether it is covered; empty without a territory file."""
+    if a.territories is None or "territory_id" not in a.communes.columns:
+        return gpd.GeoDataFrame({"label": []}, geometry=[], crs=settings.WGS84)
+    members = a.communes[["insee", "territory_id"]].assign(
+        territory_id=a.communes["territory_id"].str.split(";")
+    )
+    members = members.explode("territory_id")
+    members = members[members["territory_id"].fillna("") != ""]
+    polys = region.polygons()[["insee", "geometry"]].merge(members, on="insee")
+    polys = polys[polys.geometry.notna() & ~polys.geometry.is_empty]
+    if polys.empty:
+        return gpd.GeoDataFrame({"label": []}, geometry=[], crs=settings.WGS84)
+    out = polys.dissolve(by="territory_id", as_index=False)[["territory_id", "geometry"]]
+    info = a.territories.table.set_index("territory_id")
+    out["label"] = [
+        f"{info.loc[tid, 'name']} : "
+        + ("couvert" if bool(info.loc[tid, "covered"]) else "non couvert")
+        for tid in out["territory_id"]
+    ]
+    return out
+
+
 def coverage_map(
     a: Analysis, region: Region, *, scenario: ScenarioResult | None = None, k: int = 6
 ) -> folium.Map:
@@ -112,6 +136,16 @@ def coverage_map(
             ),
             color=COLORS["aja"],
             show=False,
+        )
+    territories = _territories(a, region)
+    if len(territories):
+        maps.add_zones(
+            m,
+            territories,
+            label_field="label",
+            layer_name="Territoires d'intervention (fichier chargé)",
+            color=maps.KIND_COLORS["place"],
+            show=True,
         )
     s = a.structures.copy()
     s["kind_fr"] = s["kind"].map(KIND_FR)
