@@ -250,11 +250,6 @@ def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
 # --------------------------------------------------------------------------- outputs onto inputs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coverage/cli/find.py must call coverage._atomic.refuse_inputs before the search "
-    "(lead's file; the call is in the hardening report)",
-)
 def test_find_refuses_an_output_that_is_its_registry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -171,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
     """Measure, apply the what-if, suggest sites, write the files asked for, print."""
     from coverage.analysis.analyse import analyse
 
+    _refuse_outputs_onto_inputs(args)
     by = COSTS[args.by]
     access, region, registry = _load(args, by)
     inputs = _inputs(args, access, region, registry)
@@ -192,6 +193,26 @@ def run(args: argparse.Namespace) -> int:
     written = _write_files(args, analysis, region, result)
     _print(args, analysis, result, written)
     return 0
+
+
+def _refuse_outputs_onto_inputs(args: argparse.Namespace) -> None:
+    """No output may replace an input file (``--csv`` onto the ``--registry``...)."""
+    from coverage._atomic import refuse_inputs
+    from coverage.data.registry import default_registry_path
+
+    refuse_inputs(
+        {"--report": args.report, "--map": args.map, "--csv": args.csv, "--gpkg": args.gpkg},
+        {
+            "--registry": args.registry or default_registry_path(),
+            "--aja-zones": args.aja_zones,
+            "--matrix": getattr(args, "matrix", None),
+            "--territories": args.territories,
+            "--demand": args.demand,
+            "--demand-aja": args.demand_aja,
+            "--deprivation": args.deprivation,
+            "--candidates": args.candidates,
+        },
+    )
 
 
 def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Registry]:

@@ -58,11 +58,26 @@ def _candidate(c: Any) -> dict[str, Any]:
     }
 
 
+def _refuse_output_onto_inputs(args: argparse.Namespace) -> None:
+    from coverage._atomic import refuse_inputs
+    from coverage.data.registry import default_registry_path
+
+    refuse_inputs(
+        {"--html": args.html},
+        {
+            "--registry": args.registry or default_registry_path(),
+            "--aja-zones": args.aja_zones,
+            "--matrix": getattr(args, "matrix", None),
+        },
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from coverage._errors import PlaceError
     from coverage.cli._common import finder_from_args, print_json
     from coverage.outputs import finder_text
 
+    _refuse_output_onto_inputs(args)
     finder = finder_from_args(args)
     try:
         found = finder.lookup(args.place)
