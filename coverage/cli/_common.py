@@ -54,6 +54,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 def _add_matrix_options(g: argparse._ArgumentGroup) -> None:
     """--matrix, --matrix-unit, --matrix-fallback (the commune-matrix travel model)."""
     g.add_argument(
+        "--territories",
+        metavar="FICHIER",
+        help="territoires d'intervention de l'ARS (territoire, communes par code INSEE, EPCI ou "
+        "département, structures qui les servent) ; sans fichier, aucun territoire",
+    )
+    g.add_argument(
         "--matrix",
         metavar="FICHIER",
         help=f"distancier de communes (CSV large ou long, Parquet) pour --travel matrix ; par "
@@ -89,7 +95,12 @@ def model_from_args(args: argparse.Namespace) -> TravelModel:
 def finder_from_args(args: argparse.Namespace) -> Finder:
     """Load a ``Finder`` with the options of ``add_data_options``."""
     model = model_from_args(args)
-    return Finder.load(registry_path=args.registry, zones_path=args.aja_zones, model=model)
+    return Finder.load(
+        registry_path=args.registry,
+        zones_path=args.aja_zones,
+        model=model,
+        territories_path=getattr(args, "territories", None),
+    )
 
 
 def print_json(obj: Any) -> None:

@@ -138,12 +138,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     d = p.add_argument_group("données de l'ARS (aucune n'est fournie ni inventée)")
     d.add_argument(
-        "--territories",
-        metavar="FICHIER",
-        help="territoires d'intervention (territoire, communes par code INSEE, EPCI ou "
-        "département, structures qui les servent)",
-    )
-    d.add_argument(
         "--demand",
         metavar="FICHIER",
         help="pondération de la demande par commune (code INSEE, poids) à la place de la "

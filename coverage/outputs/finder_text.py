@@ -164,6 +164,9 @@ def _structure_lines(r: Mapping[Any, Any], rank: int | None, result: FinderResul
             else "non publié par les sources consultées ; demandez-le à votre médecin ou à l'ARS."
         )
     )
+    if str(r.get("id")) in result.territory_structure_ids:
+        territory = " ; ".join(result.territory_names)
+        lines.append(f"    Structure de votre territoire d'intervention ({territory}).")
     if r.get("services"):
         lines.append(f"    Services : {r['services']}")
     if r.get("commune_inferred") is True or r.get("commune_inferred") == 1:

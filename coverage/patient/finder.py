@@ -26,6 +26,7 @@ from coverage._errors import ArgumentError, ValidationError
 from coverage.data.places import Lookup, Place, locate_point, lookup
 from coverage.data.region import Region, load_region
 from coverage.data.registry import Registry, load_registry
+from coverage.data.territories import Territories, load_territories
 from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
 from coverage.patient import forfait
 from coverage.patient.next_step import NextStep, next_step
@@ -102,6 +103,10 @@ class FinderResult:
     close_call: bool = False
     #: Median error (a fraction, 0.11 for 11 %) of estimated times; None for measured ones.
     time_error_median: float | None = None
+    #: The intervention territories of the place (names; empty without a territory file).
+    territory_names: tuple[str, ...] = ()
+    #: Ids of the structures serving those territories: listed first, whatever their distance.
+    territory_structure_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (see the README's ``--json`` section)."""
@@ -125,6 +130,10 @@ class FinderResult:
                 "has_time": self.has_time,
             },
             "structures": [_structure_json(r) for r in self.structures.to_dict("records")],
+            "territories": {
+                "names": list(self.territory_names),
+                "structures": list(self.territory_structure_ids),
+            },
             "not_located": [
                 {
                     "id": r["id"],
@@ -304,11 +313,14 @@ class Finder:
         registry: Registry,
         zones: AjaZones | None = None,
         model: TravelModel | None = None,
+        *,
+        territories: Territories | None = None,
     ) -> None:
         self.region = region
         self.registry = registry
         self._zones = zones
         self.model: TravelModel = model if model is not None else GeodesicModel()
+        self.territories = territories
         self._memo: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -339,14 +351,19 @@ class Finder:
         zones_path: str | os.PathLike[str] | None = None,
         model: TravelModel | None = None,
         cache_root: str | os.PathLike[str] | None = None,
+        territories_path: str | os.PathLike[str] | None = None,
     ) -> Finder:
         """Load everything a finder needs (region cache, registry, the official zoning if one
-        is given or configured; computed zones are built on first use)."""
+        is given or configured; computed zones are built on first use; the intervention
+        territories when a file is given)."""
         region = load_region(cache_root)
         registry = load_registry(registry_path, region=region)
         chosen = Path(zones_path) if zones_path is not None else default_zones_path()
         zones = None if chosen is None else read_official(chosen, region=region, registry=registry)
-        return cls(region, registry, zones, model)
+        territories = None
+        if territories_path is not None:
+            territories = load_territories(territories_path, region=region, registry=registry)
+        return cls(region, registry, zones, model, territories=territories)
 
     def _prepared(self) -> dict[str, Any]:
         """Per-structure data computed once per finder (arrays, records, statements)."""
@@ -397,7 +414,10 @@ class Finder:
         def record(n: int) -> dict[str, Any]:
             return {**pre["records"][n], "distance_km": dist[n], "duration_min": dur[n]}
 
-        picked = [int(n) for n in ranked if pre["kinds"][n] == "tous_publics"][:k]
+        names, serving = self._territory_of(place)
+        all_public = [int(n) for n in ranked if pre["kinds"][n] == "tous_publics"]
+        own = [n for n in all_public if pre["ids"][n] in serving]
+        picked = (own + [n for n in all_public if n not in own])[: max(k, len(own))]
         nearest_all = pd.DataFrame([record(n) for n in picked], columns=list(STRUCTURE_FIELDS))
         aja, reason = self._aja(place, age, pre, record)
         not_located = pre["not_located"].get(place.dep, pre["no_rows"])
@@ -421,7 +441,17 @@ class Finder:
             not_located_first=far and not not_located.empty,
             close_call=_close_call(dur[picked]) if self.model.has_time else False,
             time_error_median=_error_median(attrs) if self.model.has_time else None,
+            territory_names=names,
+            territory_structure_ids=tuple(str(pre["ids"][n]) for n in own),
         )
+
+    def _territory_of(self, place: Place) -> tuple[tuple[str, ...], set[str]]:
+        """Names of the place's intervention territories and the structures serving them."""
+        t = self.territories
+        if t is None or not t.loaded or (place.matched == "coordonnées" and not place.insee):
+            return (), set()
+        ids = t.territories_of(place.insee)
+        return tuple(t.names[i] for i in ids), {s for i in ids for s in t.structures_of(i)}
 
     def _costs(
         self, place: Place, pre: dict[str, Any]
