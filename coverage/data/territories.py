@@ -102,8 +102,13 @@ class Territories:
         return self.structures.get(territory_id, ())
 
     def communes_of(self, territory_id: str) -> tuple[str, ...]:
-        a = self.assignment
-        return tuple(a.loc[a["territory_id"] == territory_id, "insee"])
+        """INSEE codes of a territory's communes (one groupby, kept for every later call)."""
+        if "by_territory" not in self._memo:
+            a = self.assignment
+            self._memo["by_territory"] = {
+                str(tid): tuple(grp.astype(str)) for tid, grp in a.groupby("territory_id")["insee"]
+            }
+        return self._memo["by_territory"].get(territory_id, ())
 
     def to_dict(self) -> dict[str, object]:
         return {
