@@ -91,3 +91,12 @@ def test_streamlit_strings_named_by_the_issue_are_translated():
     for english in named:
         french = localise.FRENCH[english]
         assert french and french != english and not set(french) & set("<>&")
+
+
+def test_the_exports_say_they_do_not_carry_the_scenario():
+    at = AppTest.from_function(_page_script, args=("desk", "planner_page"), default_timeout=TIMEOUT)
+    at.query_params["onglet"] = "Exports"
+    at.run()
+    assert not at.exception
+    said = " ".join(str(m.value) for m in at.markdown)
+    assert "sans le scénario" in said and "Scénario" in said

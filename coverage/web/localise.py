@@ -7,7 +7,12 @@ all"…) with no setting to change them. A small Streamlit v2 component, mounted
 by the router, sets ``lang="fr"`` on the document and keeps a ``MutationObserver`` that
 replaces those exact texts (and ``aria-label``/``title``/``placeholder`` values) with French
 ones as Streamlit renders them. Strings not in :data:`FRENCH` stay English; the browser
-tests list the ones still seen (``tests/test_web_french.py``).
+tests (``tests/test_web_a11y.py``) fail on any English word still seen on the patient pages.
+
+Not replaceable: the ``<noscript>`` line of Streamlit's ``index.html`` ("You need to enable
+JavaScript to run this app.", only without JavaScript, when this code cannot run), the
+``streamlit run …`` command in the connection-lost dialog, and the browser's own file
+chooser and form tooltips.
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ FRENCH: dict[str, str] = {
     "Open": "Ouvrir",
     "Copy to clipboard": "Copier",
     "Show/hide columns": "Afficher ou masquer des colonnes",
+    "Connecting": "Connexion…",
+    "Please wait...": "Patientez…",
+    "Connection error": "Connexion perdue",
+    "Is Streamlit still running? If you accidentally stopped Streamlit, just restart it in "
+    "your terminal:": "Le service ne répond plus : réessayez dans un instant.",
+    "Connection lost. Please wait for the app to reconnect, then try again.": (
+        "Connexion perdue : patientez, la page se reconnecte, puis réessayez."
+    ),
     "file upload": "Choisir un fichier",
 }
 

@@ -275,8 +275,9 @@ def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:
     """Download buttons (files built when clicked)."""
     region = source.finder.region
     st.markdown(
-        "Fichiers au seuil choisi. Les cartes s'ouvrent sans connexion (seul le fond "
-        "de carte OpenStreetMap en demande une)."
+        "Fichiers au seuil choisi, pour le registre en usage, sans le scénario de l'onglet "
+        "« Scénario » (sa carte se télécharge dans cet onglet). Les cartes s'ouvrent sans "
+        "connexion (seul le fond de carte OpenStreetMap en demande une)."
     )
     st.download_button(
         "Carte de couverture (HTML)",
