@@ -10,8 +10,8 @@ For k = 1, 3, 5, 10, 20 and both objectives, in one run:
 - MCLP (population within ``--threshold`` km), candidates: communes of ``--mclp-min-pop``
   (2,000) inhabitants or more;
 - p-median (population-weighted distance), candidates: communes of ``--median-min-pop``
-  (10,000) inhabitants or more (spopt's n x m assignment variables make larger sets take
-  hours);
+  (20,000) inhabitants or more (spopt's n x m assignment variables make larger sets take
+  hours: 100 candidates took over 15 minutes for k = 1 on 2 loaded cores);
 
 it prints the plain greedy, ``siting.interchange_search`` (greedy + interchange, 8 seeded
 starts) and spopt's exact model (PuLP + CBC): objective, gap to the optimum (% of the
@@ -20,7 +20,8 @@ time ratio. Targets: interchange within 1 % of the optimum's objective, and at l
 faster than the exact solver, at every k. Then E2SFCA (``coverage.analysis.capacity``) vs
 PySAL ``access`` on the same long table (unit capacities, timing only).
 
-Run: ``.venv/bin/python benchmarks/bench_siting.py`` (about 10 minutes on 2 cores); exits 1
+Run: ``.venv/bin/python benchmarks/bench_siting.py`` (about 35 minutes on 2 loaded cores,
+most of it spopt's k = 10 and k = 20 MCLP models; ``--only mclp`` or ``--only median``); exits 1
 when a target is missed.
 """
 
@@ -120,7 +121,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threshold", type=float, default=30.0, help="MCLP threshold, km")
     ap.add_argument("--mclp-min-pop", type=int, default=2_000)
-    ap.add_argument("--median-min-pop", type=int, default=10_000)
+    ap.add_argument("--median-min-pop", type=int, default=20_000)
+    ap.add_argument("--only", choices=("mclp", "median"), help="one objective only")
     ap.add_argument("--time-limit", type=float, default=900.0, help="CBC seconds per model")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -150,12 +152,22 @@ def main() -> int:
     z = args.threshold
     mclp = np.flatnonzero(pop[cols] >= args.mclp_min_pop)
     kw = {"objective": "coverage", "existing": existing, "threshold": z}
-    compare(
-        f"MCLP {z:g} km", cost, pop, kw=kw, cand=mclp, targets=targets, time_limit=args.time_limit
-    )
+    if args.only != "median":
+        compare(
+            f"MCLP {z:g} km",
+            cost,
+            pop,
+            kw=kw,
+            cand=mclp,
+            targets=targets,
+            time_limit=args.time_limit,
+        )
     cand = np.flatnonzero(pop[cols] >= args.median_min_pop)
     kw = {"objective": "median", "existing": existing}
-    compare("p-median", cost, pop, kw=kw, cand=cand, targets=targets, time_limit=args.time_limit)
+    if args.only != "mclp":
+        compare(
+            "p-median", cost, pop, kw=kw, cand=cand, targets=targets, time_limit=args.time_limit
+        )
     cost = cost[:, cand]
     cand = np.arange(cand.size)
     insee_cols = insee[cols][np.flatnonzero(pop[cols] >= args.median_min_pop)]
