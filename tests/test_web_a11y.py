@@ -280,3 +280,27 @@ def test_the_desk_stays_wide_across_reruns(open_state):
     settle(page)
     widths = set(page.evaluate("window.__widths"))
     assert len(widths) == 1 and widths.pop() > 1000, widths
+
+
+def _tab_to(page, predicate_js: str, *, presses: int = 60) -> None:
+    """Press Tab until the focused element satisfies ``predicate_js`` (``e => bool``)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            f"() => {{ const e = document.activeElement; return !!e && ({predicate_js})(e); }}"
+        ):
+            return
+    pytest.fail(f"never reached with the Tab key: {predicate_js}")
+
+
+def test_the_patient_flow_works_with_the_keyboard_alone(open_state):
+    page = open_state(PATIENT_STATES["patient-ambigu"], DESKTOP)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    _tab_to(page, "e => e.tagName === 'SUMMARY'")  # the age help opens with Enter
+    page.keyboard.press("Enter")
+    page.get_by_text("un dispositif dédié, l'AJA").wait_for(state="visible", timeout=5_000)
+    _tab_to(page, "e => e.tagName === 'BUTTON' && !!e.closest('.st-key-cand-15138')")
+    page.keyboard.press("Enter")  # a candidate is chosen without a mouse
+    page.get_by_text("Structures les plus proches de Murat (15)").wait_for(timeout=WAIT_MS)
+    settle(page)
+    assert page.locator(".pc-card").count() >= 1
