@@ -212,3 +212,21 @@ def test_an_exact_name_with_its_article_is_never_ambiguous(region: Region) -> No
 def test_normalize_many_equals_normalize_on_every_name_of_france(region: Region) -> None:
     names = region.france["name"].head(40_000)
     assert normalize_many(names) == [normalize(n) for n in names]
+
+
+def test_the_place_index_belongs_to_its_region_and_goes_with_it():
+    import copy
+    import gc
+
+    from coverage.data import places as pl
+    from coverage.data.region import load_region
+
+    region = copy.copy(load_region())  # load_region keeps its own; this one is ours alone
+    first = pl.place_index(region)
+    assert pl.place_index(region) is first  # built once per region object
+    assert pl.lookup("Aurillac", region).place.insee == "15014"
+    assert "places_index" not in region._memo  # nothing stored on the region itself
+    key = id(region)
+    del region, first
+    gc.collect()
+    assert key not in pl._PLACE_INDEXES

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from coverage._errors import PlaceError
-from coverage.data.places import Place, lookup, normalize
+from coverage.data.places import Place, lookup, name_key, place_index
 from coverage.data.region import Region
 
 _CEDEX_RE = re.compile(r"\s*\bcedex\b(\s*\d{1,3})?\s*$", re.IGNORECASE)
@@ -110,17 +110,6 @@ def _postcode_dep(postcode: str) -> str:
     return postcode[:2]
 
 
-_ARTICLES = ("le ", "la ", "les ", "l ")
-
-
-def _key(name: str) -> str:
-    key = normalize(name)
-    for art in _ARTICLES:
-        if key.startswith(art):
-            return key[len(art) :]
-    return key
-
-
 def _by_postcode_and_name(postcode: str, town: str, region: Region) -> Place | None:
     """The one commune that has this postcode and exactly this name, if there is one.
 
@@ -129,16 +118,7 @@ def _by_postcode_and_name(postcode: str, town: str, region: Region) -> Place | N
     """
     if not (postcode and town):
         return None
-    memo = region._memo
-    if "locate_index" not in memo:
-        names = dict(zip(region.communes["insee"], region.communes["name"], strict=True))
-        pcs = region.postcodes[region.postcodes["in_region"]]
-        index: dict[tuple[str, str], list[str]] = {}
-        for pc, insee in zip(pcs["postcode"], pcs["insee"], strict=True):
-            if insee in names:
-                index.setdefault((str(pc), _key(names[insee])), []).append(str(insee))
-        memo["locate_index"] = index
-    hits = memo["locate_index"].get((postcode, _key(town)), [])
+    hits = place_index(region).by_postcode_and_name.get((postcode, name_key(town)), [])
     if len(set(hits)) != 1:
         return None
     row = region.commune_facts(hits[0])

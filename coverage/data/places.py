@@ -24,6 +24,7 @@ import math
 import numbers
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,24 +198,76 @@ class _FranceIndex:
     france: pd.DataFrame
 
 
-def _index(region: Region) -> _Index:
-    """The region's name tables, built on first use and kept with the region."""
-    memo = region._memo
-    if "places_index" not in memo:
-        memo["places_index"] = _build_index(region)
-    return memo["places_index"]
+class PlaceIndex:
+    """The name tables of one region, each built on first use and kept with this object.
 
+    One index per region object (:func:`place_index`): the lookup, the registry's locating
+    and the page share it, and nothing is stored on the ``Region`` itself.
+    """
 
-def _france_index(region: Region) -> _FranceIndex:
-    """Names outside the region, built only when a name is not found in the region."""
-    memo = region._memo
-    if "places_france" not in memo:
-        outside = region.france[~region.france["in_region"]].reset_index(drop=True)
+    def __init__(self, region: Region) -> None:
+        self._region = weakref.proxy(region)
+
+    @functools.cached_property
+    def names(self) -> _Index:
+        """The region's communes, communes déléguées and arrondissements by normalised name."""
+        return _build_index(self._region)
+
+    @functools.cached_property
+    def france(self) -> _FranceIndex:
+        """Names outside the region, built only when a name is not found in the region."""
+        outside = self._region.france[~self._region.france["in_region"]].reset_index(drop=True)
         by_key: dict[str, list[int]] = {}
         for i, k in enumerate(normalize_many(outside["name"])):
             by_key.setdefault(_strip_article(k), []).append(i)
-        memo["places_france"] = _FranceIndex(by_key, outside)
-    return memo["places_france"]
+        return _FranceIndex(by_key, outside)
+
+    @functools.cached_property
+    def arrondissements(self) -> dict[str, list[tuple[str, str]]]:
+        """City INSEE code -> its arrondissements' (code, name)."""
+        a = self._region.aliases[self._region.aliases["type"] == "ARM"]
+        out: dict[str, list[tuple[str, str]]] = {}
+        for code, name, parent in zip(a["code"], a["name"], a["parent_insee"], strict=True):
+            out.setdefault(str(parent), []).append((str(code), str(name)))
+        return out
+
+    @functools.cached_property
+    def by_postcode_and_name(self) -> dict[tuple[str, str], list[str]]:
+        """(postcode, name key) -> INSEE codes of the region's communes with both."""
+        c = self._region.communes
+        names = dict(zip(c["insee"], c["name"], strict=True))
+        pcs = self._region.postcodes[self._region.postcodes["in_region"]]
+        index: dict[tuple[str, str], list[str]] = {}
+        for pc, insee in zip(pcs["postcode"], pcs["insee"], strict=True):
+            if insee in names:
+                index.setdefault((str(pc), name_key(names[insee])), []).append(str(insee))
+        return index
+
+
+_PLACE_INDEXES: dict[int, PlaceIndex] = {}
+
+
+def place_index(region: Region) -> PlaceIndex:
+    """The ``PlaceIndex`` of ``region`` (one per region object, dropped with it)."""
+    key = id(region)
+    index = _PLACE_INDEXES.get(key)
+    if index is None:
+        index = _PLACE_INDEXES[key] = PlaceIndex(region)
+        weakref.finalize(region, _PLACE_INDEXES.pop, key, None)
+    return index
+
+
+def name_key(name: str) -> str:
+    """A commune name as the index compares it: normalised, without its leading article."""
+    return _strip_article(normalize(name))
+
+
+def _index(region: Region) -> _Index:
+    return place_index(region).names
+
+
+def _france_index(region: Region) -> _FranceIndex:
+    return place_index(region).france
 
 
 def _build_index(region: Region) -> _Index:
@@ -488,14 +541,7 @@ def _insee_place(code: str, region: Region) -> Place | None:
 
 def _arrondissements(region: Region) -> dict[str, list[tuple[str, str]]]:
     """City INSEE code -> its arrondissements' (code, name), built once per region."""
-    memo = region._memo
-    if "places_arrondissements" not in memo:
-        a = region.aliases[region.aliases["type"] == "ARM"]
-        out: dict[str, list[tuple[str, str]]] = {}
-        for code, name, parent in zip(a["code"], a["name"], a["parent_insee"], strict=True):
-            out.setdefault(str(parent), []).append((str(code), str(name)))
-        memo["places_arrondissements"] = out
-    return memo["places_arrondissements"]
+    return place_index(region).arrondissements
 
 
 def _postcode_place(region: Region, insee: str, postcode: str) -> Place:
