@@ -16,7 +16,9 @@ commune x structure table): the most expensive thing a visitor can ask for. Thre
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
 
@@ -51,10 +53,35 @@ def count_rows(name: str, data: bytes) -> int:
     CSV: non-blank lines after the header (a quoted field spread over lines counts more:
     an upper bound). GeoJSON: occurrences of ``"Feature"`` (an upper bound too).
     """
-    if PurePath(name).suffix.lower() in {".geojson", ".json"}:
+    suffix = PurePath(name).suffix.lower()
+    if suffix in {".geojson", ".json"}:
         return data.count(b'"Feature"')
+    if suffix in {".xlsx", ".ods"}:
+        return _workbook_rows(data, suffix)
     lines = sum(1 for line in data.splitlines() if line.strip())
     return max(lines - 1, 0)
+
+
+#: Most XML a workbook may unpack to while its rows are counted (a zip bomb stops here).
+_WORKBOOK_XML_MAX = 100 * 2**20
+
+
+def _workbook_rows(data: bytes, suffix: str) -> int:
+    """Rows of a workbook's sheets, counted in its XML without parsing it (an upper bound:
+    every sheet's rows, header included). A damaged file counts 0: the reader refuses it."""
+    tag = b"<row" if suffix == ".xlsx" else b"<table:table-row"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [
+                i
+                for i in z.infolist()
+                if (i.filename.startswith("xl/worksheets/") or i.filename == "content.xml")
+            ]
+            if sum(i.file_size for i in members) > _WORKBOOK_XML_MAX:
+                return UPLOAD_MAX_ROWS + 1
+            return sum(z.read(i).count(tag) for i in members)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
 
 
 def check_upload_budget(name: str, data: bytes) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path, PurePath
 
 from coverage._errors import RegistryError
 from coverage.data.region import Region
-from coverage.data.registry import Registry, load_registry
+from coverage.data.registry import Registry, RegistryImport, import_registry, load_registry
 from coverage.web.budget import check_upload_budget
 
 #: Upload suffixes the registry reader understands.
-UPLOAD_SUFFIXES = (".csv", ".geojson", ".json")
+UPLOAD_SUFFIXES = (".csv", ".geojson", ".json", ".xlsx", ".ods")
 #: Longest file name shown (its extension always kept).
 MAX_NAME_CHARS = 120
 
@@ -52,7 +52,7 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
             shown,
             [
                 f"format non reconnu : {suffix or 'sans extension'!r} ; attendu un fichier "
-                ".csv, .geojson ou .json."
+                ".csv, .xlsx, .ods, .geojson ou .json."
             ],
         )
     check_upload_budget(shown, data)
@@ -65,6 +65,29 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
             problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
             raise RegistryError(shown, problems) from None
     return dataclasses.replace(registry, path=shown, is_default=False)
+
+
+def import_upload(
+    name: str, data: bytes, *, region: Region, sheet: str | None = None
+) -> RegistryImport:
+    """Read an uploaded registry as the ARS keeps it (CSV, XLSX, ODS, GeoJSON; French headers;
+    communes found from postcode and town) with what each column became and how each row was
+    located. Same checks, budget and privacy as :func:`load_upload`."""
+    shown = upload_name(name)
+    suffix = PurePath(shown).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        load_upload(name, data, region=region)  # raises the French "format non reconnu"
+    check_upload_budget(shown, data)
+    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
+        path = Path(folder) / f"registre{suffix}"
+        path.write_bytes(data)
+        try:
+            imp = import_registry(path, region=region, sheet=sheet or None)
+        except RegistryError as exc:
+            problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
+            raise RegistryError(shown, problems, total=exc.total) from None
+    registry = dataclasses.replace(imp.registry, path=shown, is_default=False)
+    return dataclasses.replace(imp, registry=registry)
 
 
 def upload_key(data: bytes, *, name: str) -> str:

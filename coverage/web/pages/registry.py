@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from coverage._errors import ValidationError
-from coverage.data.registry import Registry
+from coverage.data.registry import Registry, RegistryImport, template_csv, template_xlsx
 from coverage.web import markup
 from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
 from coverage.web.loaders import finder_for_registry
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
 from coverage.web.sources import UploadSource
-from coverage.web.uploads import load_upload, upload_key
+from coverage.web.uploads import import_upload, upload_key
 from coverage.web.widgets import notice, table, text
 
 
@@ -48,36 +48,117 @@ def _show_registry(registry: Registry) -> None:
     st.html(markup.sources_html(registry.structures))
 
 
+IMPORT_STATE = "registry_import"
+
+
 def _upload_form() -> None:
     st.header("Charger le fichier de l'ARS")
     st.markdown(
-        "Fichier CSV ou GeoJSON au format du registre (colonnes `id`, `name`, `kind`, "
-        "`source`, et facultativement `insee`, `lat`, `lon`, `phone`, `email`, `website`…). "
-        "Il est vérifié ligne par ligne et utilisé **pour votre session seulement** : il n'est "
-        "ni enregistré sur le serveur ni visible des autres utilisateurs."
+        "Le tableur de l'ARS tel qu'il est tenu : **XLSX, ODS ou CSV** (export d'Excel en "
+        "français accepté : `;`, virgules décimales), ou GeoJSON. Les en-têtes usuels sont "
+        "reconnus (« Nom de la structure », « Code postal », « Commune », « Téléphone », "
+        "« Public »…) ; sans code INSEE, la commune est retrouvée par le code postal et la "
+        "ville. Le fichier est vérifié ligne par ligne et utilisé **pour votre session "
+        "seulement** : il n'est ni enregistré sur le serveur ni visible des autres utilisateurs."
     )
+    _templates()
     upload = st.file_uploader(
-        "Fichier de structures", type=["csv", "geojson", "json"], key="registry_file"
+        "Fichier de structures",
+        type=["xlsx", "ods", "csv", "geojson", "json"],
+        key="registry_file",
     )
+    sheet = st.text_input("Feuille du classeur (facultatif : la première sinon)", key="sheet")
     if upload is None:
         return
     data = upload.getvalue()
-    key = upload_key(data, name=upload.name)
+    key = upload_key(data + b"\0sheet:" + sheet.encode("utf-8"), name=upload.name)
     up = session_upload()
     if up and up.key == key:
         return
     finder = current_finder()
     try:
         with upload_slot(on_wait=_queued):
-            registry = load_upload(upload.name, data, region=finder.region)
-            new = finder_for_registry(finder.region, registry, model=finder.model)
+            imp = import_upload(upload.name, data, region=finder.region, sheet=sheet or None)
+            new = finder_for_registry(finder.region, imp.registry, model=finder.model)
     except ValidationError as exc:
         show_error(exc)
         st.caption("Le registre en usage n'a pas changé.")
         return
-    set_upload(UploadSource(key=key, name=registry.path, finder=new))
-    notice(f"Fichier « {registry.path} » accepté : {registry.completeness_fr()}", tone="success")
+    set_upload(UploadSource(key=key, name=imp.registry.path, finder=new))
+    st.session_state[IMPORT_STATE] = (
+        key,
+        _mapping_frame(imp),
+        _locations_frame(imp),
+        imp.canonical_csv(),
+    )
+    notice(
+        f"Fichier « {imp.registry.path} » accepté : {imp.registry.completeness_fr()}",
+        tone="success",
+    )
     st.rerun()
+
+
+def _templates() -> None:
+    """Blank files to fill, in the schema the import reads."""
+    left, right = st.columns(2)
+    left.download_button(
+        "Modèle à remplir (XLSX)",
+        data=template_xlsx(),
+        file_name="modele-structures.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    right.download_button(
+        "Modèle à remplir (CSV)", data=template_csv(), file_name="modele-structures.csv"
+    )
+
+
+def _mapping_frame(imp: RegistryImport) -> pd.DataFrame:
+    """What each column of the file became, in French."""
+    return pd.DataFrame(
+        {
+            "Colonne du fichier": [h for h, _ in imp.header.columns],
+            "Champ du registre": [c for _, c in imp.header.columns],
+        }
+    )
+
+
+_METHODS_FR = {
+    "insee": "code INSEE donné",
+    "coordonnees": "coordonnées données",
+    "non_localisee": "non localisée (aucune commune donnée)",
+}
+
+
+def _locations_frame(imp: RegistryImport) -> pd.DataFrame:
+    """How each row was located, in French."""
+    return pd.DataFrame(
+        {
+            "Ligne": [loc.line for loc in imp.locations],
+            "Structure": [loc.id for loc in imp.locations],
+            "Localisée par": [
+                _METHODS_FR.get(loc.method, loc.method.replace("_", " ")) for loc in imp.locations
+            ],
+            "Texte lu": [loc.query for loc in imp.locations],
+            "Commune": [f"{loc.name} ({loc.insee})" if loc.insee else "" for loc in imp.locations],
+        }
+    )
+
+
+def _show_import(key: str) -> None:
+    """The import report of this session's upload: mapping, locations, canonical CSV."""
+    state = st.session_state.get(IMPORT_STATE)
+    if not state or state[0] != key:
+        return
+    _, mapping, locations, canonical = state
+    with st.expander("Ce que chaque colonne est devenue, et comment chaque ligne a été localisée"):
+        table(mapping, localized=False)
+        table(locations, localized=False)
+    st.download_button(
+        "Télécharger le registre converti (CSV canonique)",
+        data=canonical,
+        file_name="structures.csv",
+        mime="text/csv",
+    )
 
 
 def _queued() -> None:
@@ -92,5 +173,6 @@ def registry_page() -> None:
     if up := session_upload():
         notice(f"Vous utilisez le fichier « {up.name} », chargé pour cette session seulement.")
         st.button("Revenir au registre du serveur", on_click=clear_upload)
+        _show_import(up.key)
     _show_registry(reg)
     _upload_form()
