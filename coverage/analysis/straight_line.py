@@ -198,8 +198,8 @@ def straight_line_for_access(
         raise ArgumentError("`straight` must have the communes and structures of `access`.")
     cols = access.kind_columns(kind)
     return straight_line_cost(
-        np.asarray(straight.matrix("distance_km"))[:, cols],
-        np.asarray(access.matrix("duration_min"))[:, cols],
+        np.asarray(straight.matrix("distance_km")[:, cols]),
+        np.asarray(access.matrix("duration_min")[:, cols]),
         access.population,
         departement=access.col("dep"),
     )

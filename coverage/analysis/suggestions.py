@@ -130,7 +130,7 @@ def suggest_sites(
     existing = access.nearest_cost("tous_publics", by).copy()
     existing[np.isnan(existing)] = np.inf
     cost = access.commune_costs(by, columns=cand_idx)
-    res = siting.greedy(
+    res = siting.interchange_search(
         cost,
         access.population,
         objective=SITING_OBJECTIVES[objective],

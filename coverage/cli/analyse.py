@@ -114,7 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--site",
         type=_positive_int,
         metavar="K",
-        help="suggérer K nouveaux sites tous publics (recherche gloutonne)",
+        help="suggérer K nouveaux sites tous publics (recherche gloutonne puis échanges de sites)",
     )
     s.add_argument(
         "--objective",

@@ -340,7 +340,8 @@ def _siting_html(a: Analysis) -> str:
     ]
     return (
         f"<p>Objectif : {esc(what)}. Recherche gloutonne (chaque site choisi apporte le plus "
-        f"compte tenu des précédents) parmi les {esc(s.candidates_fr)} ; "
+        "compte tenu des précédents), puis échanges de sites depuis 8 départs tant qu'un "
+        f"échange améliore l'objectif, parmi les {esc(s.candidates_fr)} ; "
         "les structures existantes restent ouvertes. Part des habitants au-delà du seuil : "
         f"{format_share(None if s.before is None else s.before.share_beyond)} → "
         f"{format_share(None if s.after is None else s.after.share_beyond)}.</p>"

@@ -165,7 +165,10 @@ def siting_lines(a: Analysis) -> list[str]:
         if s.objective == "mclp"
         else "distance totale minimale (p-médiane)"
     )
-    out = [f"Sites suggérés ({what}, recherche gloutonne ; {s.candidates_fr}) :"]
+    out = [
+        f"Sites suggérés ({what}, recherche gloutonne puis échanges de sites, 8 départs ; "
+        f"{s.candidates_fr}) :"
+    ]
     for r in s.table.to_dict("records"):
         out.append(
             f"  {r['rank']}. {r['name']} ({r['dep']}) : +{_int(r['people_within'])} "

@@ -249,7 +249,7 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
     """Greedy siting suggestions."""
     st.markdown(
         "Communes où une nouvelle structure tous publics rapprocherait le plus "
-        "d'habitants (calcul glouton ; à confronter au terrain)."
+        "d'habitants (recherche gloutonne puis échanges de sites ; à confronter au terrain)."
     )
     with st.form("sites"):
         k = st.number_input("Nombre de sites", min_value=1, max_value=10, value=3, key="site_k")
