@@ -466,6 +466,11 @@ def test_what_if_removing_the_only_located_structure_is_reported(registry):
     assert "Retrait" in html_bodies(at)
 
 
+def html_iframes(at) -> str:
+    """The HTML of every iframe of the page (maps)."""
+    return "\n".join(str(getattr(e.proto, "srcdoc", "")) for e in at.get("iframe"))
+
+
 def test_siting_tab_suggests_communes(finder):
     at = _planner(onglet="Sites suggérés")
     assert not at.exception
@@ -476,6 +481,27 @@ def test_siting_tab_suggests_communes(finder):
     shown = frames[-1].value
     assert list(shown["Rang"]) == [1, 2]
     assert set(shown["Commune"]) <= set(finder.region.communes["name"])
+    # Candidates by default: communes of at least 2,000 inhabitants (the first answer is fast).
+    c = finder.region.communes
+    big = set(c.loc[c["population"] >= 2000, "name"])
+    assert set(shown["Commune"]) <= big
+    assert "Sites sugg" in html_iframes(at)  # the map of the suggested sites
+
+
+def test_siting_tab_among_uploaded_applicants(finder, tmp_path):
+    at = _planner(onglet="Sites suggérés")
+    rows = ["id,name,insee,source"] + [
+        f"cand-{i},Candidat {i},{i},https://example.org/test" for i in ("15014", "43157", "07186")
+    ]
+    data = ("\n".join(rows) + "\n").encode()
+    at.number_input(key="site_k").set_value(1)
+    at.file_uploader(key="site_candidates").set_value(("candidats.csv", data, "text/csv"))
+    at.button[0].click().run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    names = dict(zip(finder.region.communes["insee"], finder.region.communes["name"], strict=True))
+    assert set(shown["Commune"]) <= {names[i] for i in ("15014", "43157", "07186")}
+    assert "Candidature" in shown.columns and shown["Candidature"].iloc[0].startswith("Candidat")
 
 
 def test_an_approximate_name_asks_the_patient_to_check():

@@ -258,5 +258,6 @@ def sites_frame(sites: SiteSuggestions) -> pd.DataFrame:
             "EPCI": t["epci_name"],
             "Habitants ramenés sous le seuil": t["people_within"].round(0),
             "Au-delà du seuil ensuite (%)": (100 * t["share_beyond_after"]).round(1),
+            **({"Candidature": t["applicant"]} if "applicant" in t.columns else {}),
         }
     )

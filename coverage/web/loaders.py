@@ -135,12 +135,21 @@ def run_scenario(whatif: WhatIf, add: tuple[str, ...], remove: tuple[str, ...]) 
 
 
 def build_sites(
-    access: AccessTable, *, threshold: float, by: Cost, k: int, objective: Objective
+    access: AccessTable,
+    *,
+    threshold: float,
+    by: Cost,
+    k: int,
+    objective: Objective,
+    candidates: tuple[str, ...] | None = None,
 ) -> SiteSuggestions:
-    """Greedy siting suggestions (``coverage.analysis.analyse.suggest_sites``)."""
+    """Siting suggestions (``coverage.analysis.analyse.suggest_sites``) among ``candidates``
+    (INSEE codes; every commune when ``None``)."""
     from coverage.analysis.analyse import suggest_sites
 
-    return suggest_sites(access, k=k, objective=objective, threshold=threshold, by=by)
+    return suggest_sites(
+        access, k=k, objective=objective, threshold=threshold, by=by, candidates=candidates
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -184,11 +193,26 @@ def run_whatif(
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def get_sites(
-    key: str, threshold: float, by: Cost, k: int, objective: Objective, _access: AccessTable
+    key: str,
+    threshold: float,
+    by: Cost,
+    k: int,
+    objective: Objective,
+    candidates: tuple[str, ...] | None,
+    _access: AccessTable,
 ) -> SiteSuggestions:
     """:func:`build_sites`, cached per registry key and request."""
     del key
-    return build_sites(_access, threshold=threshold, by=by, k=k, objective=objective)
+    return build_sites(
+        _access, threshold=threshold, by=by, k=k, objective=objective, candidates=candidates
+    )
+
+
+def render_sites_map(sites: SiteSuggestions, analysis: Analysis) -> str:
+    """The suggested sites beside the existing structures, as one HTML document."""
+    from coverage.outputs.maps.coverage import sites_map
+
+    return _to_html(sites_map(sites, analysis))
 
 
 # --------------------------------------------------------------------------- files

@@ -40,7 +40,14 @@ class Source(Protocol):
     def access(self) -> AccessTable: ...
     def analysis(self, threshold: float, by: Cost) -> Analysis: ...
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult: ...
-    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions: ...
+    def sites(
+        self,
+        a: Analysis,
+        *,
+        k: int,
+        objective: Objective,
+        candidates: tuple[str, ...] | None = None,
+    ) -> SiteSuggestions: ...
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str: ...
     def coverage_map(self, a: Analysis) -> str: ...
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str: ...
@@ -69,8 +76,17 @@ class ServerSource:
         w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
         return loaders.run_whatif(self.key, a.threshold, _by(a), *changes, w)
 
-    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions:
-        return loaders.get_sites(self.key, a.threshold, _by(a), k, objective, self.access())
+    def sites(
+        self,
+        a: Analysis,
+        *,
+        k: int,
+        objective: Objective,
+        candidates: tuple[str, ...] | None = None,
+    ) -> SiteSuggestions:
+        return loaders.get_sites(
+            self.key, a.threshold, _by(a), k, objective, candidates, self.access()
+        )
 
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
         return loaders.finder_map_html(self.key, query, young, result, self.finder)
@@ -165,16 +181,28 @@ class UploadSource:
 
         return self._analyses.get(("scenario", a.threshold, by, changes), build)
 
-    def sites(self, a: Analysis, *, k: int, objective: Objective) -> SiteSuggestions:
+    def sites(
+        self,
+        a: Analysis,
+        *,
+        k: int,
+        objective: Objective,
+        candidates: tuple[str, ...] | None = None,
+    ) -> SiteSuggestions:
         access, by = self.access(), _by(a)
 
         def build() -> SiteSuggestions:
             with budget.upload_slot(on_wait=_queued):
                 return loaders.build_sites(
-                    access, threshold=a.threshold, by=by, k=k, objective=objective
+                    access,
+                    threshold=a.threshold,
+                    by=by,
+                    k=k,
+                    objective=objective,
+                    candidates=candidates,
                 )
 
-        return self._analyses.get(("sites", a.threshold, by, k, objective), build)
+        return self._analyses.get(("sites", a.threshold, by, k, objective, candidates), build)
 
     # Maps draw every structure of the upload: their cost grows with it, so they take a slot.
 

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from coverage._errors import RegistryError
+from coverage.data.candidates import CandidateSet, load_candidates
 from coverage.data.region import Region
 from coverage.data.registry import Registry, RegistryImport, import_registry, load_registry
 from coverage.web.budget import check_upload_budget
@@ -88,6 +89,27 @@ def import_upload(
             raise RegistryError(shown, problems, total=exc.total) from None
     registry = dataclasses.replace(imp.registry, path=shown, is_default=False)
     return dataclasses.replace(imp, registry=registry)
+
+
+def load_candidates_upload(name: str, data: bytes, *, region: Region) -> CandidateSet:
+    """Read an uploaded list of applicants (registry format, communes or points) privately,
+    under the same budget as a registry upload."""
+    shown = upload_name(name)
+    suffix = PurePath(shown).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".ods"):
+        raise RegistryError(
+            shown,
+            [f"format non reconnu : {suffix or 'sans extension'!r} ; attendu .csv, .xlsx ou .ods."],
+        )
+    check_upload_budget(shown, data)
+    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
+        path = Path(folder) / f"candidats{suffix}"
+        path.write_bytes(data)
+        try:
+            return load_candidates(path, region=region)
+        except RegistryError as exc:
+            problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
+            raise RegistryError(shown, problems, what="de candidats", total=exc.total) from None
 
 
 def upload_key(data: bytes, *, name: str) -> str:

@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage import settings
-from coverage.analysis.analyse import Analysis
+from coverage.analysis.analyse import Analysis, SiteSuggestions
 from coverage.outputs import french
 from coverage.outputs.french import number as format_number
 from coverage.outputs.maps import base as maps
@@ -73,6 +73,54 @@ def _territories(a: Analysis, region: Region) -> gpd.GeoDataFrame:
         for tid in out["territory_id"]
     ]
     return out
+
+
+def _suggestions(sites: SiteSuggestions, unit: str) -> pd.DataFrame:
+    """The suggested sites as map points: name, rank, what each brings, the applicant."""
+    t = sites.table
+    applicant = t["applicant"] if "applicant" in t.columns else pd.Series([""] * len(t))
+    return pd.DataFrame(
+        {
+            "id": [f"suggestion-{r}" for r in t["rank"]],
+            "name": [
+                f"Site suggéré n° {r} : {n}" + (f" ({c})" if isinstance(c, str) and c else "")
+                for r, n, c in zip(t["rank"], t["name"], applicant, strict=True)
+            ],
+            "lat": t["lat"],
+            "lon": t["lon"],
+            "services": [
+                f"+{format_number(p)} habitants à moins de {format_number(sites.threshold)} {unit}"
+                for p in t["people_within"]
+            ],
+        }
+    )
+
+
+def sites_map(sites: SiteSuggestions, a: Analysis) -> folium.Map:
+    """A light map of siting suggestions beside the existing structures (no choropleth)."""
+    m = maps.base_map(title="Sites suggérés")
+    s = a.structures[a.structures["kind"] == "tous_publics"].assign(kind="Structure tous publics")
+    if len(s):
+        maps.add_structures(
+            m, s, layer_name="Structures tous publics", color=COLORS["tous_publics"]
+        )
+    if len(sites.table):
+        maps.add_structures(
+            m,
+            _suggestions(sites, a.unit),
+            layer_name="Sites suggérés (calcul)",
+            color=COLORS["suggestion"],
+        )
+    maps.add_symbol_legend(
+        m,
+        [("tous_publics", "Structure tous publics"), ("suggestion", "Site suggéré (calcul)")],
+    )
+    maps.add_note(
+        m,
+        "Suggestions de calcul, à confronter au terrain ; elles ne désignent aucune structure.",
+    )
+    maps.add_layer_control(m)
+    return m
 
 
 def coverage_map(
@@ -159,24 +207,11 @@ def coverage_map(
         if len(sub):
             maps.add_structures(m, sub, layer_name=layer, color=COLORS[kind])
     if a.siting is not None and len(a.siting.table):
-        t = a.siting.table
-        sites = pd.DataFrame(
-            {
-                "id": [f"suggestion-{r}" for r in t["rank"]],
-                "name": [
-                    f"Site suggéré n° {r} : {n}" for r, n in zip(t["rank"], t["name"], strict=True)
-                ],
-                "lat": t["lat"],
-                "lon": t["lon"],
-                "services": [
-                    f"+{format_number(p)} habitants à moins de "
-                    f"{format_number(a.siting.threshold)} {a.unit}"
-                    for p in t["people_within"]
-                ],
-            }
-        )
         maps.add_structures(
-            m, sites, layer_name="Sites suggérés (calcul)", color=COLORS["suggestion"]
+            m,
+            _suggestions(a.siting, a.unit),
+            layer_name="Sites suggérés (calcul)",
+            color=COLORS["suggestion"],
         )
     if scenario is not None and len(scenario.added):
         added = scenario.added.assign(kind=scenario.added["kind"].map(KIND_FR))

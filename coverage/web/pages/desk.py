@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import streamlit as st
 
+from coverage._errors import ValidationError
 from coverage.outputs.html import esc
 from coverage.patient.finder import Finder
-from coverage.web import frames, loaders, markup
+from coverage.web import frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES
-from coverage.web.messages import guarded
+from coverage.web.messages import guarded, show_error
 from coverage.web.session import current_source
 from coverage.web.sources import Source
 from coverage.web.widgets import metrics, table, text
@@ -246,7 +248,7 @@ SITE_OBJECTIVES = {
 
 
 def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
-    """Greedy siting suggestions."""
+    """Siting suggestions among the populous communes or the applicants, with their map."""
     st.markdown(
         "Communes où une nouvelle structure tous publics rapprocherait le plus "
         "d'habitants (recherche gloutonne puis échanges de sites ; à confronter au terrain)."
@@ -260,15 +262,60 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
             key="site_obj",
             horizontal=True,
         )
+        min_pop = st.number_input(
+            "Communes candidates d'au moins … habitants (0 : toutes, plus long)",
+            min_value=0,
+            max_value=500_000,
+            value=2_000,
+            step=500,
+            key="site_min_pop",
+        )
+        applicants = st.file_uploader(
+            "Ou : la liste des candidatures (registre, ou communes ; CSV, XLSX, ODS)",
+            type=["csv", "xlsx", "ods"],
+            key="site_candidates",
+        )
         asked = st.form_submit_button("Suggérer", type="primary")
     if asked:
         st.session_state["sites_asked"] = True
     if not st.session_state.get("sites_asked"):
         return
+    try:
+        candidates, names = _candidates(access, source, int(min_pop), applicants)
+    except ValidationError as exc:
+        show_error(exc)
+        return
     with st.spinner("Recherche des meilleurs sites…"):
-        sites = source.sites(a, k=int(k), objective=cast("Objective", objective))
+        sites = source.sites(
+            a, k=int(k), objective=cast("Objective", objective), candidates=candidates
+        )
+    if names:
+        table_s = sites.table.assign(applicant=sites.table["insee"].map(names))
+        sites = dataclasses.replace(sites, table=table_s)
     table(frames.sites_frame(sites))
     text(frames.sites_change(sites), css_class="pc-caption")
+    st.iframe(loaders.render_sites_map(sites, a), height=480)
+
+
+def _candidates(
+    access: AccessTable, source: Source, min_pop: int, upload: Any
+) -> tuple[tuple[str, ...] | None, dict[str, str]]:
+    """The candidate communes: the applicants' when a list is given, else the populous ones."""
+    if upload is not None:
+        found = uploads.load_candidates_upload(
+            upload.name, upload.getvalue(), region=source.finder.region
+        )
+        names: dict[str, str] = {}
+        for insee, group in found.frame.groupby("insee", sort=False):
+            names[str(insee)] = " ; ".join(group["name"].astype(str))
+        return tuple(names), names
+    if min_pop <= 0:
+        return None, {}
+    c = access.communes
+    codes = tuple(c.loc[c["population"] >= min_pop, "insee"].astype(str))
+    if not codes:
+        raise ValidationError(f"Aucune commune n'a au moins {min_pop} habitants.")
+    return codes, {}
 
 
 def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:
