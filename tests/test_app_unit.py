@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coverage import settings
+from coverage import french, settings
 from coverage._errors import (
     ArgumentError,
     DataSourceError,
@@ -28,10 +28,9 @@ from coverage._errors import (
 from coverage.analysis.analyse import analyse
 from coverage.data.places import MAX_QUERY_CHARS
 from coverage.data.registry import MAX_FILE_BYTES
-from coverage.outputs import french, prescription
+from coverage.outputs import finder_text, prescription
 from coverage.outputs.html import esc
 from coverage.patient import forfait
-from coverage.patient.finder import format_km
 from coverage.travel.geodesic import GeodesicModel
 from coverage.web import cards, frames, loaders, messages, search, uploads
 from coverage.web.markup import md_escape
@@ -99,7 +98,7 @@ def test_query_in_url_runs_the_search_and_ranks_structures(finder):
     body = html_bodies(at)
     for i, row in enumerate(expected.structures.to_dict("records"), start=1):
         assert f"{i}. {esc(row['name'])}" in body
-        assert f"{format_km(row['distance_km'])} à vol d&#x27;oiseau" in body
+        assert f"{french.km(row['distance_km'])} à vol d&#x27;oiseau" in body
     # The incomplete embedded registry is far from Le Puy: the page says so.
     assert any("ne nomme qu" in w for w in notices(at, "warning"))
 
@@ -183,7 +182,7 @@ def test_prescriber_checks_the_forfait_and_offers_the_sheet():
     at.checkbox(key="bilan-dietetique").check()
     at.number_input(key="consultations").set_value(4).run()
     assert texts(at.success) == [
-        md_escape(forfait.check_plan(["apa", "dietetique"], 4).summary_fr())
+        md_escape(finder_text.plan_summary(forfait.check_plan(["apa", "dietetique"], 4)))
     ]
     buttons = at.get("download_button")
     assert len(buttons) == 1
@@ -332,7 +331,7 @@ def test_structure_card_escapes_every_field_and_refuses_bad_links():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
     assert 'href="tel:+33473000000"' in card and 'href="mailto:a@b.fr"' in card
     assert 'href="javascript' not in card and "javascript:alert(1)" in card  # shown as text
-    assert f"{format_km(12.34)} à vol d" in card and "Lieu déduit" in card
+    assert f"{french.km(12.34)} à vol d" in card and "Lieu déduit" in card
 
 
 def test_md_escape_neutralises_markdown():
@@ -374,6 +373,8 @@ def test_malformed_upload_lists_problems_by_line_and_writes_nothing(region):
 
 def test_upload_refuses_unknown_formats_and_huge_files(region):
     with pytest.raises(RegistryError, match="format non reconnu"):
+        uploads.load_upload("registre.pdf", b"%PDF", region=region)
+    with pytest.raises(RegistryError, match="classeur illisible"):  # a workbook, but damaged
         uploads.load_upload("registre.xlsx", b"PK", region=region)
     with pytest.raises(RegistryError, match="trop gros"):
         uploads.load_upload("r.csv", b"x" * (MAX_FILE_BYTES + 1), region=region)
@@ -397,7 +398,7 @@ def test_prescription_sheet_names_structure_plan_and_cost(registry):
     sheet = prescription.prescription_html(plan, s, issued=dt.date(2026, 3, 5))
     assert sheet.startswith("<!DOCTYPE html>") and "<script" not in sheet
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sheet
-    assert forfait.format_eur(plan.total_eur) in sheet
+    assert french.eur(plan.total_eur) in sheet
     assert "5 mars 2026" in sheet
     assert "Bilan psychologique" in sheet and "@media print" in sheet
     assert 'href="tel:+33473000000"' in sheet
@@ -506,7 +507,7 @@ def test_siting_tab_among_uploaded_applicants(finder, tmp_path):
 
 def test_an_approximate_name_asks_the_patient_to_check():
     at = app_test(q="Aurillacc").run()
-    note = "Nom approché : vérifiez qu'il s'agit bien d'Aurillac (15)."
+    note = "Nom approché : vérifiez qu'il s'agit bien d'Aurillac (Cantal)."
     assert note in notices(at, "info")
     exact = app_test(q="Aurillac").run()
     assert not any("Nom approché" in t for t in notices(exact))

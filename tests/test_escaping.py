@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from coverage.data.region import Region
 from coverage.data.registry import COLUMNS, Registry, load_registry
+from coverage.outputs import finder_text
 from coverage.outputs.maps import base as maps
 from coverage.patient.finder import Finder
 from coverage.travel.catchments import computed_zones
@@ -327,7 +328,7 @@ def test_finder_map_with_unsafe_links_set_after_validation(
 def test_finder_text_and_json_keep_payloads_as_data(region: Region, hostile: Registry) -> None:
     finder = _finder(region, hostile)
     result = finder.find(finder.lookup("Aurillac").place, k=3)
-    text = result.to_text_fr()
+    text = finder_text.finder_text(result)
     assert HOSTILE_ROWS[0]["name"] in text  # plain text for a terminal: nothing to escape
     doc = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     assert {s["name"] for s in doc["structures"]} == {

@@ -155,8 +155,8 @@ def test_the_stated_error_is_the_isere_cross_validation(isere: tuple) -> None:
 def test_cli_find_aurillac_with_the_estimate_states_its_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from coverage import french
     from coverage.cli import main
-    from coverage.outputs import french
 
     assert main(["find", "Aurillac", "--travel", "estimate"]) == 0
     out = capsys.readouterr().out

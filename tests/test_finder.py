@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
+from coverage import french
 from coverage._errors import ValidationError
 from coverage.data.places import lookup
-from coverage.outputs import finder_text, french
+from coverage.outputs import finder_text
 from coverage.patient.finder import Finder
 
 GEOD = Geod(ellps="WGS84")
@@ -124,7 +125,6 @@ def test_far_warning_with_the_incomplete_embedded_registry(finder: Finder) -> No
     warning = finder_text.far_warning(far)
     assert "une structure plus proche existe peut-être" in warning
     assert f"Attention : {warning}" in finder_text.finder_text(far)
-    assert far.far_warning_fr()[:1].upper() + far.far_warning_fr()[1:] != ""  # compatibility
     near = finder.find(lookup("Pont-d'Ain", finder.region).place)
     assert not near.registry_may_miss_nearer
     assert finder_text.far_warning(near) == ""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from coverage import french
 from coverage._errors import ValidationError
-from coverage.patient.forfait import check_plan, format_eur, max_consultations
+from coverage.outputs.finder_text import forfait_lines, plan_summary
+from coverage.patient.forfait import check_plan, max_consultations
 
 
 @pytest.mark.parametrize(
@@ -38,7 +40,7 @@ def test_combinations_outside_the_forfait(
     plan = check_plan(bilans, consultations)
     assert not plan.ok
     assert any(problem in p for p in plan.problems)
-    assert "hors forfait" in plan.summary_fr()
+    assert "hors forfait" in plan_summary(plan)
 
 
 def test_bad_arguments() -> None:
@@ -50,11 +52,10 @@ def test_bad_arguments() -> None:
 
 def test_helpers() -> None:
     assert [max_consultations(n) for n in range(4)] == [6, 6, 4, 2]
-    assert format_eur(22.5) == "22,50 €"
+    assert french.eur(22.5) == "22,50 €"
 
 
 def test_plan_summary_in_french_with_plurals() -> None:
-    from coverage.outputs.finder_text import plan_summary
 
     ok = plan_summary(check_plan(["apa", "dietetique"], 4))
     assert (
@@ -67,11 +68,9 @@ def test_plan_summary_in_french_with_plurals() -> None:
 
 
 def test_forfait_lines_state_the_amounts_from_the_facts() -> None:
-    from coverage.outputs.finder_text import forfait_lines
     from coverage.patient import forfait
 
     text = " ".join(forfait_lines())
     for amount in (forfait.ANNUAL_CAP_EUR, forfait.BILAN_EUR, forfait.CONSULTATION_EUR):
-        assert format_eur(amount) in text
+        assert french.eur(amount) in text
     assert f"jusqu'à {forfait.MAX_CONSULTATIONS} consultations" in text
-    assert forfait_lines() == forfait.summary_fr()  # the compatibility copy says the same

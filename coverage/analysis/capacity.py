@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from coverage import french
 from coverage._errors import ValidationError
 
 if TYPE_CHECKING:
@@ -260,19 +261,15 @@ def two_sfca(
     return e2sfca(table, population, capacity, by=by, steps=((max_cost, 1.0),), per=per)
 
 
-def _number_fr(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
-
-
 def steps_label_fr(steps: Sequence[tuple[float, float]], unit: str) -> str:
     """French description of the decay steps, e.g. "0-10 / 10-20 / 20-30 min pondérées
     1 ; 0,68 ; 0,22"."""
     pairs = _check_steps(steps)
     lows = [0.0] + [b for b, _ in pairs[:-1]]
     zones = " / ".join(
-        f"{_number_fr(lo)}-{_number_fr(b)}" for lo, (b, _) in zip(lows, pairs, strict=True)
+        f"{french.decimal(lo)}-{french.decimal(b)}" for lo, (b, _) in zip(lows, pairs, strict=True)
     )
-    return f"zones {zones} {unit} pondérées {' ; '.join(_number_fr(w) for _, w in pairs)}"
+    return f"zones {zones} {unit} pondérées {' ; '.join(french.decimal(w) for _, w in pairs)}"
 
 
 def e2sfca_for_access(
@@ -323,7 +320,7 @@ def e2sfca_for_access(
     if not res.computed or res.scores is None:
         return None, res.reason
     frame = pd.DataFrame({"insee": insee, "e2sfca": res.scores.to_numpy()})
-    scale = f"{int(per):,}".replace(",", " ") if float(per).is_integer() else _number_fr(per)
+    scale = f"{int(per):,}".replace(",", " ") if float(per).is_integer() else french.decimal(per)
     note = (
         f"calculé (Luo & Qi 2009 : {steps_label_fr(res.steps, 'min')}), "
         f"en patients par an pour {scale} habitant(s)"

@@ -108,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Carte écrite : {path}")
     if args.json:
-        print_json({"query": found.query, "ambiguous": False, **reading, **result.to_dict()})
+        doc = result.to_dict()
+        doc["forfait"]["summary"] = finder_text.forfait_lines()  # the facts, worded
+        print_json({"query": found.query, "ambiguous": False, **reading, **doc})
     else:
         print(finder_text.finder_text(result, found))
     return 0

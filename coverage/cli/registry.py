@@ -23,7 +23,7 @@ from coverage.data.registry import (
     template_csv,
     template_xlsx,
 )
-from coverage.outputs.french import plural
+from coverage.french import plural
 
 _METHODS_FR = {
     "insee": "code INSEE donné",

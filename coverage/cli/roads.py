@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from coverage import roads
+from coverage import french, roads
 from coverage._errors import CoverageError, RoadEngineError
 from coverage.data.region import load_region
-from coverage.outputs import french
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from coverage import french
 from coverage.analysis.analyse import Analysis
-from coverage.outputs import french
-from coverage.outputs.french import number as format_number
+from coverage.french import number as format_number
 from coverage.outputs.text import _idx
 
 

@@ -1,7 +1,7 @@
 """The patient's answer in words: terminal text and the sentences the page shows.
 
 Everything a patient reads about a ``FinderResult`` (and a ``Lookup``, a place error, the
-forfait) is worded here, with the numbers and names of ``coverage.outputs.french``. Nothing
+forfait) is worded here, with the numbers and names of ``coverage.french``. Nothing
 here names a command-line option, an environment variable, a cache, an internal code or a raw
 address in a sentence: a page is shown as a titled link (``next_step_link``), and the terminal
 prints its address on a line of its own after its title.
@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from coverage import settings
+from coverage import french, settings
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.places import Lookup, OutsidePlaceError
-from coverage.outputs import french
 from coverage.patient import forfait
 from coverage.patient.finder import FinderResult
 from coverage.patient.next_step import NextStep, next_step

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from coverage.outputs import french
+from coverage import french
 
 __all__ = [
     "contact_html",
@@ -228,5 +228,5 @@ def contact_html(
 
 
 def format_number(value: object, *, decimals: int = 0) -> str:
-    """French number (``12 345,6``): :func:`coverage.outputs.french.number`."""
+    """French number (``12 345,6``): :func:`coverage.french.number`."""
     return french.number(value, decimals=decimals)

@@ -15,7 +15,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from coverage import french
 from coverage._errors import ValidationError
+from coverage.outputs import finder_text
 from coverage.outputs.html import contact_html, esc
 from coverage.patient import forfait
 
@@ -140,7 +142,7 @@ def prescription_html(
     day = issued or _dt.date.today()
     rows = [
         f"<tr><td>{esc(forfait.BILANS[b].capitalize())} (1 heure)</td>"
-        f'<td class="num">1</td><td class="num">{esc(forfait.format_eur(forfait.BILAN_EUR))}</td>'
+        f'<td class="num">1</td><td class="num">{esc(french.eur(forfait.BILAN_EUR))}</td>'
         "</tr>"
         for b in plan.bilans
     ]
@@ -149,13 +151,13 @@ def prescription_html(
         rows.append(
             "<tr><td>Consultations de suivi diététique ou psychologique (30 minutes)</td>"
             f'<td class="num">{plan.consultations}</td>'
-            f'<td class="num">{esc(forfait.format_eur(cost))}</td></tr>'
+            f'<td class="num">{esc(french.eur(cost))}</td></tr>'
         )
     rows.append(
         f'<tr><th>Total (pris en charge par le forfait)</th><th class="num"></th>'
-        f'<th class="num">{esc(forfait.format_eur(plan.total_eur))}</th></tr>'
+        f'<th class="num">{esc(french.eur(plan.total_eur))}</th></tr>'
     )
-    facts = "".join(f"<li>{esc(line)}</li>" for line in forfait.summary_fr())
+    facts = "".join(f"<li>{esc(line)}</li>" for line in finder_text.forfait_lines())
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
@@ -167,7 +169,7 @@ def prescription_html(
 <body>
 <main>
 <h1>Prescription : parcours de soins global après cancer</h1>
-<p class="sub">Forfait annuel de {esc(forfait.format_eur(forfait.ANNUAL_CAP_EUR))},
+<p class="sub">Forfait annuel de {esc(french.eur(forfait.ANNUAL_CAP_EUR))},
 sans frais pour le patient. Fait le {esc(_date_fr(day))}.</p>
 
 <h2>Patient</h2>
@@ -182,7 +184,7 @@ sans frais pour le patient. Fait le {esc(_date_fr(day))}.</p>
 </thead>
 <tbody>{"".join(rows)}</tbody>
 </table>
-<p class="small">{esc(plan.summary_fr())}</p>
+<p class="small">{esc(finder_text.plan_summary(plan))}</p>
 
 <h2>Structure porteuse choisie</h2>
 {_structure_block(structure)}

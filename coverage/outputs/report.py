@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from coverage import french
 from coverage._atomic import write_text
 from coverage.analysis.analyse import DEPARTEMENT_NAMES, Analysis, e2sfca_summary
-from coverage.outputs import french
+from coverage.french import share as format_share
 from coverage.outputs.charts import histogram_svg, lorenz_svg
-from coverage.outputs.french import share as format_share
 from coverage.outputs.html import esc
 from coverage.outputs.text import (
     TITLE,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from coverage import french
 from coverage.analysis.analyse import Analysis, e2sfca_summary
 from coverage.analysis.results import Headline, Provenance
-from coverage.outputs import french
-from coverage.outputs.french import share as format_share
+from coverage.french import share as format_share
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult

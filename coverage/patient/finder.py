@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage import settings
+from coverage import french, settings
 from coverage._errors import ArgumentError, ValidationError
 from coverage.data.places import Lookup, Place, locate_point, lookup
 from coverage.data.region import Region, load_region
@@ -159,7 +159,6 @@ class FinderResult:
                 "consultation_eur": forfait.CONSULTATION_EUR,
                 "annual_cap_eur": forfait.ANNUAL_CAP_EUR,
                 "max_consultations": forfait.MAX_CONSULTATIONS,
-                "summary": forfait.summary_fr(),
             },
             "registry": {
                 "completeness": self.completeness,
@@ -173,111 +172,6 @@ class FinderResult:
             },
             "next_step": self.next_step.to_dict(),
         }
-
-    # --- Deprecated compatibility: the wording now lives in ``coverage.outputs.finder_text``
-    # (``far_warning``, ``approximate_note``, ``finder_text``). Kept until ``coverage.web.ui``
-    # and tests/test_escaping.py switch; do not add callers.
-
-    def far_warning_fr(self) -> str:
-        """Deprecated: ``coverage.outputs.finder_text.far_warning``."""
-        if not self.registry_may_miss_nearer:
-            return ""
-        return (
-            f"le registre intégré ne nomme qu'une partie des "
-            f"{settings.ARS_LABELLED_2021_TOUS_PUBLICS} structures tous publics labellisées : "
-            "une structure plus proche existe peut-être. Demandez à votre médecin ou à l'ARS."
-        )
-
-    def approximate_note_fr(self) -> str:
-        """Deprecated: ``coverage.outputs.finder_text.approximate_note``."""
-        p = self.place
-        if p.matched != "nom approché":
-            return ""
-        return f"Nom approché : vérifiez qu'il s'agit bien {de(p.name)} ({p.dep})."
-
-    def to_text_fr(self) -> str:
-        """Deprecated: ``coverage.outputs.finder_text.finder_text``."""
-        p = self.place
-        out = [f"Lieu : {p.label}, code INSEE {p.insee}" + (f" ({p.detail})" if p.detail else "")]
-        if note := self.approximate_note_fr():
-            out.append(note)
-        out.append(f"Distances {self.model_label}, {self.origin_note}.")
-        out.append("")
-        if self.structures.empty:
-            out.append("Aucune structure tous publics localisée dans le registre.")
-        else:
-            out.append("Structures porteuses les plus proches (tous publics) :")
-            for i, r in enumerate(self.structures.to_dict("records"), start=1):
-                out.extend(_structure_lines(r, i))
-        if warning := self.far_warning_fr():
-            out.append(f"   Attention : {warning}")
-        out.append("")
-        if self.aja is not None:
-            d = self.aja.device
-            head = "Pour les 15-25 ans, dispositif AJA de votre secteur"
-            if self.aja.applies is False:
-                head = "Pour information (réservé aux 15-25 ans), dispositif AJA du secteur"
-            out.append(f"{head} :")
-            out.extend(_structure_lines(d, None))
-            out.append(f"   Secteur : {self.aja.zone_label}.")
-        elif self.aja_missing_reason:
-            out.append(self.aja_missing_reason)
-        if not self.not_located.empty:
-            out.append("")
-            out.append(
-                f"Labellisées dans votre département ({p.dep}) mais sans commune connue "
-                "(à contacter pour connaître le lieu) :"
-            )
-            for r in self.not_located.to_dict("records"):
-                out.append(f" - {r['name']} (source : {r['source']})")
-        out.append("")
-        out.append("Ce que couvre le forfait :")
-        out.extend(f" - {line}" for line in forfait.summary_fr())
-        out.append("")
-        out.append(f"Registre : {self.completeness}")
-        return "\n".join(out)
-
-
-def format_km(km: float) -> str:
-    """Deprecated: ``coverage.outputs.french.km``."""
-    if km is None or (isinstance(km, float) and math.isnan(km)):
-        return "distance inconnue"
-    text = f"{km:.1f}" if km < 10 else f"{km:.0f}"
-    return text.replace(".", ",") + " km"
-
-
-def format_min(minutes: float | None) -> str:
-    """Deprecated: ``coverage.outputs.french.minutes``."""
-    if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
-        return ""
-    m = round(minutes)
-    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}"
-
-
-def _structure_lines(r: Mapping[Any, Any], rank: int | None) -> list[str]:
-    dist = format_km(r["distance_km"])
-    if r.get("duration_min") is not None and not _isnan(r.get("duration_min")):
-        dist += f", {format_min(r['duration_min'])}"
-    lead = f" {rank}. " if rank is not None else "   "
-    where = f"{r['commune_name']} ({r['dep']})"
-    lines = [f"{lead}{r['name']} — {where} — {dist}"]
-    contact = [r[k] for k in ("address", "phone", "email", "website") if r.get(k)]
-    lines.append(
-        "    Contact : "
-        + (
-            " ; ".join(contact)
-            if contact
-            else "non publié par les sources consultées ; renseignez-vous auprès de votre "
-            "médecin ou de l'ARS."
-        )
-    )
-    if r.get("services"):
-        lines.append(f"    Services : {r['services']}")
-    if r.get("commune_inferred"):
-        lines.append(
-            "    Lieu déduit, non confirmé par une source : " + str(r.get("location_note", ""))
-        )
-    return lines
 
 
 def _isnan(v: Any) -> bool:
@@ -525,25 +419,17 @@ def _close_call(dur: np.ndarray) -> bool:
     return bool(abs(dur[1] - dur[0]) <= CLOSE_CALL_MIN)
 
 
-def de(name: str) -> str:
-    """Deprecated: ``coverage.outputs.french.de``."""
-    if name.startswith("Le "):
-        return "du " + name[3:]
-    if name.startswith("Les "):
-        return "des " + name[4:]
-    if name[:1].upper() in "AEIOUYÉÈÊÂÎÔH" and not name.startswith("Ha"):
-        return "d'" + name
-    return "de " + name
-
-
 def origin_note(place: Place, region: Region) -> str:
     """Where distances are measured from, in French."""
     if place.matched == "coordonnées":
         return "depuis le point indiqué"
     row = region.commune(place.insee)
     if place.detail and (place.lon, place.lat) != (float(row["lon"]), float(row["lat"])):
-        return f"depuis la mairie {de(place.detail)}"
+        return f"depuis la mairie {french.de(place.detail)}"
     source = str(row["point_source"])
     if source == "mairie":
-        return f"depuis la mairie {de(place.name)}"
-    return f"depuis un point à l'intérieur de la commune {de(place.name)} (mairie non localisée)"
+        return f"depuis la mairie {french.de(place.name)}"
+    return (
+        f"depuis un point à l'intérieur de la commune {french.de(place.name)} "
+        "(mairie non localisée)"
+    )

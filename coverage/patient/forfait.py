@@ -11,8 +11,6 @@ themselves are not covered by the forfait.
 
 This module holds the facts (amounts, limits, the bilans) and the plan check; the sentences
 patients read are ``coverage.outputs.finder_text`` (``forfait_lines``, ``plan_summary``).
-``summary_fr``, ``PlanCheck.summary_fr`` and ``format_eur`` remain for the callers that have
-not switched yet (the page, the prescription sheet).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from coverage import french
 from coverage._errors import ValidationError
 
 BILAN_EUR = 45.0
@@ -56,19 +55,6 @@ class PlanCheck:
             "problems": list(self.problems),
         }
 
-    def summary_fr(self) -> str:
-        """Deprecated: ``coverage.outputs.finder_text.plan_summary``."""
-        what = f"{len(self.bilans)} bilan(s) + {self.consultations} consultation(s)"
-        cost = f"{format_eur(self.total_eur)} sur {format_eur(ANNUAL_CAP_EUR)}"
-        if self.ok:
-            return f"{what} = {cost} : dans le forfait, sans frais pour le patient."
-        return f"{what} = {cost} : hors forfait. " + " ".join(self.problems)
-
-
-def format_eur(amount: float) -> str:
-    """Deprecated: ``coverage.outputs.french.eur``."""
-    return f"{amount:,.2f}".replace(",", " ").replace(".", ",") + " €"
-
 
 def check_plan(bilans: Sequence[str], consultations: int) -> PlanCheck:
     """Check a combination of bilans and follow-up consultations against the forfait.
@@ -102,8 +88,8 @@ def check_plan(bilans: Sequence[str], consultations: int) -> PlanCheck:
     total = BILAN_EUR * len(bilans) + CONSULTATION_EUR * max(consultations, 0)
     if total > ANNUAL_CAP_EUR:
         problems.append(
-            f"Le total ({format_eur(total)}) dépasse le forfait annuel de "
-            f"{format_eur(ANNUAL_CAP_EUR)}."
+            f"Le total ({french.eur(total)}) dépasse le forfait annuel de "
+            f"{french.eur(ANNUAL_CAP_EUR)}."
         )
     return PlanCheck(chosen, consultations, total, not problems, tuple(problems))
 
@@ -114,21 +100,3 @@ def max_consultations(n_bilans: int) -> int:
         raise ValidationError(f"`n_bilans` must be between 0 and {len(BILANS)}; got {n_bilans!r}.")
     left = ANNUAL_CAP_EUR - BILAN_EUR * n_bilans
     return int(min(MAX_CONSULTATIONS, left // CONSULTATION_EUR))
-
-
-def summary_fr() -> list[str]:
-    """Deprecated: ``coverage.outputs.finder_text.forfait_lines``."""
-    return [
-        "Le parcours de soins global après cancer est sans frais pour vous : la structure est "
-        f"payée par un forfait de {format_eur(ANNUAL_CAP_EUR)} par an.",
-        f"Il comprend un bilan d'activité physique adaptée (APA) et un bilan diététique et/ou "
-        f"psychologique (1 heure, {format_eur(BILAN_EUR)} chacun), puis jusqu'à "
-        f"{MAX_CONSULTATIONS} consultations de suivi diététique ou psychologique (30 minutes, "
-        f"{format_eur(CONSULTATION_EUR)} chacune), dans la limite du forfait : par exemple "
-        "1 bilan + 6 consultations, 2 bilans + 4 consultations ou 3 bilans + 2 consultations.",
-        "Il est prescrit par votre cancérologue, votre médecin traitant ou votre pédiatre, dans "
-        f"les {PRESCRIPTION_WINDOW_MONTHS} mois qui suivent la fin des traitements actifs ; il se "
-        f"déroule sur les {PATHWAY_MONTHS} mois qui suivent le premier bilan.",
-        "Les séances d'activité physique adaptée elles-mêmes ne sont pas comprises dans le "
-        "forfait.",
-    ]

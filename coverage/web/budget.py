@@ -24,9 +24,9 @@ from pathlib import PurePath
 
 import streamlit as st
 
+from coverage import french
 from coverage._errors import RegistryError, ValidationError
 from coverage.data.registry import MAX_FILE_BYTES
-from coverage.outputs import french
 
 #: Largest upload accepted, in bytes (also ``server.maxUploadSize`` in .streamlit/config.toml).
 UPLOAD_MAX_BYTES = MAX_FILE_BYTES

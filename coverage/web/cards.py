@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from numbers import Real
 from typing import Any
 
-from coverage.outputs import french
+from coverage import french
 from coverage.outputs.html import contact_html, esc
 
 

@@ -3,7 +3,7 @@
 This is the only web module that reads an analysis's ``headline``/``meta`` and a what-if's
 ``before``/``after``/``deltas``: the desk page asks for :class:`Metric` lists, frames and
 caption strings, so a change of those result types is one edit here. All number wording goes
-through :mod:`coverage.outputs.french`.
+through :mod:`coverage.french`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from coverage.outputs import french
+from coverage import french
 
 if TYPE_CHECKING:
     from coverage.analysis.analyse import Analysis, SiteSuggestions

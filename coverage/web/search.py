@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from coverage import french
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.places import MAX_QUERY_CHARS, Place
-from coverage.outputs import french
+from coverage.outputs import finder_text
 from coverage.patient.finder import Finder, FinderResult
 
 #: Decimals kept from the browser's location (3 decimals is about 100 m): enough to find the
@@ -143,5 +144,4 @@ def result_heading(result: FinderResult) -> str:
 
 def far_warning(result: FinderResult) -> str:
     """The warning shown when the embedded registry's nearest structure is far, else ``""``."""
-    text = result.far_warning_fr()
-    return text[:1].upper() + text[1:]
+    return finder_text.far_warning(result)

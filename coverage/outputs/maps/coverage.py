@@ -20,10 +20,9 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from coverage import settings
+from coverage import french, settings
 from coverage.analysis.analyse import Analysis, SiteSuggestions
-from coverage.outputs import french
-from coverage.outputs.french import number as format_number
+from coverage.french import number as format_number
 from coverage.outputs.maps import base as maps
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from pathlib import Path
 import folium
 import pandas as pd
 
-from coverage.outputs import finder_text, french
+from coverage import french
+from coverage.outputs import finder_text
 from coverage.outputs.maps import base as maps
 from coverage.patient.finder import Finder, FinderResult
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from coverage._errors import PlaceError
-from coverage.patient import forfait
+from coverage.outputs import finder_text
 from coverage.patient.finder import Finder, FinderResult
 from coverage.web import markup, search
 from coverage.web.cards import structure_card_html
@@ -106,7 +106,7 @@ def patient_page() -> None:
             outcome = search.run_search(source.finder, q)
         show_outcome(outcome, source)
     with st.expander("Ce que couvre le forfait, et ce qu'il faut apporter"):
-        st.html(markup.list_html(forfait.summary_fr()))
+        st.html(markup.list_html(finder_text.forfait_lines()))
         st.markdown(
             "**À apporter :** l'ordonnance de votre médecin pour le parcours (elle est "
             "obligatoire), la liste de vos traitements et vos derniers comptes rendus si vous "
@@ -182,7 +182,7 @@ def _show_result(outcome: SearchOutcome, result: FinderResult, source: Source) -
     young = bool(st.session_state.get("young"))
     st.header(search.result_heading(result))
     text(f"Distances {result.model_label}, {result.origin_note}.", css_class="pc-caption")
-    if note := result.approximate_note_fr():
+    if note := finder_text.approximate_note(result):
         notice(note)
     _show_aja(result, young)
     if warning := search.far_warning(result):

@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from coverage.outputs import french, prescription
+from coverage import french
+from coverage.outputs import finder_text, prescription
 from coverage.patient import forfait
 from coverage.web import markup
 from coverage.web.messages import guarded
@@ -37,9 +38,9 @@ def _plan_form() -> tuple[list[str], forfait.PlanCheck]:
     if not chosen:
         st.info("Cochez au moins un bilan.")
     elif plan.ok:
-        st.success(md(plan.summary_fr()))
+        st.success(md(finder_text.plan_summary(plan)))
     else:
-        st.error(md(plan.summary_fr()))
+        st.error(md(finder_text.plan_summary(plan)))
     if chosen:
         left = forfait.max_consultations(len(chosen))
         st.caption(
