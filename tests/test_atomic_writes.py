@@ -190,6 +190,11 @@ ATOMIC = frozenset({"atomic_path", "atomic_open"})
 ALLOWED: dict[tuple[str, str], str] = {
     ("data/region.py", "build_cache"): "writes into a private mkdtemp folder renamed as a whole",
     ("web/uploads.py", "load_upload"): "scratch copy of an upload in a private TemporaryDirectory",
+    (
+        "web/uploads.py",
+        "import_upload",
+    ): "scratch copy of an upload in a private TemporaryDirectory",
+    ("web/uploads.py", "load_candidates_upload"): "scratch copy in a private TemporaryDirectory",
     ("outputs/exports.py", "_to_gpkg"): "writes the work file of write_gpkg's atomic_path block",
     ("data/_lock.py", "file_lock"): "creates an empty lock file for flock, never writes to it",
 }
