@@ -186,3 +186,18 @@ def test_format_number_is_french():
     assert format_number(None) == "–"
     with pytest.raises(ArgumentError, match="decimals"):
         format_number(1, decimals=-1)
+
+
+def test_dates_are_written_the_french_way():
+    import datetime as dt
+
+    from coverage import french
+
+    assert french.date(dt.date(2026, 12, 1)) == "1er décembre 2026"
+    assert french.date(dt.date(2024, 3, 15)) == "15 mars 2024"
+    assert french.plural(1, "structure") == "1 structure"
+    assert french.plural(0, "structure") == "0 structure"
+    assert french.plural(3, "structure") == "3 structures"
+    assert (
+        french.de("Le Puy-en-Velay") == "du Puy-en-Velay" and french.de("Aurillac") == "d'Aurillac"
+    )

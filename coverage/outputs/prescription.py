@@ -26,20 +26,6 @@ __all__ = ["FILE_NAME", "prescription_html"]
 #: Name of the downloaded file (fixed: the same for every sheet).
 FILE_NAME = "prescription-parcours-soins-apres-cancer.html"
 
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 _CSS = """
 * { box-sizing: border-box; }
@@ -66,10 +52,6 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 }
 @page { size: A4; margin: 1.5cm; }
 """
-
-
-def _date_fr(day: _dt.date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _value(row: Mapping[str, Any], key: str) -> str:
@@ -170,7 +152,7 @@ def prescription_html(
 <main>
 <h1>Prescription : parcours de soins global après cancer</h1>
 <p class="sub">Forfait annuel de {esc(french.eur(forfait.ANNUAL_CAP_EUR))},
-sans frais pour le patient. Fait le {esc(_date_fr(day))}.</p>
+sans frais pour le patient. Fait le {esc(french.date(day))}.</p>
 
 <h2>Patient</h2>
 <div class="field"><span>Nom et prénom :</span><span class="line"></span></div>
