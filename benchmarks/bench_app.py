@@ -48,13 +48,13 @@ TARGET_FIRST_PAINT_S = 3.0
 TARGET_SEARCH_S = 1.0
 SEARCH_LABEL = "Votre commune, votre code postal, ou vos coordonnées"
 PLACES = [
-    ("Aurillac", "d'Aurillac (15)"),
-    ("Vichy", "de Vichy (03)"),
-    ("Annecy", "d'Annecy (74)"),
-    ("Valence", "de Valence (26)"),
-    ("Privas", "de Privas (07)"),
-    ("Roanne", "de Roanne (42)"),
-    ("Bourg-en-Bresse", "de Bourg-en-Bresse (01)"),
+    ("Aurillac", "d'Aurillac (Cantal)"),
+    ("Vichy", "de Vichy (Allier)"),
+    ("Annecy", "d'Annecy (Haute-Savoie)"),
+    ("Valence", "de Valence (Drôme)"),
+    ("Privas", "de Privas (Ardèche)"),
+    ("Roanne", "de Roanne (Loire)"),
+    ("Bourg-en-Bresse", "de Bourg-en-Bresse (Ain)"),
 ]
 WAIT_MS = 120_000
 

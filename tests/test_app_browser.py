@@ -186,7 +186,7 @@ def test_search_le_puy_shows_ranked_structures_with_distances(session):
     s.wait_text("Trouver une structure près de chez moi")
     s.page.get_by_label(SEARCH_LABEL).fill("Le Puy-en-Velay")
     s.page.get_by_label(SEARCH_LABEL).press("Enter")
-    s.wait_text("Structures les plus proches du Puy-en-Velay (43)")
+    s.wait_text("Structures les plus proches du Puy-en-Velay (Haute-Loire)")
     cards = s.page.locator(".pc-card")
     cards.first.wait_for(timeout=WAIT_MS)
     names = s.page.locator(".pc-card .pc-name").all_inner_texts()
@@ -203,7 +203,7 @@ def test_search_le_puy_shows_ranked_structures_with_distances(session):
 def test_shared_url_runs_the_search_and_keyboard_alone_can_search(session):
     s = session(DESKTOP)
     s.goto(q="Aurillac")
-    s.wait_text("Structures les plus proches d'Aurillac (15)")
+    s.wait_text("Structures les plus proches d'Aurillac (Cantal)")
     field = s.page.get_by_label(SEARCH_LABEL)
     expect(field).to_have_value("Aurillac", timeout=WAIT_MS)
     s.page.evaluate("() => { document.activeElement && document.activeElement.blur(); }")
@@ -218,20 +218,20 @@ def test_shared_url_runs_the_search_and_keyboard_alone_can_search(session):
     s.page.keyboard.press("Control+A")
     s.page.keyboard.type("Vichy")
     s.page.keyboard.press("Enter")
-    s.wait_text("Structures les plus proches de Vichy (03)")
+    s.wait_text("Structures les plus proches de Vichy (Allier)")
 
 
 def test_ambiguous_murat_offers_candidates(session):
     s = session(PHONE)
     s.goto(q="Murat")
     s.wait_text("peut désigner plusieurs communes")
-    b15 = s.page.get_by_role("button", name="Murat (15)")
-    b03 = s.page.get_by_role("button", name="Murat (03)")
+    b15 = s.page.get_by_role("button", name="Murat (Cantal)")
+    b03 = s.page.get_by_role("button", name="Murat (Allier)")
     b15.wait_for(timeout=WAIT_MS)
     assert b03.count() == 1
     s.screenshot("app-murat-390.png")
     b15.click()
-    s.wait_text("Structures les plus proches de Murat (15)")
+    s.wait_text("Structures les plus proches de Murat (Cantal)")
     assert "Murat+%2815%29" in s.page.url or "Murat%20(15)" in s.page.url
 
 
@@ -249,14 +249,14 @@ def test_browser_location_finds_the_commune(session):
     )
     s.goto()
     s.page.get_by_role("button", name="Utiliser ma position").click(timeout=WAIT_MS)
-    s.wait_text("Structures les plus proches du point indiqué (Le Puy-en-Velay, 43)")
+    s.wait_text("Structures les plus proches du point indiqué (Le Puy-en-Velay (Haute-Loire))")
     expect(s.page.get_by_label(SEARCH_LABEL)).to_have_value("45.043, 3.885", timeout=WAIT_MS)
 
 
 def test_hostile_registry_name_is_shown_as_text(session):
     s = session(PHONE)
     s.goto(q="Chamonix-Mont-Blanc")
-    s.wait_text("Structures les plus proches de Chamonix-Mont-Blanc (74)")
+    s.wait_text("Structures les plus proches de Chamonix-Mont-Blanc (Haute-Savoie)")
     first = s.page.locator(".pc-card .pc-name").first
     assert first.inner_text() == f"1. {HOSTILE_NAME}"
     card = s.page.locator(".pc-card").first

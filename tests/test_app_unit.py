@@ -92,7 +92,7 @@ def notices(at: AppTest, tone: str | None = None) -> list[str]:
 def test_query_in_url_runs_the_search_and_ranks_structures(finder):
     at = app_test(q="Le Puy-en-Velay").run()
     assert not at.exception
-    assert texts(at.header) == ["Structures les plus proches du Puy-en-Velay (43)"]
+    assert texts(at.header) == ["Structures les plus proches du Puy-en-Velay (Haute-Loire)"]
     assert at.text_input(key="q_input").value == "Le Puy-en-Velay"
     expected = finder.find(finder.lookup("Le Puy-en-Velay").place)
     body = html_bodies(at)
@@ -110,7 +110,7 @@ def test_typed_search_goes_into_the_url():
     at.button[0].click().run()
     assert not at.exception
     assert at.query_params["q"] == "Aurillac"
-    assert texts(at.header) == ["Structures les plus proches d'Aurillac (15)"]
+    assert texts(at.header) == ["Structures les plus proches d'Aurillac (Cantal)"]
 
 
 def test_ambiguous_name_offers_candidates_and_a_pick_resolves_it(finder):
@@ -119,12 +119,12 @@ def test_ambiguous_name_offers_candidates_and_a_pick_resolves_it(finder):
     labels = {b.key: b.label for b in at.button if b.key and b.key.startswith("cand-")}
     assert set(labels) == {"cand-15138", "cand-03191"}  # Murat, Cantal and Allier
     for place in finder.lookup("Murat").places:
-        assert labels[f"cand-{place.insee}"].startswith(md_escape(place.label))
+        assert labels[f"cand-{place.insee}"].startswith(md_escape(place.patient_label))
     assert not at.header
     at.button(key="cand-15138").click().run()
     cantal = next(p for p in finder.lookup("Murat").places if p.insee == "15138")
     assert at.query_params["q"] == search.candidate_query(cantal, finder)
-    assert texts(at.header) == ["Structures les plus proches de Murat (15)"]
+    assert texts(at.header) == ["Structures les plus proches de Murat (Cantal)"]
 
 
 def test_place_outside_region_gets_the_french_message():

@@ -301,6 +301,6 @@ def test_the_patient_flow_works_with_the_keyboard_alone(open_state):
     page.get_by_text("un dispositif dédié, l'AJA").wait_for(state="visible", timeout=5_000)
     _tab_to(page, "e => e.tagName === 'BUTTON' && !!e.closest('.st-key-cand-15138')")
     page.keyboard.press("Enter")  # a candidate is chosen without a mouse
-    page.get_by_text("Structures les plus proches de Murat (15)").wait_for(timeout=WAIT_MS)
+    page.get_by_text("Structures les plus proches de Murat (Cantal)").wait_for(timeout=WAIT_MS)
     settle(page)
     assert page.locator(".pc-card").count() >= 1

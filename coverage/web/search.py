@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coverage import french
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.places import MAX_QUERY_CHARS, Place
 from coverage.outputs import finder_text
@@ -69,7 +68,7 @@ def run_search(finder: Finder, query: str, *, k: int = 3) -> SearchOutcome:
     except PlaceError as exc:
         return SearchOutcome(text, "unknown", message=str(exc), suggestions=_sugg(exc))
     if found.ambiguous:
-        names = ", ".join(p.label for p in found.places)
+        names = ", ".join(p.patient_label for p in found.places)
         return SearchOutcome(
             text,
             "ambiguous",
@@ -135,11 +134,8 @@ def flag_from_params(params: Mapping[str, Any], name: str) -> bool:
 
 
 def result_heading(result: FinderResult) -> str:
-    """ "Structures les plus proches du Puy-en-Velay (43)" (plain text)."""
-    p = result.place
-    if p.matched == "coordonnées":
-        return f"Structures les plus proches du point indiqué ({p.name}, {p.dep})"
-    return f"Structures les plus proches {french.de(p.name)} ({p.dep})"
+    """ "Structures les plus proches du Puy-en-Velay (Haute-Loire)" (plain text)."""
+    return finder_text.result_heading(result)
 
 
 def far_warning(result: FinderResult) -> str:

@@ -118,7 +118,7 @@ def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
     notice(outcome.message)
     for place in outcome.candidates:
         query = search.candidate_query(place, finder)
-        label = place.label + (f" – {place.detail}" if place.detail else "")
+        label = place.patient_label + (f" – {place.detail}" if place.detail else "")
         st.button(
             md(label), key=f"cand-{place.insee}", on_click=_pick, args=(query,), width="stretch"
         )
