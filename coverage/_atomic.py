@@ -136,19 +136,31 @@ def _refuse(path: Path, reason: str, *, shown: str | None = None) -> NoReturn:
     raise ValidationError(f"Impossible d'écrire {where!r}{also} : {reason}.")
 
 
-def _kind_fr(mode: int) -> str | None:
-    """What a non-regular file is, in French; ``None`` for a regular file."""
+def file_kind_fr(mode: int) -> str | None:
+    """What a non-regular file is, as a French noun ("un dossier"); ``None`` for a file."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return "c'est un dossier, pas un fichier"
+        return "un dossier"
     if stat.S_ISFIFO(mode):
-        return "c'est un tube nommé (FIFO), pas un fichier ordinaire"
+        return "un tube nommé (FIFO)"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "c'est un périphérique, pas un fichier ordinaire"
+        return "un périphérique"
     if stat.S_ISSOCK(mode):
-        return "c'est une prise réseau (socket), pas un fichier ordinaire"
-    return "ce n'est pas un fichier ordinaire"
+        return "une prise réseau (socket)"
+    return "un fichier spécial"
+
+
+def _kind_fr(mode: int) -> str | None:
+    """Why a non-regular file cannot be written, in French; ``None`` for a regular file."""
+    kind = file_kind_fr(mode)
+    if kind is None:
+        return None
+    if kind == "un dossier":
+        return "c'est un dossier, pas un fichier"
+    if kind == "un fichier spécial":
+        return "ce n'est pas un fichier ordinaire"
+    return f"c'est {kind}, pas un fichier ordinaire"
 
 
 def check_target(target: str | os.PathLike[str]) -> Path:

@@ -25,12 +25,12 @@ import io
 import json
 import math
 import os
-import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from coverage._atomic import file_kind_fr
 from coverage._errors import RegistryError
 
 #: Limits that keep a hostile or mistaken file from exhausting memory or time.
@@ -119,21 +119,6 @@ def read_table(
         if what == "de structures" and exc.path == name:
             raise
         raise RegistryError(name, exc.problems, what=what, total=exc.total) from None
-
-
-def file_kind_fr(mode: int) -> str | None:
-    """What a non-regular file is, in French (None for a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "un dossier"
-    if stat.S_ISFIFO(mode):
-        return "un tube nommé (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "un périphérique"
-    if stat.S_ISSOCK(mode):
-        return "une socket"
-    return "un fichier spécial"
 
 
 def _read_bytes(path: Path, name: str) -> bytes:
