@@ -16,7 +16,6 @@ Functions here are pure (tables in, tables and dicts out); only :func:`analyse` 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +75,7 @@ from coverage.analysis.suggestions import (
     Objective,
     SiteSuggestions,
     suggest_sites,
+    with_applicants,
 )
 from coverage.data.region import Region
 from coverage.data.registry import Registry
@@ -282,9 +282,7 @@ def analyse(
             by=by,
             candidates=siting.candidates,
         )
-        if siting.applicants:
-            table_s = sites.table.assign(applicant=sites.table["insee"].map(siting.applicants))
-            sites = dataclasses.replace(sites, table=table_s)
+        sites = with_applicants(sites, siting.applicants)
     territories = None
     if inputs.territories is not None and inputs.territories.loaded:
         territories = territory_facts(

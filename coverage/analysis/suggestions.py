@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -194,3 +195,12 @@ def suggest_sites(
         seconds=time.perf_counter() - started,
         candidates=cost.shape[1],
     )
+
+
+def with_applicants(sites: SiteSuggestions, applicants: Mapping[str, str]) -> SiteSuggestions:
+    """``sites`` with an ``applicant`` column naming who applied at each suggested commune
+    (unchanged when no applicants are given)."""
+    if not applicants:
+        return sites
+    table = sites.table.assign(applicant=sites.table["insee"].map(applicants))
+    return dataclasses.replace(sites, table=table)

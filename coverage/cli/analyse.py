@@ -245,13 +245,11 @@ def _inputs(
             if args.territories
             else None
         ),
-        straight=_straight_table(args, access, region, registry),
+        straight=_straight_table(access, region, registry),
     )
 
 
-def _straight_table(
-    args: argparse.Namespace, access: AccessTable, region: Region, registry: Registry
-) -> AccessTable | None:
+def _straight_table(access: AccessTable, region: Region, registry: Registry) -> AccessTable | None:
     """A straight-line table beside a road engine's, for the cost of straight lines (a matrix
     without distances measures its own straight lines)."""
     if access.model_name != "osrm":
@@ -260,7 +258,6 @@ def _straight_table(
     from coverage.data.zones import AjaZones
     from coverage.travel import GeodesicModel
 
-    del args
     zones = AjaZones(
         access.communes[["insee", "aja_zone_device"]]
         .rename(columns={"aja_zone_device": "device_id"})
@@ -302,10 +299,8 @@ def _siting(args: argparse.Namespace, access: AccessTable, region: Region) -> Si
     if args.candidates:
         from coverage.data.candidates import load_candidates
 
-        applicants = load_candidates(args.candidates, region=region).frame
-        codes = list(dict.fromkeys(applicants["insee"].astype(str)))
-        for insee, group in applicants.groupby("insee", sort=False):
-            names[str(insee)] = " ; ".join(group["name"].astype(str))
+        names = load_candidates(args.candidates, region=region).names_by_commune()
+        codes = list(names)
     if args.candidates_min_population is not None:
         c = access.communes
         big = set(c.loc[c["population"] >= args.candidates_min_population, "insee"])

@@ -54,6 +54,14 @@ class CandidateSet:
     def ids(self) -> tuple[str, ...]:
         return tuple(self.frame["id"])
 
+    def names_by_commune(self) -> dict[str, str]:
+        """INSEE code -> the applicants there (``;``-joined), in the file's order: siting
+        measures each applicant from its commune, so applicants sharing one share a site."""
+        return {
+            str(insee): " ; ".join(group["name"].astype(str))
+            for insee, group in self.frame.groupby("insee", sort=False)
+        }
+
     def points(self) -> pd.DataFrame:
         """The candidates as a travel-model point set (``id``, ``lon``, ``lat``)."""
         return self.frame[["id", "lon", "lat"]].reset_index(drop=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -10,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage._errors import ValidationError
+from coverage.analysis.suggestions import with_applicants
 from coverage.outputs.html import esc
 from coverage.patient.finder import Finder
 from coverage.web import frames, loaders, markup, uploads
@@ -289,9 +289,7 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
         sites = source.sites(
             a, k=int(k), objective=cast("Objective", objective), candidates=candidates
         )
-    if names:
-        table_s = sites.table.assign(applicant=sites.table["insee"].map(names))
-        sites = dataclasses.replace(sites, table=table_s)
+    sites = with_applicants(sites, names)
     table(frames.sites_frame(sites))
     text(frames.sites_change(sites), css_class="pc-caption")
     st.iframe(loaders.render_sites_map(sites, a), height=480)
@@ -305,9 +303,7 @@ def _candidates(
         found = uploads.load_candidates_upload(
             upload.name, upload.getvalue(), region=source.finder.region
         )
-        names: dict[str, str] = {}
-        for insee, group in found.frame.groupby("insee", sort=False):
-            names[str(insee)] = " ; ".join(group["name"].astype(str))
+        names = found.names_by_commune()
         return tuple(names), names
     if min_pop <= 0:
         return None, {}
