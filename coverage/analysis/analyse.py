@@ -324,7 +324,7 @@ def _headlines(
     access: AccessTable, table: pd.DataFrame, *, threshold: float, by: Cost
 ) -> dict[str, Headline | None]:
     """The headline of each cost the model gives; the threshold applies to ``by``."""
-    deps = table["dep"].to_numpy(dtype=object)
+    deps = access.col("dep")
     zones = zone_groups(access)
     heads: dict[str, Headline | None] = {}
     for cost in COSTS:
@@ -354,7 +354,7 @@ def _inequality(
     ok = np.isfinite(x) & (w > 0)
     if not (ok.any() and np.dot(w[ok], x[ok]) > 0):
         return None, None, None
-    deps = table["dep"].to_numpy(dtype=object)
+    deps = access.col("dep")
     zones = zone_groups(access)
     return (
         metrics.lorenz(x[ok], w[ok]),
@@ -373,7 +373,7 @@ def _aja(
     if inputs.demand_aja is not None:
         weights = demand_vector(access, inputs.demand_aja)
         aja_table = table.assign(population=weights)
-    deps = table["dep"].to_numpy(dtype=object)
+    deps = access.col("dep")
     head = headline(
         aja_table[zone_cost].to_numpy(dtype=float), weights, threshold=threshold, deps=deps
     )
