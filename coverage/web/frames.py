@@ -8,9 +8,8 @@ through :mod:`coverage.french`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,76 +31,76 @@ class Metric:
 
 def threshold_text(a: Analysis) -> str:
     """The threshold with its unit: "30 km"."""
-    return french.cost(a.threshold, a.unit, decimals=0)
+    return f"{french.decimal(a.threshold)} {a.unit}"
 
 
 def headline_metrics(a: Analysis) -> list[Metric]:
     """The five headline figures of the desk (empty when nothing is measurable)."""
     head = a.main
-    if not head:
+    if head is None:
         return []
     return [
-        Metric(f"Au-delà de {threshold_text(a)}", french.share(head["share_beyond"])),
-        Metric("Habitants concernés", french.number(head["population_beyond"])),
-        Metric("Moyenne par habitant", french.cost(head["mean"], a.unit)),
-        Metric("P90", french.cost(head["p90"], a.unit)),
-        Metric("Indice de Gini", french.number(head["gini"], decimals=3)),
+        Metric(f"Au-delà de {threshold_text(a)}", french.share(head.share_beyond)),
+        Metric("Habitants concernés", french.number(head.population_beyond)),
+        Metric("Moyenne par habitant", french.cost(head.mean, a.unit)),
+        Metric("P90", french.cost(head.p90, a.unit)),
+        Metric("Indice de Gini", french.number(head.gini, decimals=3)),
     ]
 
 
 def headline_rows(a: Analysis) -> list[tuple[str, str]]:
     """The headline figures as (French label, value) rows, for a compact table."""
     head, unit = a.main, a.unit
-    if not head:
+    if head is None:
         return []
-    z = french.number(a.threshold)
+    z = french.decimal(a.threshold)
     return [
         (
             f"Habitants à plus de {z} {unit}",
-            f"{french.number(head['population_beyond'])} ({french.share(head['share_beyond'])})",
+            f"{french.number(head.population_beyond)} ({french.share(head.share_beyond)})",
         ),
-        ("Moyenne par habitant", french.cost(head["mean"], unit)),
-        ("Médiane", french.cost(head["median"], unit)),
-        ("P90 (90 % des habitants en deçà)", french.cost(head["p90"], unit)),
-        ("Maximum", french.cost(head["max"], unit)),
-        ("Indice de Gini", french.number(head["gini"], decimals=3)),
-        ("Indice de Theil (T)", french.number(head["theil_t"], decimals=3)),
+        ("Moyenne par habitant", french.cost(head.mean, unit)),
+        ("Médiane", french.cost(head.median, unit)),
+        ("P90 (90 % des habitants en deçà)", french.cost(head.p90, unit)),
+        ("Maximum", french.cost(head.max, unit)),
+        ("Indice de Gini", french.number(head.gini, decimals=3)),
+        ("Indice de Theil (T)", french.number(head.theil_t, decimals=3)),
         (
             "Theil : part due aux écarts entre départements",
-            french.share(head.get("theil_between_share_dep")),
+            french.share(None if head.theil_dep is None else head.theil_dep.between_share),
         ),
-        ("Ratio de Palma", french.number(head["palma"], decimals=2)),
-        ("Communes sans itinéraire", french.number(head["communes_no_route"])),
+        ("Ratio de Palma", french.number(head.palma, decimals=2)),
+        ("Communes sans itinéraire", french.number(head.communes_no_route)),
     ]
 
 
 def measure_caption(a: Analysis) -> str:
     """How costs were measured and from where."""
     meta = a.meta
-    return f"Mesure : {meta['travel_model']['label']}. {meta['origins']}"
+    return f"Mesure : {meta.travel.label}. {meta.origins}"
 
 
 def registry_statement(a: Analysis) -> str:
     """What the registry in use covers (its completeness statement)."""
-    return str(a.meta["registry"]["completeness"])
+    return a.meta.registry.completeness
 
 
 def aja_caption(a: Analysis) -> str:
     """The AJA devices' figures in one sentence ("" when no device is located)."""
     h = a.aja_headline
-    if not h:
+    if h is None:
         return ""
     return (
         "Dispositifs AJA (distance au dispositif de la zone de chaque commune) : moyenne "
-        f"{french.cost(h['mean'], a.unit)}, P90 {french.cost(h['p90'], a.unit)}, "
-        f"{french.share(h['share_beyond'])} des habitants au-delà de {threshold_text(a)}. "
-        f"{a.meta['aja_population_note']}"
+        f"{french.cost(h.mean, a.unit)}, P90 {french.cost(h.p90, a.unit)}, "
+        f"{french.share(h.share_beyond)} des habitants au-delà de {threshold_text(a)}. "
+        f"{a.meta.aja_population_note}"
     )
 
 
 def aja_zones_caption(a: Analysis) -> str:
     """Where the AJA zones come from, and the population note."""
-    return f"{a.meta['aja_zones']['label']}. {a.meta['aja_population_note']}"
+    return f"{a.meta.aja_zones_label}. {a.meta.aja_population_note}"
 
 
 def gaps_sentence(a: Analysis) -> str:
@@ -116,27 +115,27 @@ def gaps_sentence(a: Analysis) -> str:
 def scenario_metrics(res: ScenarioResult, a: Analysis) -> list[Metric]:
     """The four figures after a what-if, with their change ("" list when nothing is left)."""
     f, d = res.after, res.deltas
-    if not f:
+    if f is None:
         return []
     return [
         Metric(
             f"Au-delà de {threshold_text(a)}",
-            french.share(f["share_beyond"]),
+            french.share(f.share_beyond),
             french.signed(d.get("share_beyond"), "point", scale=100),
         ),
         Metric(
             "Habitants concernés",
-            french.number(f["population_beyond"]),
+            french.number(f.population_beyond),
             french.signed(d.get("population_beyond"), "hab.", decimals=0),
         ),
         Metric(
             "Moyenne par habitant",
-            french.cost(f["mean"], a.unit),
+            french.cost(f.mean, a.unit),
             french.signed(d.get("mean"), a.unit),
         ),
         Metric(
             "Indice de Gini",
-            french.number(f["gini"], decimals=3),
+            french.number(f.gini, decimals=3),
             french.signed(d.get("gini"), "", decimals=3),
         ),
     ]
@@ -146,20 +145,16 @@ def scenario_before(res: ScenarioResult, a: Analysis) -> str:
     """The figures before the what-if, in one sentence."""
     b = res.before
     return (
-        f"Avant : {french.share(_get(b, 'share_beyond'))} des habitants à plus de "
-        f"{threshold_text(a)}, moyenne {french.cost(_get(b, 'mean'), a.unit)}."
+        f"Avant : {french.share(None if b is None else b.share_beyond)} des habitants à plus "
+        f"de {threshold_text(a)}, moyenne {french.cost(None if b is None else b.mean, a.unit)}."
     )
 
 
 def sites_change(sites: SiteSuggestions) -> str:
     """The share beyond the threshold before and after the suggested sites."""
-    before = french.share(_get(sites.before, "share_beyond"))
-    after = french.share(_get(sites.after, "share_beyond"))
+    before = french.share(None if sites.before is None else sites.before.share_beyond)
+    after = french.share(None if sites.after is None else sites.after.share_beyond)
     return f"Part des habitants au-delà du seuil : {before} → {after}."
-
-
-def _get(d: Mapping[str, Any] | None, key: str) -> Any:
-    return None if not d else d.get(key)
 
 
 # --------------------------------------------------------------------------- tables
