@@ -453,3 +453,22 @@ def test_nearest_accepts_a_matrix_table_with_its_declared_fallback(tmp_path: Pat
     mixed.attrs = {"model": "matrix"}  # no fallback declared: refused
     with pytest.raises(ValidationError, match=r"mixes travel models \['estimate', 'matrix'\]"):
         nearest(mixed)
+
+
+def test_an_access_table_measured_wholly_by_the_fallback_is_accepted(
+    tmp_path: Path, region: Region
+):
+    # Origins and structures all outside the matrix: every row is the fallback's. The table
+    # still declares its model and fallback, so the access table takes it (it refused it:
+    # the check wanted at least one matrix row).
+    model = _model(region, _wide(tmp_path / "m.csv", THREE, SECONDS), unit="s", fallback="estimate")
+    c = region.communes
+    lyon = c[c["insee"].isin(["69123", "69266"])].reset_index(drop=True)
+    site = _points(region, ("15014",)).assign(name="Aurillac", kind="tous_publics")
+    access = access_from_frames(lyon, site, model=model)
+    expected = EstimateModel().table(
+        _points(region, ("69123", "69266")), _points(region, ("15014",))
+    )
+    np.testing.assert_allclose(
+        np.asarray(access.matrix("duration_min"))[:, 0], expected["duration_min"], rtol=1e-12
+    )

@@ -38,7 +38,7 @@ from coverage._errors import ArgumentError, ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
-from coverage.travel.base import TravelModel
+from coverage.travel.base import TravelModel, row_models
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
 from coverage.travel.nearest import GeodesicIndex, GeodesicMatrix, straight_line_factor
@@ -135,11 +135,9 @@ def _matrices(
     )
     table = model.table(o, d)
     models = set(pd.unique(table["model"].to_numpy()).tolist())
-    # A model may measure some pairs with a fallback it declares (a matrix covering one
-    # département); its rows say so, and its label names the fallback. Nothing else mixes.
-    fallback = getattr(model, "fallback", None)
-    allowed = {model.name} | ({fallback.name} if fallback is not None else set())
-    if not models <= allowed or model.name not in models | ({fallback.name} if fallback else set()):
+    # A model may measure some pairs with a fallback it declares in the table (a matrix
+    # covering one département); its rows say so. Nothing else mixes (travel.base.row_models).
+    if not models <= {model.name} | row_models(table):
         raise ArgumentError(
             f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
         )
