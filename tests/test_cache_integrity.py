@@ -51,7 +51,7 @@ def tables() -> tuple:
 @pytest.fixture
 def cache(tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh cache root holding a valid cache; the in-process memo is cleared around it."""
-    monkeypatch.setattr(region_mod, "build_tables", functools.cache(lambda: tables))
+    monkeypatch.setattr(region_mod, "build_tables", functools.cache(lambda spec=None: tables))
     region_mod.clear_memory_cache()
     root = tmp_path / "cache"
     region_mod.build_cache(root)
@@ -164,7 +164,7 @@ def test_a_cache_root_that_is_a_file_is_a_french_error(tmp_path: Path) -> None:
 def test_the_first_build_prints_progress(
     tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setattr(region_mod, "build_tables", lambda: tables)
+    monkeypatch.setattr(region_mod, "build_tables", lambda spec=None: tables)
     _load(tmp_path / "cache")
     err = capsys.readouterr().err
     assert "Première construction du cache des communes" in err
@@ -180,7 +180,7 @@ import geopandas as gpd, pandas as pd
 from coverage.data import region
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
-def counted():
+def counted(spec=None):
     with open(sys.argv[3], "a") as fh:
         fh.write("build\n")
     return tables
@@ -251,7 +251,7 @@ import geopandas as gpd, pandas as pd
 from coverage.data import region
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
-region.build_tables = lambda: tables
+region.build_tables = lambda spec=None: tables
 for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the kill lands mid-build
     def slow(self, *args, _real=cls.to_parquet, **kwargs):
         _real(self, *args, **kwargs)
@@ -283,7 +283,7 @@ def test_sigkill_during_a_build_leaves_no_half_cache(
     folder = _folder(root)
     assert list(root.glob(".region-*/*.parquet"))  # killed while writing the files
     assert not folder.exists()  # nothing under the final name
-    monkeypatch.setattr(region_mod, "build_tables", lambda: tables)
+    monkeypatch.setattr(region_mod, "build_tables", lambda spec=None: tables)
     loaded = _load(root)
     try:
         assert len(loaded.communes) == 4025 and _valid(folder)

@@ -15,6 +15,7 @@ import re
 from unittest import mock
 
 import pytest
+from conftest import ARA_DEPARTEMENTS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,6 @@ from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data import places
 from coverage.data.places import MAX_CANDIDATES, MAX_QUERY_CHARS, locate_point, lookup
 from coverage.data.region import Region
-from coverage.settings import ARA_DEPARTEMENTS
 
 #: Bounded, reproducible property runs (the counts are quoted in RELIABILITY.md).
 EXAMPLES = 150

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ARA_DEPARTEMENT_NAMES
 
-from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.places import (
     MAX_QUERY_CHARS,
@@ -197,7 +197,7 @@ def test_a_departement_typed_alone_offers_its_largest_communes(
 
 
 def test_no_commune_of_the_region_is_hidden_by_a_departement_name(region: Region) -> None:
-    deps = {normalize(n) for n in settings.DEPARTEMENT_NAMES.values()}
+    deps = {normalize(n) for n in ARA_DEPARTEMENT_NAMES.values()}
     names = {normalize(n) for n in region.communes["name"]}
     assert deps.isdisjoint(names)
 

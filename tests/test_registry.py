@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ARA_DEPARTEMENTS
 
 from coverage import settings
 from coverage._errors import RegistryError
@@ -110,7 +111,7 @@ def test_malformed_registry_lists_every_problem_and_loads_nothing(
         f"{name}, ligne 6, champ « lat » : attendu un point en Auvergne-Rhône-Alpes (latitude "
         "et longitude inversées ?) ; trouvé '3.08'.",
         f"{name}, ligne 7, champ « dep » : attendu un département de la région "
-        f"{list(settings.ARA_DEPARTEMENTS)!r} ; trouvé '75'.",
+        f"{list(ARA_DEPARTEMENTS)!r} ; trouvé '75'.",
         f"{name}, ligne 7, champ « capacity » : attendu un nombre entier positif de patients "
         "par an ; trouvé '-3'.",
     ]

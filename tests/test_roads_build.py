@@ -107,11 +107,11 @@ def test_tiny_network_builds_with_its_manifest(grid_build: tuple[Path, list]) ->
 
 
 def test_coverage_of_the_tiny_network_is_a_corner_of_cantal(
-    grid_build: tuple[Path, list],
+    grid_build: tuple[Path, list], region: Region
 ) -> None:
     cov = roads.open_dataset(grid_build[0]).manifest["coverage"]
     assert cov["checked"] is True
-    assert cov["missing"] == list(roads.DEPARTEMENT_NAMES)  # all 12, Cantal barely touched
+    assert cov["missing"] == list(region.departements)  # all 12, Cantal barely touched
     # Aurillac's town hall (2.4450, 44.9303) is 37 m north of the "Rue de test sud".
     assert cov["departements"]["15"]["covered"] >= 1
     assert cov["departements"]["15"]["share"] < roads.COVERED_SHARE
@@ -231,7 +231,7 @@ def test_coverage_table_of_monaco_is_empty_and_far(tmp_path: Path, region: Regio
         MONACO, out=tmp_path / "m", partial=True, activate=False, communes=region.communes
     )
     table = roads.coverage_by_departement(roads.open_dataset(folder), communes=region.communes)
-    assert list(table["dep"]) == list(roads.DEPARTEMENT_NAMES)
+    assert list(table["dep"]) == list(region.departements)
     assert table["missing"].all()
     assert (table["covered"] == 0).all()
     assert (table["median_snap_m"] > 100_000).all()  # Savoie to Monaco: more than 100 km

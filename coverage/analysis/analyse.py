@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage import settings
 from coverage._errors import ArgumentError
 from coverage.analysis import metrics
 from coverage.analysis.access import COSTS, AccessTable, Cost
@@ -36,7 +35,6 @@ from coverage.analysis.breakdowns import (
 from coverage.analysis.e2sfca import E2SFCA_UNKNOWN_FR, e2sfca_status, e2sfca_summary
 from coverage.analysis.figures import (
     DEFAULT_THRESHOLD,
-    DEPARTEMENT_NAMES,
     NO_ZONE,
     REPORTED_THRESHOLDS,
     UNITS,
@@ -83,7 +81,6 @@ from coverage.data.registry import Registry
 # The analysis gathers the pieces above; they are re-exported for callers of this module.
 __all__ = [
     "DEFAULT_THRESHOLD",
-    "DEPARTEMENT_NAMES",
     "E2SFCA_UNKNOWN_FR",
     "NO_ZONE",
     "REPORTED_THRESHOLDS",
@@ -429,8 +426,8 @@ def analysis_meta(
             if aja is None
             else f"Les figures AJA sont pondérées par : {aja.label}."
         ),
-        region="Auvergne-Rhône-Alpes",
-        departements=tuple(settings.ARA_DEPARTEMENTS),
+        region=region.name,
+        departements=tuple(region.departements),
         weights=weight_facts(access, inputs.demand),
         aja_weights=weight_facts(access, aja),
         travel_coverage=_travel_coverage(access),

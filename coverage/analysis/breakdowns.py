@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from coverage.analysis import metrics
-from coverage.analysis.figures import DEPARTEMENT_NAMES, NO_ZONE
+from coverage.analysis.figures import NO_ZONE
+from coverage.geography import departement_names
 
 
 def _group_row(x: np.ndarray, w: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def by_departement(
         rows.append(
             {
                 "dep": code,
-                "dep_name": DEPARTEMENT_NAMES.get(code, code),
+                "dep_name": departement_names().get(code, code),
                 **_group_row(x[sel], w[sel], threshold),
             }
         )

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage import settings
 from coverage._errors import ValidationError
 from coverage.analysis import metrics
 from coverage.analysis.access import COSTS, AccessTable, Cost
@@ -23,7 +22,6 @@ from coverage.analysis.results import Headline, TheilSplit, ThresholdShare, clea
 DEFAULT_THRESHOLD: float = 30.0
 #: Thresholds always reported (same unit as the cost).
 REPORTED_THRESHOLDS: tuple[float, ...] = metrics.DEFAULT_THRESHOLDS
-DEPARTEMENT_NAMES = settings.DEPARTEMENT_NAMES
 #: Group of communes in no AJA zone (an official zoning may leave some out).
 NO_ZONE = "hors zone"
 #: French unit of each cost.

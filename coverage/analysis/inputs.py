@@ -123,6 +123,9 @@ class TerritoryFacts:
     overlapping_communes: int
     served_elsewhere_population: float
     table: pd.DataFrame
+    #: Uncovered territories that a labelled structure serves all the same, at a place no
+    #: source states (a carrier named "for a département"): their distance is unknown.
+    served_unlocated: int = 0
 
     def to_dict(self) -> dict[str, object]:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -141,7 +144,7 @@ def served_elsewhere(access: AccessTable, territories: Territories) -> float:
     total = 0.0
     for i, insee in enumerate(access.col("insee")):
         ts = territories.territories_of(str(insee))
-        if not ts or nearest[i] is None or (isinstance(nearest[i], float)):
+        if not ts or nearest[i] is None or isinstance(nearest[i], float) or not nearest[i]:
             continue
         serving = {s for t in ts for s in territories.structures_of(t)}
         if str(nearest[i]) not in serving:
@@ -166,6 +169,7 @@ def territory_facts(
         overlapping_communes=len(territories.overlaps),
         served_elsewhere_population=served_elsewhere(access, territories),
         table=table,
+        served_unlocated=int((~table["covered"] & table["structures"].astype(bool)).sum()),
     )
 
 

@@ -25,7 +25,6 @@ from coverage._errors import ValidationError
 from coverage.analysis.access import AccessTable, Cost
 from coverage.analysis.analyse import (
     DEFAULT_THRESHOLD,
-    DEPARTEMENT_NAMES,
     UNITS,
     _clean_dict,
     _records,
@@ -38,6 +37,7 @@ from coverage.analysis.analyse import (
 from coverage.analysis.results import Headline
 from coverage.data.places import lookup
 from coverage.data.region import Region
+from coverage.geography import departement_names
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ class WhatIf:
         deps = pd.DataFrame(
             {
                 "dep": b["dep"].to_numpy(),
-                "dep_name": [DEPARTEMENT_NAMES.get(d, d) for d in b["dep"]],
+                "dep_name": [departement_names().get(d, d) for d in b["dep"]],
                 "population": b["population"].to_numpy(),
                 "share_beyond_before": b["share"].to_numpy(),
                 "share_beyond_after": deps_after.set_index("dep")["share"]

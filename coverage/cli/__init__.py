@@ -153,6 +153,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_region_option(parser: argparse.ArgumentParser | Any) -> None:
+    """``--region``: the region served (INSEE code, name, or FR for all of France)."""
+    parser.add_argument(
+        "--region",
+        metavar="RÉGION",
+        help="région servie : code INSEE (84, 53, 11…), nom (« Bretagne ») ou FR pour toute la "
+        "France ; par défaut $PARCOURS_REGION, sinon 84 (Auvergne-Rhône-Alpes)",
+    )
+
+
+def _run_in_region(args: argparse.Namespace) -> int:
+    """Run the command with ``--region`` in force (as ``$PARCOURS_REGION``) for its duration."""
+    chosen = getattr(args, "region", None)
+    if not chosen:
+        return int(args.func(args) or 0)
+    from coverage import settings
+    from coverage.geography import region_spec
+
+    code = region_spec(chosen).code  # a French error for an unknown region
+    before = os.environ.get(settings.REGION_ENV)
+    os.environ[settings.REGION_ENV] = code
+    try:
+        return int(args.func(args) or 0)
+    finally:
+        if before is None:
+            os.environ.pop(settings.REGION_ENV, None)
+        else:
+            os.environ[settings.REGION_ENV] = before
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``parcours`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -165,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            code = int(args.func(args) or 0)
+            code = _run_in_region(args)
         for w in caught:  # e.g. pairs with no road route: one French line, not a Python warning
             if issubclass(w.category, CoverageWarning):
                 print(f"Attention : {w.message}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from coverage import settings
+from coverage.cli import add_region_option
 from coverage.patient.finder import Finder
 from coverage.travel import (
     FALLBACK_KINDS,
@@ -23,6 +24,7 @@ from coverage.travel.matrix_file import UNITS
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """--registry, --aja-zones, --travel, --osrm-dataset, --osrm-url, --matrix and its unit."""
     g = parser.add_argument_group("données")
+    add_region_option(g)
     g.add_argument(
         "--registry",
         metavar="FICHIER",

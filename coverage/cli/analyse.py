@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
     from coverage.data.region import Region
     from coverage.data.registry import Registry
+    from coverage.data.territories import Territories
 
 COSTS: dict[str, Cost] = {"distance": "distance_km", "duree": "duration_min"}
 
@@ -226,7 +227,6 @@ def _inputs(
 ) -> PlannerInputs:
     """The planner's files given on the command line, read and checked."""
     from coverage.analysis.inputs import PlannerInputs
-    from coverage.data.territories import load_territories
     from coverage.data.weights import load_demand, load_deprivation
 
     higher = None if args.deprivation_sens is None else args.deprivation_sens == "haut"
@@ -240,13 +240,19 @@ def _inputs(
             if args.deprivation
             else None
         ),
-        territories=(
-            load_territories(args.territories, region=region, registry=registry)
-            if args.territories
-            else None
-        ),
+        territories=_territories(args, region, registry),
         straight=_straight_table(access, region, registry),
     )
+
+
+def _territories(
+    args: argparse.Namespace, region: Region, registry: Registry
+) -> Territories | None:
+    """The territory file given, else the region's embedded ones (with its embedded registry)."""
+    from coverage.data.territories import default_territories, load_territories
+
+    paths = args.territories or (default_territories(region.code) if registry.is_default else ())
+    return load_territories(paths, region=region, registry=registry) if paths else None
 
 
 def _straight_table(access: AccessTable, region: Region, registry: Registry) -> AccessTable | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
             print_json({"query": args.place, **finder_text.place_error_dict(exc)})
         else:
             print(f"Erreur : {finder_text.place_error_text(exc)}", file=sys.stderr)
+            code = getattr(exc, "region_code", "")
+            if code and code != finder.region.code:
+                print(
+                    f"Pour la réponse de cette région : parcours find {shlex.quote(args.place)} "
+                    f"--region {code}",
+                    file=sys.stderr,
+                )
         return 2
     reading = {
         "reading": found.reading,

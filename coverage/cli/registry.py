@@ -15,6 +15,7 @@ from pathlib import Path
 
 from coverage import _atomic
 from coverage._errors import ValidationError
+from coverage.cli import add_region_option
 from coverage.data.region import load_region
 from coverage.data.registry import (
     RegistryImport,
@@ -65,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _sheet_option(parser: argparse.ArgumentParser) -> None:
+    add_region_option(parser)
     parser.add_argument(
         "--sheet", metavar="FEUILLE", help="feuille du classeur à lire (par défaut la première)"
     )

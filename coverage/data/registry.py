@@ -70,6 +70,7 @@ from coverage.data.spreadsheet import (
     Table,
     read_table,
 )
+from coverage.geography import FRANCE, region_spec
 
 __all__ = [
     "COLUMNS",
@@ -185,6 +186,8 @@ class Registry:
     structures: pd.DataFrame
     path: str
     is_default: bool
+    #: INSEE code of the region the registry was read for ("84", "FR").
+    region: str = settings.DEFAULT_REGION
 
     def located(self, kind: str | None = None) -> pd.DataFrame:
         """Located structures, optionally of one ``kind``."""
@@ -228,7 +231,17 @@ class Registry:
             f"L'ARS en a labellisé {settings.ARS_LABELLED_2021_TOTAL} en 2021 "
             f"({settings.ARS_LABELLED_2021_TOUS_PUBLICS} tous publics, "
             f"{settings.ARS_LABELLED_2021_AJA} AJA), d'autres depuis."
+            if self.region == settings.DEFAULT_REGION
+            else "Le nombre de structures labellisées par l'ARS de la région n'est pas connu "
+            "de cet outil."
         )
+        if c["total"] == 0:
+            return (
+                f"Aucune structure n'est enregistrée dans cet outil pour la région "
+                f"{region_spec(self.region).name} : aucune source publique consultée ne les "
+                "nomme. Chargez la liste de l'ARS avec --registry FICHIER ou la variable "
+                f"{settings.REGISTRY_ENV}."
+            )
         if self.is_default:
             how = (
                 "Ce registre ne contient que les structures nommées par des sources publiques : "
@@ -240,10 +253,38 @@ class Registry:
         return f"{head}. {ars} {how}"
 
 
-def default_registry_path() -> Path:
-    """The registry file in force: ``$PARCOURS_REGISTRY`` if set, else the embedded one."""
+def default_registry_path(region: str | None = None) -> Path | None:
+    """The registry file in force: ``$PARCOURS_REGISTRY`` if set, else the embedded one of
+    ``region`` (default ``region_spec()``): ``data/structures.csv`` for 84, else
+    ``data/regions/<code>/structures.csv``; None when no file exists for the region (or for
+    "FR", whose registry is every region's, :func:`embedded_registries`)."""
     env = os.environ.get(settings.REGISTRY_ENV)
-    return Path(env) if env else settings.DEFAULT_REGISTRY
+    if env:
+        return Path(env)
+    code = region_spec(region).code
+    if code == settings.DEFAULT_REGION:
+        return settings.DEFAULT_REGISTRY
+    path = settings.DATA_DIR / "regions" / code / "structures.csv"
+    return path if path.is_file() else None
+
+
+def embedded_registries() -> dict[str, Path]:
+    """Region code -> its embedded registry file, for every region that has one."""
+    out = {settings.DEFAULT_REGION: settings.DEFAULT_REGISTRY}
+    for path in sorted((settings.DATA_DIR / "regions").glob("*/structures.csv")):
+        out[path.parent.name] = path
+    return dict(sorted(out.items()))
+
+
+def empty_registry(region: Region) -> Registry:
+    """A registry with no structure, for a region no public source names any for."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in (*COLUMNS, *_DERIVED)})
+    frame = frame.astype({"located": bool, "lat": float, "lon": float, "capacity": float})
+    return Registry(frame, "", True, region.code)
+
+
+#: Columns a registry adds to the file's.
+_DERIVED = ("commune_insee", "commune_name", "located", "placement", "line")
 
 
 def load_registry(
@@ -260,7 +301,25 @@ def load_registry(
     RegistryError
         With one message per problem; nothing is loaded from a rejected file.
     """
+    if path is None and default_registry_path(region.code) is None:
+        if region.code == FRANCE:
+            return _every_region(region)
+        return empty_registry(region)
     return import_registry(path, region=region, sheet=sheet, source=source).registry
+
+
+def _every_region(region: Region) -> Registry:
+    """All of France: the embedded registries of every region, one after the other."""
+    parts = [
+        import_registry(path, region=region).registry.structures
+        for path in embedded_registries().values()
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    dup = frame["id"][frame["id"].duplicated()].tolist()
+    if dup:
+        raise RegistryError("registres intégrés", [f"identifiants en double : {dup[:5]!r}"])
+    paths = ", ".join(str(p) for p in embedded_registries().values())
+    return Registry(frame, paths, True, region.code)
 
 
 @dataclass(frozen=True)
@@ -330,8 +389,13 @@ def import_registry(
     sources (the URL of the list the file comes from). Raises ``RegistryError`` with every
     problem, each naming its line; nothing of a rejected file is used.
     """
-    chosen = Path(path) if path is not None else default_registry_path()
-    is_default = chosen.resolve() == settings.DEFAULT_REGISTRY.resolve()
+    chosen = Path(path) if path is not None else default_registry_path(region.code)
+    if chosen is None:
+        raise RegistryError(
+            "registre", [f"aucun registre n'est intégré pour la région {region.name}"]
+        )
+    embedded = embedded_registries().get(region.code)
+    is_default = embedded is not None and chosen.resolve() == embedded.resolve()
     required = ("name", "kind") if source else ("name", "kind", "source")
     table = read_table(
         chosen, sheet=sheet, check_header=lambda h, label: _header_located(h, label, required)
@@ -343,7 +407,7 @@ def import_registry(
     frame, problems, total = _validate(records, table.label, region, problems)
     if problems:
         raise RegistryError(str(chosen), problems, total=total)
-    registry = Registry(frame, str(chosen), is_default)
+    registry = Registry(frame, str(chosen), is_default, region.code)
     locations = _row_locations(frame, found)
     return RegistryImport(
         registry, table, hmap, made, locations, tuple(dict(r) for _, r in records)
@@ -577,7 +641,7 @@ def _validate(
         check = _RowCheck(name, line, {c: (row.get(c) or "").strip() for c in COLUMNS}, problems)
         check.texts()
         check.identity(seen)
-        check.contacts()
+        check.contacts(region.departements)
         capacity = check.capacity()
         place = check.place_by_code(region, aliases)
         place = check.place_by_point(region, place)
@@ -661,7 +725,7 @@ class _RowCheck:
         ):
             self.bad("territories", "des identifiants de territoire séparés par « ; »")
 
-    def contacts(self) -> None:
+    def contacts(self, departements: tuple[str, ...]) -> None:
         rec = self.rec
         checks = (
             ("website", _URL_RE, "une adresse http(s)"),
@@ -672,8 +736,9 @@ class _RowCheck:
         for field, pattern, expected in checks:
             if rec[field] and not pattern.match(rec[field]):
                 self.bad(field, expected)
-        if rec["dep"] and rec["dep"].zfill(2) not in settings.ARA_DEPARTEMENTS:
-            self.bad("dep", f"un département de la région {list(settings.ARA_DEPARTEMENTS)!r}")
+        if rec["dep"] and rec["dep"].zfill(2) not in departements:
+            shown = list(departements) if len(departements) <= 20 else "de France"
+            self.bad("dep", f"un département de la région {shown!r}")
         if rec["commune_inferred"].lower() not in _YES | _NO:
             self.bad("commune_inferred", "« oui » ou « non »")
 
@@ -707,7 +772,7 @@ class _RowCheck:
                 lon, lat = float(alias["lon"]), float(alias["lat"])
                 placement = "arrondissement" if alias["type"] == "ARM" else "commune_deleguee"
         else:
-            self.bad("insee", "le code INSEE d'une commune d'Auvergne-Rhône-Alpes")
+            self.bad("insee", f"le code INSEE d'une commune {region.spec.of_name}")
             return "", "", np.nan, np.nan, ""
         crow = region.commune_facts(insee)
         if placement == "commune":
@@ -728,16 +793,16 @@ class _RowCheck:
         except ValueError:
             self.bad("lat", "une latitude et une longitude décimales (les deux ou aucune)")
             return place
-        w, s, e, n = settings.ARA_BBOX
+        w, s, e, n = region.bbox
         if not (w <= flon <= e and s <= flat <= n):
             swapped = w <= flat <= e and s <= flon <= n
             hint = " (latitude et longitude inversées ?)" if swapped else ""
-            self.bad("lat", f"un point en Auvergne-Rhône-Alpes{hint}")
+            self.bad("lat", f"un point {region.spec.in_name}{hint}")
             return place
         at = region.commune_at(flon, flat)
         insee, name = place[0], place[1]
         if at is None:
-            self.bad("lat", "un point situé dans une commune d'Auvergne-Rhône-Alpes")
+            self.bad("lat", f"un point situé dans une commune {region.spec.of_name}")
             return place
         if insee and at != insee:
             self.bad("lat", f"un point dans la commune {insee} (il est dans {at})")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from coverage._errors import RegistryError
 from coverage.data.headers import Schema, read_rows
 from coverage.data.region import Region
 from coverage.data.registry import Registry
+from coverage.geography import FRANCE
 
 WHAT = "de territoires"
 COLUMNS = ("territory_id", "name", "insee", "epci", "dep", "structures", "source")
@@ -132,8 +134,19 @@ def no_territories() -> Territories:
 NO_TERRITORIES = no_territories()
 
 
+def default_territories(region: str) -> tuple[Path, ...]:
+    """The embedded territory files that go with the embedded registry of ``region``:
+    ``data/regions/<code>/territories.csv``, every region's for "FR"; none for a region
+    whose territories no public source states (Auvergne-Rhône-Alpes)."""
+    root = settings.DATA_DIR / "regions"
+    if region == FRANCE:
+        return tuple(sorted(root.glob("*/territories.csv")))
+    path = root / region / "territories.csv"
+    return (path,) if path.is_file() else ()
+
+
 def load_territories(
-    path: str | os.PathLike[str] | None,
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
     *,
     region: Region,
     registry: Registry | None = None,
@@ -145,13 +158,14 @@ def load_territories(
     file is used. With ``registry``, the structures named must be its ids, and its
     ``territories`` column adds structures to the territories (which must exist).
     """
-    if path is None:
+    if path is None or (not isinstance(path, str | os.PathLike) and not path):
         return NO_TERRITORIES
-    name = str(Path(path))
-    rows = read_rows(path, TERRITORIES, sheet=sheet)
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    name = ", ".join(str(Path(p)) for p in paths)
     parsed = _Parsed(name, region, registry)
-    for line, row in rows:
-        parsed.row(line, {k: (v or "").strip() for k, v in row.items()})
+    for one in paths:
+        for line, row in read_rows(one, TERRITORIES, sheet=sheet):
+            parsed.row(line, {k: (v or "").strip() for k, v in row.items()})
     if registry is not None:
         parsed.from_registry(registry)
     if parsed.problems:
@@ -224,7 +238,7 @@ class _Parsed:
             return
         elif level == "dep":
             value = value.zfill(2)
-            if value not in settings.ARA_DEPARTEMENTS:
+            if value not in self.region.departements:
                 self.bad(
                     line, f"champ « dep » : attendu un département de la région ; trouvé {value!r}"
                 )

@@ -113,7 +113,7 @@ def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones
             problems.append(f"{where} : remplir soit « dep » soit « insee » (un seul des deux).")
         if dep:
             dep = dep.zfill(2)
-            if dep not in settings.ARA_DEPARTEMENTS:
+            if dep not in region.departements:
                 problems.append(
                     f"{where}, champ « dep » : attendu un département de la région ; "
                     f"trouvé {dep!r}."

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from coverage import french, settings
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.places import Lookup, OutsidePlaceError
+from coverage.geography import departement_names, region_spec
 from coverage.patient import forfait
 from coverage.patient.finder import FinderResult
 from coverage.patient.next_step import NextStep, next_step
@@ -124,9 +125,10 @@ def far_warning(result: FinderResult) -> str:
     """The warning when the embedded registry's nearest structure is far, else ""."""
     if not result.registry_may_miss_nearer:
         return ""
-    n = settings.ARS_LABELLED_2021_TOUS_PUBLICS
+    known = settings.ARS_LABELLED_2021.get(result.region_code)
+    which = f"des {known[1]} structures tous publics" if known else "des structures"
     return (
-        f"La liste utilisée ne nomme qu'une partie des {n} structures tous publics "
+        f"La liste utilisée ne nomme qu'une partie {which} "
         "labellisées : une structure plus proche existe peut-être. Demandez à votre médecin "
         "ou consultez la page de l'ARS indiquée plus bas."
     )
@@ -152,7 +154,7 @@ def without_urls(text: str) -> str:
 def _structure_lines(r: Mapping[Any, Any], rank: int | None, result: FinderResult) -> list[str]:
     cost = cost_text(r, has_time=result.has_time, error=result.time_error_median)
     lead = f" {rank}. " if rank is not None else "   "
-    dep = settings.DEPARTEMENT_NAMES.get(str(r.get("dep", "")), str(r.get("dep", "")))
+    dep = departement_names().get(str(r.get("dep", "")), str(r.get("dep", "")))
     lines = [f"{lead}{r['name']} — {r['commune_name']} ({dep}) — {cost}"]
     contact = [str(r[k]) for k in ("address", "phone", "email", "website") if r.get(k)]
     lines.append(
@@ -224,13 +226,21 @@ def registry_line(result: FinderResult) -> str:
     c = result.registry_counts
     if not c:
         return ""
+    if not c.get("total"):
+        return (
+            f"Liste utilisée : aucune structure n'est enregistrée dans cet outil pour la région "
+            f"{result.next_step.served_region} ; aucune source publique consultée ne les nomme."
+        )
     located = french.plural(c.get("located", 0), "structure localisée", "structures localisées")
     text = f"Liste utilisée : {located} sur {c.get('total', 0)}"
     if c.get("not_located"):
         text += f", dont {french.plural(c['not_located'], 'sans lieu connu', 'sans lieu connu')}"
+    known = settings.ARS_LABELLED_2021.get(result.region_code)
     text += (
-        f". L'ARS a labellisé {settings.ARS_LABELLED_2021_TOTAL} structures en 2021, d'autres "
-        "depuis"
+        f". L'ARS a labellisé {known[0]} structures en 2021, d'autres depuis"
+        if known
+        else ". Le nombre de structures labellisées par l'ARS de la région n'est pas connu de "
+        "cet outil"
     )
     if result.registry_is_default:
         text += " : cette liste publique est incomplète"
@@ -275,10 +285,18 @@ def next_step_sentences(step: NextStep) -> list[str]:
         where = f"la région {step.region_name}" if step.region_name else "votre région"
         dep = f" ({step.dep_name})" if step.dep_name else ""
         out.append(
-            "Ce service couvre l'Auvergne-Rhône-Alpes ; votre lieu est dans "
+            f"Ce service couvre {region_spec(step.served_region).the_name} ; votre lieu est dans "
             f"{where}{dep}. Le parcours de soins global après cancer est national : l'agence "
             "régionale de santé de votre région publie la liste de ses structures."
         )
+        if step.offer_structures:
+            known = french.plural(step.offer_structures, "structure", "structures")
+            out.append(
+                f"Cet outil connaît {known} de {where} : choisissez cette région pour voir "
+                "sa réponse."
+            )
+        elif step.region_code:
+            out.append(f"Aucune structure de {where} n'est encore enregistrée dans cet outil.")
     out.append("Parlez-en à votre médecin, qui prescrit le parcours.")
     out.append(
         f"La liste officielle des structures labellisées est publiée par l'{step.page_publisher}."
@@ -294,17 +312,18 @@ def next_step_link(step: NextStep) -> tuple[str, str]:
 def next_step_lines(step: NextStep) -> list[str]:
     """The next step for a terminal: the sentences, then the page's title and address."""
     title, url = next_step_link(step)
-    return [
-        "Et maintenant :",
-        *(f" - {s}" for s in next_step_sentences(step)),
-        f"   Page « {title} » :",
-        f"   {url}",
-    ]
+    page = [f"   Page « {title} » :", f"   {url}"] if url else []
+    return ["Et maintenant :", *(f" - {s}" for s in next_step_sentences(step)), *page]
 
 
 def _step_for_error(exc: PlaceError) -> NextStep:
     if isinstance(exc, OutsidePlaceError):
-        return next_step(outside_region=True, region_name=exc.region_name, dep_name=exc.dep_name)
+        return next_step(
+            outside_region=True,
+            region_name=exc.region_name,
+            dep_name=exc.dep_name,
+            region_code=exc.region_code,
+        )
     return next_step(outside_region=isinstance(exc, OutsideRegionError))
 
 
@@ -328,7 +347,7 @@ def place_error_dict(exc: PlaceError) -> dict[str, Any]:
 def candidates_text(found: Lookup) -> str:
     """The candidates of an ambiguous query, each with what to type to choose it."""
     if found.reading == "département":
-        dep = settings.DEPARTEMENT_NAMES.get(found.departement, found.departement)
+        dep = departement_names().get(found.departement, found.departement)
         named = "" if found.query.strip().lower().endswith(dep.lower()) else f" ({dep})"
         head = (
             f"« {found.query} » est un département{named} : indiquez votre commune ou son code "

@@ -19,8 +19,9 @@ import pandas as pd
 
 from coverage import french
 from coverage._atomic import write_text
-from coverage.analysis.analyse import DEPARTEMENT_NAMES, Analysis, e2sfca_summary
+from coverage.analysis.analyse import Analysis, e2sfca_summary
 from coverage.french import share as format_share
+from coverage.geography import departement_names
 from coverage.outputs.charts import histogram_svg, lorenz_svg
 from coverage.outputs.html import esc
 from coverage.outputs.text import (
@@ -37,6 +38,7 @@ from coverage.outputs.text import (
     straight_line_lines,
     summary_lines,
     territory_lines,
+    title,
     travel_coverage_lines,
     weights_line,
 )
@@ -482,12 +484,13 @@ def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str
             + esc("\n".join(scenario_lines(scenario)))
             + "</pre>"
         )
-    deps = ", ".join(f"{c} {n}" for c, n in DEPARTEMENT_NAMES.items())
+    names = departement_names()
+    deps = ", ".join(f"{c} {names.get(c, c)}" for c in meta.departements)
     body = f"""
 <header>
-<h1>{esc(TITLE)}</h1>
+<h1>{esc(title(meta.region))}</h1>
 <p class="lead">Mesure : {esc(meta.travel.label)}, seuil de {french.decimal(a.threshold)} {u}.
-Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
+Données : {esc(data_date_fr(meta))}. Les {len(meta.departements)} départements : {esc(deps)}.</p>
 <p class="warn"><strong>Registre :</strong> {esc(meta.registry.completeness)}</p>
 {_scenario_banner(a)}
 <p class="note">{esc(meta.origins)}</p>
@@ -520,7 +523,7 @@ Données : {esc(data_date_fr(meta))}. Les 12 départements : {esc(deps)}.</p>
         '<html lang="fr"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(TITLE)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{esc(title(a.meta.region))}</title><style>{_CSS}</style></head><body>"
         f"{body}</body></html>\n"
     )
 

@@ -8,11 +8,17 @@ from coverage import french
 from coverage.analysis.analyse import Analysis, e2sfca_summary
 from coverage.analysis.results import Headline, Provenance
 from coverage.french import share as format_share
+from coverage.geography import region_spec
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
 
 TITLE = "Couverture du parcours de soins global après cancer en Auvergne-Rhône-Alpes"
+
+
+def title(region: str) -> str:
+    """The analysis's title for the region named ``region`` ("Bretagne", "France")."""
+    return f"Couverture du parcours de soins global après cancer {region_spec(region).in_name}"
 
 
 def _num(value: Any, decimals: int = 1) -> str:
@@ -48,7 +54,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     """The analysis as French lines for a terminal."""
     meta = a.meta
     unit = a.unit
-    out = [TITLE, ""]
+    out = [title(meta.region), ""]
     out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
     out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
     out.append(weights_line(meta))
@@ -231,8 +237,14 @@ def territory_lines(a: Analysis) -> list[str]:
         f"non couverts ({_int(t.uncovered_population)} habitants)."
     ]
     for r in t.table[~t.table["covered"]].to_dict("records"):
+        carried = (
+            " ; une structure porteuse le sert, à un lieu qu'aucune source ne publie"
+            if r["structures"]
+            else ""
+        )
         out.append(
             f"  non couvert : {r['name']} ({r['territory_id']}), {_int(r['population'])} hab."
+            f"{carried}"
         )
     out.append(
         f"  Servis d'abord par la structure d'un autre territoire : "

@@ -26,7 +26,7 @@ from coverage._errors import ArgumentError, ValidationError
 from coverage.data.places import Lookup, Place, locate_point, lookup
 from coverage.data.region import Region, load_region
 from coverage.data.registry import Registry, load_registry
-from coverage.data.territories import Territories, load_territories
+from coverage.data.territories import Territories, default_territories, load_territories
 from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
 from coverage.patient import forfait
 from coverage.patient.next_step import NextStep, next_step
@@ -92,6 +92,8 @@ class FinderResult:
     age: int | None
     origin_note: str
     registry_is_default: bool = False
+    #: INSEE code of the region the finder serves ("84", "FR").
+    region_code: str = settings.DEFAULT_REGION
     registry_counts: dict[str, int] = field(default_factory=dict)
     next_step: NextStep = field(default_factory=next_step)
     #: The embedded (incomplete) registry's nearest structure is far: one nearer may exist.
@@ -246,18 +248,23 @@ class Finder:
         model: TravelModel | None = None,
         cache_root: str | os.PathLike[str] | None = None,
         territories_path: str | os.PathLike[str] | None = None,
+        region: str | None = None,
     ) -> Finder:
         """Load everything a finder needs (region cache, registry, the official zoning if one
         is given or configured; computed zones are built on first use; the intervention
-        territories when a file is given)."""
-        region = load_region(cache_root)
-        registry = load_registry(registry_path, region=region)
+        territories when a file is given, else the region's embedded ones that go with its
+        embedded registry). ``region``: INSEE code, name or "FR" (default ``region_spec()``)."""
+        served = load_region(cache_root, region)
+        registry = load_registry(registry_path, region=served)
         chosen = Path(zones_path) if zones_path is not None else default_zones_path()
-        zones = None if chosen is None else read_official(chosen, region=region, registry=registry)
+        zones = None if chosen is None else read_official(chosen, region=served, registry=registry)
+        paths = territories_path or (
+            default_territories(served.code) if registry.is_default else ()
+        )
         territories = None
-        if territories_path is not None:
-            territories = load_territories(territories_path, region=region, registry=registry)
-        return cls(region, registry, zones, model, territories=territories)
+        if paths:
+            territories = load_territories(paths, region=served, registry=registry)
+        return cls(served, registry, zones, model, territories=territories)
 
     def _prepared(self) -> dict[str, Any]:
         """Per-structure data computed once per finder (arrays, records, statements)."""
@@ -329,8 +336,9 @@ class Finder:
             age=age,
             origin_note=origin_note(place, self.region),
             registry_is_default=self.registry.is_default,
+            region_code=self.region.code,
             registry_counts=pre["counts"],
-            next_step=next_step(sources=pre["sources"]),
+            next_step=next_step(sources=pre["sources"], served=self.region.code),
             registry_may_miss_nearer=self.registry.is_default and far,
             not_located_first=far and not not_located.empty,
             close_call=_close_call(dur[picked]) if self.model.has_time else False,

@@ -11,7 +11,6 @@ from coverage.roads.build import STAGES, BuildEvent, ToolOptions, build_dataset
 from coverage.roads.check import (
     COVERED_SHARE,
     COVERED_SNAP_M,
-    DEPARTEMENT_NAMES,
     README_SECTION,
     coverage_by_departement,
     name_departements,
@@ -39,7 +38,6 @@ __all__ = [
     "COVERED_SHARE",
     "COVERED_SNAP_M",
     "DATASET_ENV",
-    "DEPARTEMENT_NAMES",
     "MANIFEST_NAME",
     "README_SECTION",
     "REQUIRED_SUFFIXES",

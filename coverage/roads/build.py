@@ -222,7 +222,7 @@ def _precheck_area(
     if inputs.bbox is not None:
         missing = missing_from_bbox(inputs.bbox, points)
         if missing and not partial:
-            raise refuse_area(inputs.pbf, missing)
+            raise refuse_area(inputs.pbf, missing, points["dep"].nunique())
     return points
 
 
@@ -381,7 +381,7 @@ def _build_into(
         if points is not None:
             coverage = _coverage_stage(base, points, run)
             if coverage["missing"] and not run.partial:
-                raise refuse_area(inputs.pbf, coverage["missing"])
+                raise refuse_area(inputs.pbf, coverage["missing"], points["dep"].nunique())
         manifest = _manifest(inputs, tmp, date=date, coverage=coverage, run=run)
         write_text(tmp / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
         _replace_dir(tmp, out_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coverage import settings
+from coverage import geography
 from coverage._errors import ArgumentError, RoadEngineError
 from coverage.roads.dataset import Dataset
 from coverage.roads.engine import snap_distances
@@ -22,7 +22,6 @@ COMMUNE_COLUMNS: tuple[str, ...] = ("insee", "dep", "lon", "lat")
 COVERED_SNAP_M = 2000.0
 #: A département is covered when at least this share of its communes is covered.
 COVERED_SHARE = 0.9
-DEPARTEMENT_NAMES = settings.DEPARTEMENT_NAMES
 #: Where the README tells how to get the region's extract.
 README_SECTION = "la section « Road travel times (OSRM) » du README"
 
@@ -40,7 +39,12 @@ def missing_from_bbox(bbox: tuple, communes: pd.DataFrame) -> list[str]:
     lon_min, lat_min, lon_max, lat_max = bbox
     inside = communes["lon"].between(lon_min, lon_max) & communes["lat"].between(lat_min, lat_max)
     present = set(communes.loc[inside, "dep"])
-    return [d for d in settings.ARA_DEPARTEMENTS if d not in present]
+    return [d for d in _departements(communes) if d not in present]
+
+
+def _departements(communes: pd.DataFrame) -> list[str]:
+    """The départements of the region, as its communes frame lists them."""
+    return sorted({str(d) for d in communes["dep"]})
 
 
 def coverage_by_departement(
@@ -67,7 +71,7 @@ def coverage_by_departement(
     snaps = snap_distances(dataset, points["lon"].to_numpy(), points["lat"].to_numpy())
     frame = points.assign(snap_m=snaps, covered=np.nan_to_num(snaps, nan=np.inf) <= snap_limit_m)
     rows = []
-    for dep in settings.ARA_DEPARTEMENTS:
+    for dep in _departements(points):
         part = frame[frame["dep"] == dep]
         n = len(part)
         k = int(part["covered"].sum())
@@ -75,7 +79,7 @@ def coverage_by_departement(
         rows.append(
             {
                 "dep": dep,
-                "name": DEPARTEMENT_NAMES.get(dep, dep),
+                "name": geography.departement_names().get(dep, dep),
                 "communes": n,
                 "covered": k,
                 "share": share,
@@ -88,14 +92,16 @@ def coverage_by_departement(
 
 def name_departements(deps: list[str]) -> str:
     """``"15 (Cantal), 43 (Haute-Loire)"``."""
-    return ", ".join(f"{d} ({DEPARTEMENT_NAMES.get(d, d)})" for d in deps)
+    names = geography.departement_names()
+    return ", ".join(f"{d} ({names.get(d, d)})" for d in deps)
 
 
-def refuse_area(pbf: Path, missing: list[str]) -> RoadEngineError:
-    """The error for an extract that misses départements of the region."""
+def refuse_area(pbf: Path, missing: list[str], total: int | None = None) -> RoadEngineError:
+    """The error for an extract that misses départements of the region (of ``total``)."""
+    among = f" sur {total}" if total else ""
     return RoadEngineError(
-        f"L'extrait {pbf.name!r} ne couvre pas la région Auvergne-Rhône-Alpes : "
-        f"{len(missing)} département(s) sur 12 absent(s) : {name_departements(missing)}. "
+        f"L'extrait {pbf.name!r} ne couvre pas la région servie : "
+        f"{len(missing)} département(s){among} absent(s) : {name_departements(missing)}. "
         f"Utilisez l'extrait de la région (voir {README_SECTION}) ou relancez avec --partial "
         "(partial=True) pour accepter un jeu de données partiel."
     )

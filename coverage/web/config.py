@@ -8,6 +8,7 @@ from pathlib import Path
 
 from coverage._errors import CoverageError
 from coverage.data.registry import default_registry_path
+from coverage.geography import region_spec
 from coverage.travel import make_model
 from coverage.travel.base import TravelModel
 from coverage.travel.geodesic import GeodesicModel
@@ -49,10 +50,19 @@ def travel_model_from_env() -> TravelModel:
 
 
 def registry_key(path: str | os.PathLike[str] | None = None) -> str:
-    """Cache key of a registry file: its path, modification time and size."""
-    p = Path(path) if path is not None else default_registry_path()
+    """Cache key of the page's data: the region served (``$PARCOURS_REGION``, default 84) and
+    its registry file's path, modification time and size."""
+    region = region_spec().code
+    p = Path(path) if path is not None else default_registry_path(region)
+    if p is None:
+        return f"{region}:aucun-registre"
     try:
         stat = p.stat()
     except OSError:
-        return f"{p}:absent"
-    return f"{p.resolve()}:{stat.st_mtime_ns}:{stat.st_size}"
+        return f"{region}:{p}:absent"
+    return f"{region}:{p.resolve()}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def region_name() -> str:
+    """The name of the region the page serves (``$PARCOURS_REGION``, default 84)."""
+    return region_spec().name

