@@ -37,6 +37,10 @@ _API: dict[str, str] = {
     "OutsideRegionError": "coverage._errors",
     "RegistryError": "coverage._errors",
     "CoverageWarning": "coverage._errors",
+    # geography
+    "RegionSpec": "coverage.geography",
+    "all_regions": "coverage.geography",
+    "region_spec": "coverage.geography",
     # data
     "Region": "coverage.data.region",
     "load_region": "coverage.data.region",
@@ -92,6 +96,7 @@ __all__ = [
     "PlannerInputs",
     "Provenance",
     "Region",
+    "RegionSpec",
     "Registry",
     "RegistryError",
     "Scenario",
@@ -103,6 +108,7 @@ __all__ = [
     "ValidationError",
     "WhatIf",
     "__version__",
+    "all_regions",
     "analyse",
     "build_access",
     "departements_frame_fr",
@@ -111,6 +117,7 @@ __all__ = [
     "load_registry",
     "lookup",
     "make_model",
+    "region_spec",
     "scenario_lines",
     "siting_lines",
     "suggest_sites",
@@ -153,6 +160,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from coverage.data.places import lookup
     from coverage.data.region import Region, load_region
     from coverage.data.registry import Registry, load_registry
+    from coverage.geography import RegionSpec, all_regions, region_spec
     from coverage.outputs.exports import write_csv
     from coverage.outputs.maps.coverage import write_coverage_map
     from coverage.outputs.report import departements_frame_fr, write_report

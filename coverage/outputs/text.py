@@ -59,6 +59,12 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
     out.append(weights_line(meta))
     out.extend(travel_coverage_lines(meta))
+    if len(region_spec(meta.region).crs_groups) > 1:
+        out.append(
+            "Outre-mer : une commune d'outre-mer est mesurée jusqu'à la structure localisée la "
+            "plus proche, où qu'elle soit, tant qu'aucune structure de son territoire n'est "
+            "localisée ; une telle distance, parfois au-delà d'un océan, n'est pas un trajet."
+        )
     out.append("")
     head = a.main
     if head is None:

@@ -49,10 +49,10 @@ def travel_model_from_env() -> TravelModel:
         return GeodesicModel()
 
 
-def registry_key(path: str | os.PathLike[str] | None = None) -> str:
-    """Cache key of the page's data: the region served (``$PARCOURS_REGION``, default 84) and
-    its registry file's path, modification time and size."""
-    region = region_spec().code
+def registry_key(path: str | os.PathLike[str] | None = None, *, region: str | None = None) -> str:
+    """Cache key of the page's data: the region served (``region``, else ``$PARCOURS_REGION``,
+    else 84) and its registry file's path, modification time and size."""
+    region = region_spec(region).code
     p = Path(path) if path is not None else default_registry_path(region)
     if p is None:
         return f"{region}:aucun-registre"

@@ -37,8 +37,9 @@ log = logging.getLogger("coverage.app")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def get_finder(key: str) -> Finder:
-    """The server's finder for the registry in force (``$PARCOURS_REGISTRY`` or embedded).
+def get_finder(key: str, region: str | None = None) -> Finder:
+    """The server's finder for the registry in force (``$PARCOURS_REGISTRY`` or embedded) of
+    ``region`` (INSEE code; default ``$PARCOURS_REGION``, else 84).
 
     ``key`` is :func:`coverage.web.config.registry_key` of the registry file: a new key (file
     edited) loads again.
@@ -49,7 +50,7 @@ def get_finder(key: str) -> Finder:
         The registry or the reference data cannot be loaded.
     """
     del key  # only part of the cache key
-    finder = Finder.load(model=travel_model_from_env())
+    finder = Finder.load(model=travel_model_from_env(), region=region)
     _warm_up(finder)
     return finder
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data.places import MAX_QUERY_CHARS, Place
+from coverage.data.places import MAX_QUERY_CHARS, OutsidePlaceError, Place
 from coverage.outputs import finder_text
 from coverage.patient.finder import Finder, FinderResult
+from coverage.patient.next_step import next_step
 
 #: Decimals kept from the browser's location (3 decimals is about 100 m): enough to find the
 #: commune, and the address is not written in the URL a patient may share.
@@ -46,6 +47,11 @@ class SearchOutcome:
     candidates: tuple[Place, ...] = ()
     message: str = ""
     suggestions: tuple[str, ...] = ()
+    #: For ``"outside"``: the place's region (INSEE code, name) and how many structures the
+    #: tool knows there (0: none), so that the page can offer that region's answer.
+    region_code: str = ""
+    region_name: str = ""
+    offer_structures: int = 0
 
 
 def run_search(finder: Finder, query: str, *, k: int = 3) -> SearchOutcome:
@@ -63,6 +69,17 @@ def run_search(finder: Finder, query: str, *, k: int = 3) -> SearchOutcome:
         )
     try:
         found = finder.lookup(text)
+    except OutsidePlaceError as exc:
+        step = next_step(region_code=exc.region_code, served=finder.region.code)
+        return SearchOutcome(
+            text,
+            "outside",
+            message=str(exc),
+            suggestions=_sugg(exc),
+            region_code=exc.region_code if exc.region_code != finder.region.code else "",
+            region_name=exc.region_name,
+            offer_structures=step.offer_structures,
+        )
     except OutsideRegionError as exc:
         return SearchOutcome(text, "outside", message=str(exc), suggestions=_sugg(exc))
     except PlaceError as exc:

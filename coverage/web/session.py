@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coverage._errors import ValidationError
+from coverage.geography import RegionSpec, region_spec
 from coverage.patient.finder import Finder
 from coverage.web.config import registry_key
 from coverage.web.loaders import get_finder
@@ -11,6 +13,8 @@ from coverage.web.sources import ServerSource, Source, UploadSource
 
 #: ``st.session_state`` key of this session's :class:`UploadSource`.
 UPLOAD_STATE = "upload"
+#: ``st.session_state`` key of the region this session chose (INSEE code).
+REGION_STATE = "region"
 
 
 def session_upload() -> UploadSource | None:
@@ -30,13 +34,37 @@ def clear_upload() -> None:
     st.session_state.pop(UPLOAD_STATE, None)
 
 
+def session_region() -> RegionSpec:
+    """The region this session is served: its choice (``?region=`` or the page's control),
+    else the server's (``$PARCOURS_REGION``, else 84). An unknown ``?region=`` is ignored."""
+    chosen = st.session_state.get(REGION_STATE) or st.query_params.get("region") or None
+    try:
+        return region_spec(chosen)
+    except ValidationError:
+        return region_spec()
+
+
+def set_region(code: str) -> None:
+    """Serve region ``code`` to this session from now on (an upload of another region and
+    the desk's state are dropped); the address keeps it, so that a shared link does too."""
+    spec = region_spec(code)
+    if spec.code == session_region().code:
+        return
+    st.session_state[REGION_STATE] = spec.code
+    st.session_state["region_choice"] = spec.code  # the patient page's picker follows
+    st.query_params["region"] = spec.code
+    clear_upload()
+    st.session_state.pop("planner", None)
+
+
 def current_source() -> Source:
-    """The registry in use by this session: its upload, else the server's."""
+    """The registry in use by this session: its upload, else the server's (of its region)."""
     up = session_upload()
     if up is not None:
         return up
-    key = registry_key()
-    return ServerSource(key, get_finder(key))
+    region = session_region().code
+    key = registry_key(region=region)
+    return ServerSource(key, get_finder(key, region))
 
 
 def current_finder() -> Finder:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from coverage import geography
 from coverage._errors import PlaceError
 from coverage.outputs import finder_text
 from coverage.patient.finder import Finder, FinderResult
@@ -13,7 +14,7 @@ from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.geolocate import geolocate_component
 from coverage.web.messages import guarded
 from coverage.web.search import SearchOutcome
-from coverage.web.session import current_source
+from coverage.web.session import current_source, session_region, set_region
 from coverage.web.sources import Source
 from coverage.web.widgets import notice, text
 
@@ -97,6 +98,7 @@ def patient_page() -> None:
     )
     _init_search_state()
     _search_form()
+    _region_line()
     q = st.session_state.get("q", "")
     if q and st.query_params.get("q") != q:  # back from another page: keep the URL shareable
         st.query_params["q"] = q
@@ -114,6 +116,32 @@ def patient_page() -> None:
         )
 
 
+#: ``st.session_state`` key of the region picker.
+REGION_CHOICE = "region_choice"
+
+
+def _region_line() -> None:
+    """Which region the answers are for, and a way to choose another."""
+    served = session_region()
+    text(f"Service pour la région : {served.name}.", css_class="pc-caption")
+    with st.expander("Vous habitez une autre région ?"):
+        regions = [*geography.all_regions(), geography.france_spec()]
+        names = {r.code: r.name for r in regions}
+        if st.session_state.get(REGION_CHOICE) not in names:
+            st.session_state[REGION_CHOICE] = served.code
+        st.selectbox(
+            "Région",
+            list(names),
+            format_func=names.__getitem__,
+            key=REGION_CHOICE,
+            on_change=_choose_region,
+        )
+
+
+def _choose_region() -> None:
+    set_region(str(st.session_state.get(REGION_CHOICE, "")))
+
+
 def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
     notice(outcome.message)
     for place in outcome.candidates:
@@ -126,6 +154,20 @@ def _show_candidates(outcome: SearchOutcome, finder: Finder) -> None:
 
 def _show_message(outcome: SearchOutcome) -> None:
     notice(outcome.message, tone="warning")
+    if outcome.region_code:
+        known = (
+            f"cet outil y connaît {outcome.offer_structures} structure(s)"
+            if outcome.offer_structures
+            else "aucune structure n'y est encore enregistrée dans cet outil"
+        )
+        text(f"Région {outcome.region_name} : {known}.", css_class="pc-caption")
+        st.button(
+            f"Voir la réponse pour la région {outcome.region_name}",
+            key="other-region",
+            on_click=set_region,
+            args=(outcome.region_code,),
+            type="primary",
+        )
     if outcome.suggestions and outcome.kind == "unknown":
         text("Essayez :", css_class="pc-caption")
         for s in outcome.suggestions[:5]:
