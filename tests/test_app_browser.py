@@ -382,10 +382,19 @@ def test_prescription_sheet_downloads_with_the_structure(session, tmp_path):
     field.fill("4")
     field.press("Enter")
     s.wait_text("dans le forfait, sans frais pour le patient")
-    s.page.locator('[data-testid="stSelectbox"]').first.click()
-    s.page.keyboard.type("Chamonix")  # the option list is virtualised: filter it first
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     option = f"{HOSTILE_NAME} – Chamonix-Mont-Blanc (tous publics)"
-    s.page.get_by_role("option", name=option).click()
+    for attempt in range(3):  # a rerun under load may redraw the list mid-click: open it again
+        s.page.locator('[data-testid="stSelectbox"]').first.click()
+        s.page.keyboard.type("Chamonix")  # the option list is virtualised: filter it first
+        try:
+            s.page.get_by_role("option", name=option).click(timeout=WAIT_MS // 3)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            s.page.keyboard.press("Escape")
     s.wait_text(f"Structure choisie : {option}")
     button = s.page.get_by_role("button", name="Télécharger la fiche de prescription")
     with s.page.expect_download(timeout=WAIT_MS) as info:

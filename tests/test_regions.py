@@ -297,3 +297,34 @@ def test_analyse_ile_de_france_counts_territories_served_at_unknown_places() -> 
         "Couverture du parcours de soins global après cancer en Île-de-France"
     )
     assert done.stdout.count("une structure porteuse le sert, à un lieu qu'aucune source") == 8
+
+
+@pytest.mark.parametrize(
+    "hostile", ["x" * 10_000, "<script>alert(1)</script>", "84; rm -rf /", "\u202e48", ""]
+)
+def test_hostile_region_text_is_refused_briefly_in_french(hostile: str) -> None:
+    if not hostile:  # empty means the default region
+        assert geography.region_spec(hostile).code == "84"
+        return
+    with pytest.raises(ValidationError) as caught:
+        geography.region_spec(hostile)
+    message = str(caught.value)
+    assert message.startswith("Région inconnue : ")
+    assert len(message) < 1_000  # the text is cut, the choices listed
+
+
+def test_the_aja_zoning_of_one_region_is_not_applied_to_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage.data import zones
+
+    fake = tmp_path / "data"
+    (fake / "regions" / "53").mkdir(parents=True)
+    (fake / "aja_zones.csv").write_text("device_id,dep,insee,source\n", encoding="utf-8")
+    monkeypatch.setattr(settings, "DATA_DIR", fake)
+    monkeypatch.setattr(settings, "DEFAULT_AJA_ZONES", fake / "aja_zones.csv")
+    monkeypatch.delenv(settings.AJA_ZONES_ENV, raising=False)
+    assert zones.default_zones_path("84") == fake / "aja_zones.csv"
+    assert zones.default_zones_path("53") is None
+    (fake / "regions" / "53" / "aja_zones.csv").write_text("x\n", encoding="utf-8")
+    assert zones.default_zones_path("53") == fake / "regions" / "53" / "aja_zones.csv"

@@ -76,12 +76,20 @@ class AjaZones:
         return self._memo["poly"]
 
 
-def default_zones_path() -> Path | None:
-    """The official zoning file in force, if any: ``$PARCOURS_AJA_ZONES`` or ``data/``'s."""
+def default_zones_path(region: str | None = None) -> Path | None:
+    """The official zoning file in force, if any: ``$PARCOURS_AJA_ZONES``, else the embedded
+    one of ``region`` (INSEE code, default 84): ``data/aja_zones.csv`` for 84,
+    ``data/regions/<code>/aja_zones.csv`` for another (none is embedded today)."""
     env = os.environ.get(settings.AJA_ZONES_ENV)
     if env:
         return Path(env)
-    return settings.DEFAULT_AJA_ZONES if settings.DEFAULT_AJA_ZONES.is_file() else None
+    code = region or settings.DEFAULT_REGION
+    path = (
+        settings.DEFAULT_AJA_ZONES
+        if code == settings.DEFAULT_REGION
+        else settings.DATA_DIR / "regions" / code / "aja_zones.csv"
+    )
+    return path if path.is_file() else None
 
 
 def read_official(path: Path, *, region: Region, registry: Registry) -> AjaZones:

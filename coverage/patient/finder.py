@@ -256,7 +256,7 @@ class Finder:
         embedded registry). ``region``: INSEE code, name or "FR" (default ``region_spec()``)."""
         served = load_region(cache_root, region)
         registry = load_registry(registry_path, region=served)
-        chosen = Path(zones_path) if zones_path is not None else default_zones_path()
+        chosen = Path(zones_path) if zones_path is not None else default_zones_path(served.code)
         zones = None if chosen is None else read_official(chosen, region=served, registry=registry)
         paths = territories_path or (
             default_territories(served.code) if registry.is_default else ()

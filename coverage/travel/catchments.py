@@ -30,7 +30,7 @@ def load_zones(
     model: TravelModel | None = None,
 ) -> AjaZones:
     """Load the official zoning if a file is given or configured, else compute the zones."""
-    chosen = Path(path) if path is not None else default_zones_path()
+    chosen = Path(path) if path is not None else default_zones_path(region.code)
     if chosen is not None:
         return read_official(chosen, region=region, registry=registry)
     return computed_zones(region=region, registry=registry, model=model)
