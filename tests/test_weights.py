@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from coverage._errors import ArgumentError, RegistryError
 from coverage.analysis.social import concentration_index, fractional_rank, quintile_table
 from coverage.data.region import Region
-from coverage.data.weights import load_demand, load_deprivation, parse_number
+from coverage.data.weights import france_codes, load_demand, load_deprivation, parse_number
 
 
 def _write(path: Path, text: str) -> Path:
@@ -178,3 +178,15 @@ def test_any_demand_file_loads_or_is_refused_in_french(
         assert str(path) in str(exc)
     else:
         assert (d.values >= 0).all() and np.isfinite(d.values).all()
+
+
+def test_the_codes_of_france_are_built_once_per_region(region: Region, tmp_path: Path) -> None:
+    """A small file no longer pays for a set of every French commune code at each read."""
+    codes = france_codes(region)
+    assert codes is france_codes(region)
+    assert "75056" in codes and "15014" in codes and "99999" not in codes
+    assert len(codes) == len(set(region.france["insee"]))
+    path = _write(tmp_path / "d.csv", "insee;weight\n75056;1\n13055;2\n15014;3\n")
+    d = load_demand(path, region=region)
+    assert d.outside == 2 and d.values["15014"] == 3
+    assert france_codes(region) is codes
