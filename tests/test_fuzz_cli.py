@@ -255,3 +255,49 @@ def test_cli_options(
     assert outcomes.inputs >= EXAMPLES
     assert outcomes.slowest_s < BOUND_S
     assert os.stat(sandbox["fifo"]).st_mode & 0o170000 == 0o010000  # still a FIFO
+
+
+#: Command lines also run as real processes (``python -m coverage.cli``): the same parser and
+#: validation as in-process, plus the interpreter's start, the console's encoding and the exit
+#: status a shell sees. Each process loads the finder again (~1-3 s), hence only a few.
+SUBPROCESS_RUNS = 12
+
+
+def test_cli_options_in_real_processes(sandbox: dict[str, str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hypothesis import Phase
+
+    _, leaves = _quiet_parser()
+    runnable = [leaf for leaf in leaves if leaf.words not in PARSE_ONLY]
+    seen: list[tuple[list[str], int, str]] = []
+
+    @settings(
+        max_examples=SUBPROCESS_RUNS,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(argv=command_line(runnable, sandbox))
+    def run(argv: list[str]) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "coverage.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PARCOURS_")},
+        )
+        assert "Traceback" not in done.stderr, (argv, done.stderr)
+        assert done.returncode in (0, 1, 2, 3), (argv, done.returncode, done.stderr[-500:])
+        if done.returncode != 0:  # says why: on stderr, or in the JSON answer with --json
+            assert (done.stderr + done.stdout).strip(), (argv, "an error exit says why")
+        seen.append((argv, done.returncode, done.stderr))
+
+    run()
+    print(f"\n{len(seen)} real processes, exit codes {sorted(c for _, c, _ in seen)}")
+    assert len(seen) == SUBPROCESS_RUNS
+    assert os.stat(sandbox["fifo"]).st_mode & 0o170000 == 0o010000  # still a FIFO
