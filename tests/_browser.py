@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -115,11 +115,17 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def start_streamlit(
-    script: Path, port: int, log: IO[bytes], *, env: Mapping[str, str] | None = None
+    script: Path,
+    port: int,
+    log: IO[bytes],
+    *,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen:
     """Start ``streamlit run script`` headless on 127.0.0.1:``port``, output to ``log``.
 
-    ``env`` is the server's whole environment (``None``: this process's).
+    ``env`` is the server's whole environment (``None``: this process's); ``args`` are more
+    ``streamlit run`` options (e.g. ``--server.disconnectedSessionTTL 5``).
     """
     cmd = [
         sys.executable,
@@ -137,6 +143,7 @@ def start_streamlit(
         "false",
         "--server.fileWatcherType",
         "none",
+        *args,
     ]
     return subprocess.Popen(
         cmd, cwd=ROOT, env=None if env is None else dict(env), stdout=log, stderr=subprocess.STDOUT
@@ -191,12 +198,18 @@ class Streamlit:
 
 @contextlib.contextmanager
 def streamlit_server(
-    script: Path, *, log: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+    script: Path,
+    *,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    args: Sequence[str] = (),
 ) -> Iterator[Streamlit]:
-    """Start ``script`` on a free port, wait until healthy, stop it at the end."""
+    """Start ``script`` on a free port (more options in ``args``), wait until healthy, stop it
+    at the end."""
     port = free_port()
     with log.open("wb") as out:
-        proc = start_streamlit(script, port, out, env=env)
+        proc = start_streamlit(script, port, out, env=env, args=args)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, log=log, timeout=timeout)
         yield Streamlit(port, proc)
