@@ -24,10 +24,12 @@ import io
 import lzma
 import os
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coverage import settings
@@ -87,6 +89,22 @@ def read_lzma_csv(name: str, usecols: list[str] | None = None) -> pd.DataFrame:
         na_values=["\\N"],
         keep_default_na=False,
     )
+
+
+#: The travel area of every metropolitan département (Corsica included): one connected
+#: piece of land and ferries. Each overseas département is an area of its own.
+METROPOLE = "metropole"
+
+
+def travel_area(dep: str) -> str:
+    """The area a département's people travel within: ``METROPOLE``, or the overseas
+    département itself ("974"). A structure of another area is not a journey away."""
+    return dep if dep in OVERSEAS_CRS else METROPOLE
+
+
+def travel_areas(deps: Iterable[object]) -> np.ndarray:
+    """:func:`travel_area` of each département, as an array of text."""
+    return np.array([travel_area(str(d)) for d in deps], dtype=object)
 
 
 def metric_crs(dep: str) -> str:

@@ -126,8 +126,10 @@ class _Points:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
 
-    def points(self, kind: str | None = None) -> pd.DataFrame:
-        return self.frame[self.frame["kind"] == kind][["id", "lon", "lat"]]
+    def located(self, kind: str | None = None) -> pd.DataFrame:
+        found = self.frame[self.frame["kind"] == kind]
+        dep = found["dep"] if "dep" in found.columns else ""
+        return found[["id", "lon", "lat"]].assign(dep=dep).reset_index(drop=True)
 
 
 def test_computed_zones_from_the_index_equal_the_pairwise_ones(region):

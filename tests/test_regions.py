@@ -13,6 +13,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -283,9 +284,12 @@ def test_analyse_all_of_france_in_json(france: Region) -> None:
     assert len(doc["meta"]["departements"]) == 101
     head = doc["headline"]["distance_km"]
     c = france.communes
-    # Every inhabited commune is measured (24 communes of the Meuse have no inhabitant).
-    assert head["communes"] == int((c["population"] > 0).sum()) == len(c) - 24
-    assert head["population"] == pytest.approx(float(c["population"].sum()), rel=1e-3)
+    # Every inhabited commune of metropolitan France is measured; overseas, no structure is
+    # located yet, so none is (they are "sans itinéraire", never an ocean away).
+    metro = c["dep"].str.len() == 2
+    inhabited = c["population"] > 0
+    assert head["communes"] == int((inhabited & metro).sum()) > 34_000
+    assert head["population"] == float(c.loc[metro, "population"].sum())
     deps = pd.DataFrame(doc["departements"])
     assert len(deps) == 101
 
@@ -328,3 +332,57 @@ def test_the_aja_zoning_of_one_region_is_not_applied_to_another(
     assert zones.default_zones_path("53") is None
     (fake / "regions" / "53" / "aja_zones.csv").write_text("x\n", encoding="utf-8")
     assert zones.default_zones_path("53") == fake / "regions" / "53" / "aja_zones.csv"
+
+
+# --- travel areas: never across an ocean ---------------------------------------------------
+
+
+def test_france_measures_each_overseas_area_to_its_own_structures(france: Region) -> None:
+    from coverage.analysis.access import build_access
+    from coverage.geography import travel_areas
+
+    reg = load_registry(region=france)
+    access = build_access(france, reg)
+    per = access.per_commune()
+    overseas = travel_areas(per["dep"]) != "metropole"
+    assert overseas.sum() == int(france.communes["dep"].str.len().eq(3).sum()) > 100
+    # No structure is located overseas: no overseas commune gets a distance (it was ~9,000 km).
+    assert per.loc[overseas, "distance_km"].isna().all()
+    # Metropolitan communes keep the brute-force nearest over every located structure.
+    loc = reg.located("tous_publics")
+    metro = per[~overseas].sample(300, random_state=1)
+    geod = Geod(ellps="WGS84")
+    for lon, lat, km in zip(metro["lon"], metro["lat"], metro["distance_km"], strict=True):
+        _, _, m = geod.inv(np.full(len(loc), lon), np.full(len(loc), lat), loc["lon"], loc["lat"])
+        assert km == pytest.approx(m.min() / 1000, rel=1e-9)
+
+
+def test_an_overseas_structure_serves_its_own_departement_only(
+    tmp_path: Path, france: Region
+) -> None:
+    from coverage.analysis.access import build_access
+    from coverage.patient.finder import Finder
+    from coverage.travel.catchments import computed_zones
+
+    path = tmp_path / "structures.csv"
+    rows = [
+        "id,name,kind,insee,dep,source",
+        "saint-denis,Structure test Saint-Denis,tous_publics,97411,974,https://example.org/a",
+        "lyon,Structure test Lyon,tous_publics,69123,69,https://example.org/b",
+        "aja-saint-denis,AJA test Saint-Denis,aja,97411,974,https://example.org/c",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    reg = load_registry(path, region=france)
+    per = build_access(france, reg).per_commune().set_index("insee")
+    assert per.loc["97415", "nearest_id"] == "saint-denis"  # Saint-Paul, La Réunion
+    assert per.loc["75056", "nearest_id"] == "lyon"  # Paris: never La Réunion
+    assert np.isnan(per.loc["97209", "distance_km"])  # Fort-de-France: no structure there
+    zones = computed_zones(region=france, registry=reg).assignment.set_index("insee")
+    assert zones.loc["97415", "device_id"] == "aja-saint-denis"
+    assert "75056" not in zones.index  # no AJA device in metropolitan France
+    finder = Finder(france, reg, None, None)
+    found = finder.find(finder.lookup("Fort-de-France").place)
+    assert found.structures.empty
+    assert list(finder.find(finder.lookup("Saint-Paul (974)").place).structures["id"]) == [
+        "saint-denis"
+    ]

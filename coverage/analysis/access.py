@@ -38,6 +38,7 @@ from coverage._errors import ArgumentError, ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
+from coverage.geography import travel_areas
 from coverage.travel.base import TravelModel, row_models
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
@@ -113,10 +114,11 @@ def _matrices(
     """
     n, m = len(origins), len(points)
     factor = straight_line_factor(model)
+    oarea, darea = _areas(origins, points)
     if factor is not None:
         olon, olat = _lon_lat(origins, name="origins")
         dlon, dlat = _lon_lat(points, name="destinations")
-        return GeodesicMatrix(olon, olat, dlon, dlat, factor=factor), None
+        return GeodesicMatrix(olon, olat, dlon, dlat, factor, oarea, darea), None
     if m == 0:
         return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
     o = pd.DataFrame(
@@ -159,7 +161,25 @@ def _matrices(
     if model.has_time:
         dur = np.full((n, m), np.inf)
         dur[oi, di] = _as_cost(table["duration_min"])
+    if oarea is not None and darea is not None:  # no journey between two travel areas
+        across = oarea[:, None] != darea[None, :]
+        dist[across] = np.inf
+        if dur is not None:
+            dur[across] = np.inf
     return dist, dur
+
+
+def _areas(
+    origins: pd.DataFrame, points: pd.DataFrame
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Travel areas of origins and points when the origins span several (all of France):
+    a point's area is its département's (``dep``; none given: metropolitan France)."""
+    if "area" not in origins.columns:
+        return None, None
+    if "area" in points.columns:  # communes as candidate sites
+        return origins["area"].to_numpy(dtype=object), points["area"].to_numpy(dtype=object)
+    deps = points["dep"] if "dep" in points.columns else pd.Series([""] * len(points))
+    return origins["area"].to_numpy(dtype=object), travel_areas(deps)
 
 
 #: Values of the structure columns a frame may lack.
@@ -292,9 +312,13 @@ class AccessTable:
     def origins(self) -> pd.DataFrame:
         """The communes as a travel-model point set (``id`` = INSEE code, ``lon``, ``lat``)."""
         if ("origins",) not in self._memo:
-            self._memo[("origins",)] = pd.DataFrame(
+            frame = pd.DataFrame(
                 {"id": self.col("insee"), "lon": self.col("lon"), "lat": self.col("lat")}
             )
+            areas = travel_areas(self.col("dep"))
+            if len(set(areas)) > 1:  # all of France: a structure overseas serves its own area
+                frame["area"] = areas
+            self._memo[("origins",)] = frame
         return self._memo[("origins",)]
 
     def matrix(self, by: Cost = "distance_km") -> CostMatrix:
@@ -802,7 +826,11 @@ def access_from_frames(
     if bad:
         raise ValidationError(f"`structures` kind must be one of {KINDS!r}; got {bad!r}.")
     s = _structures_frame(s)
-    dist, dur = _matrices(model, frame[["insee", "lon", "lat"]], s)
+    origins = frame[["insee", "lon", "lat"]].copy()
+    areas = travel_areas(frame["dep"])
+    if len(set(areas)) > 1:  # all of France: a structure overseas serves its own area
+        origins["area"] = areas
+    dist, dur = _matrices(model, origins, s)
     return AccessTable(
         communes=frame,
         structures=s,

@@ -57,7 +57,9 @@ _COORD_RE = re.compile(
 _COORD_DOT_RE = re.compile(r"^\s*(?P<a>[-+]?\d{1,3}\.\d+)\s*,\s*(?P<b>[-+]?\d{1,3}\.\d+)\s*$")
 _CODE_RE = re.compile(r"^(\d{5}|2[AaBb]\d{3})$")
 _DEP_CODE_RE = re.compile(r"^(?:\d{1,2}|2[AaBb]|97\d)$")
-_QUALIFIER_RE = re.compile(r"^(?P<name>.*?)[\s,]*\(?\s*(?P<q>\d{2}|\d{5}|2[AB])\s*\)?\s*$")
+_QUALIFIER_RE = re.compile(
+    r"^(?P<name>.*?)[\s,]*\(?\s*(?<![\dA-Za-z])(?P<q>97[1-6]|\d{5}|\d{2}|2[AB])\s*\)?\s*$"
+)
 _NAMED_QUALIFIER_RE = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<p>[^()]+)\)|,\s*(?P<c>[^,]+))\s*$")
 _ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:er|e)\b")
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")

@@ -61,9 +61,9 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     out.extend(travel_coverage_lines(meta))
     if len(region_spec(meta.region).crs_groups) > 1:
         out.append(
-            "Outre-mer : une commune d'outre-mer est mesurée jusqu'à la structure localisée la "
-            "plus proche, où qu'elle soit, tant qu'aucune structure de son territoire n'est "
-            "localisée ; une telle distance, parfois au-delà d'un océan, n'est pas un trajet."
+            "Outre-mer : chaque département d'outre-mer est mesuré jusqu'à ses propres "
+            "structures, jamais au-delà d'un océan ; ses communes comptent « sans itinéraire » "
+            "tant qu'aucune structure n'y est localisée."
         )
     out.append("")
     head = a.main

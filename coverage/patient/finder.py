@@ -28,6 +28,7 @@ from coverage.data.region import Region, load_region
 from coverage.data.registry import Registry, load_registry
 from coverage.data.territories import Territories, default_territories, load_territories
 from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
+from coverage.geography import travel_area, travel_areas
 from coverage.patient import forfait
 from coverage.patient.next_step import NextStep, next_step
 from coverage.travel.base import TravelModel, nearest
@@ -277,6 +278,7 @@ class Finder:
                 registry=self.registry,
                 points=loc[["id", "lon", "lat"]],
                 ids=loc["id"].to_numpy(dtype=object),
+                areas=travel_areas(loc["dep"]),
                 kinds=loc["kind"].to_numpy(dtype=object),
                 records=loc[fields].to_dict("records"),
                 index={str(i): n for n, i in enumerate(loc["id"])},
@@ -311,6 +313,8 @@ class Finder:
         primary = dur if self.model.has_time else dist
         primary = np.where(np.isnan(primary), np.inf, primary)
         ranked = np.lexsort((pre["ids"], dist, primary))
+        # All of France: only the structures of the place's travel area (never an ocean away).
+        ranked = ranked[pre["areas"][ranked] == travel_area(place.dep)]
 
         def record(n: int) -> dict[str, Any]:
             return {**pre["records"][n], "distance_km": dist[n], "duration_min": dur[n]}
@@ -393,10 +397,13 @@ class Finder:
     def _nearest_device(self, insee: str) -> str | None:
         """The computed zones' device of one commune: its nearest located AJA device by the
         model, from the commune's point, ties to the lowest id (as ``computed_zones``)."""
-        devices = self.registry.points("aja")
+        located = self.registry.located("aja")
+        row = self.region.commune(insee)
+        devices = located.loc[
+            travel_areas(located["dep"]) == travel_area(str(row["dep"])), ["id", "lon", "lat"]
+        ]
         if devices.empty:
             return None
-        row = self.region.commune(insee)
         origin = pd.DataFrame(
             {"id": [insee], "lon": [float(row["lon"])], "lat": [float(row["lat"])]}
         )

@@ -17,6 +17,7 @@ import pandas as pd
 from coverage.data.region import Region
 from coverage.data.registry import Registry
 from coverage.data.zones import AjaZones, default_zones_path, read_official
+from coverage.geography import travel_areas
 from coverage.travel.base import TravelModel, nearest
 from coverage.travel.geodesic import GeodesicModel
 from coverage.travel.nearest import GeodesicIndex, straight_line_factor
@@ -39,13 +40,34 @@ def load_zones(
 def computed_zones(
     *, region: Region, registry: Registry, model: TravelModel | None = None
 ) -> AjaZones:
-    """Each commune to its nearest located AJA device (a stand-in, labelled as such)."""
+    """Each commune to its nearest located AJA device of its travel area (a stand-in,
+    labelled as such); all of France is zoned area by area, never across an ocean."""
     model = model or GeodesicModel()
-    devices = registry.points("aja")
-    if devices.empty:
+    located = registry.located("aja")
+    device_areas = travel_areas(located["dep"])
+    commune_areas = travel_areas(region.communes["dep"])
+    parts = []
+    for area in sorted(set(commune_areas)):
+        devices = located.loc[device_areas == area, ["id", "lon", "lat"]]
+        if devices.empty:
+            continue
+        mine = region.communes.loc[commune_areas == area, ["insee", "lon", "lat"]]
+        parts.append(_nearest_devices(mine.rename(columns={"insee": "id"}), devices, model))
+    if not parts:
         empty = pd.DataFrame({"insee": pd.Series(dtype=str), "device_id": pd.Series(dtype=str)})
         return AjaZones(empty, official=False, source="", model=model.name)
-    origins = region.communes[["insee", "lon", "lat"]].rename(columns={"insee": "id"})
+    if len(parts) == 1:
+        assignment = parts[0]
+    else:
+        assignment = pd.concat(parts, ignore_index=True).sort_values("insee", kind="stable")
+        assignment = assignment.reset_index(drop=True)
+    return AjaZones(assignment, official=False, source="", model=model.name)
+
+
+def _nearest_devices(
+    origins: pd.DataFrame, devices: pd.DataFrame, model: TravelModel
+) -> pd.DataFrame:
+    """(insee, device_id) of each origin's nearest device, ties to the lowest device id."""
     factor = straight_line_factor(model)
     if factor is None:  # a road model: every pair from the model, then the nearest
         best = nearest(model.table(origins, devices))
@@ -62,7 +84,6 @@ def computed_zones(
         j, _ = index.nearest(origins["lon"], origins["lat"], rank=rank)
         by_code = np.argsort(origins["id"].to_numpy(dtype=object), kind="stable")
         insee, device = origins["id"].iloc[by_code], pd.Series(ids[j][by_code])
-    assignment = pd.DataFrame(
+    return pd.DataFrame(
         {"insee": insee.astype(str).to_numpy(), "device_id": device.astype(str).to_numpy()}
     )
-    return AjaZones(assignment, official=False, source="", model=model.name)

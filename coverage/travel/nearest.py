@@ -203,6 +203,10 @@ class GeodesicMatrix:
     dlon: np.ndarray
     dlat: np.ndarray
     factor: float = 1.0
+    #: Travel areas of the origins and destinations (``coverage.geography.travel_area``),
+    #: or None when all are in one: a pair across two areas costs ``inf`` (no journey).
+    oarea: np.ndarray | None = None
+    darea: np.ndarray | None = None
 
     ndim = 2
     dtype = np.dtype(float)
@@ -229,6 +233,8 @@ class GeodesicMatrix:
             ri_b, ci_b = ri[:, None], ci[None, :]
         km = geodesic_km(self.olon[ri_b], self.olat[ri_b], self.dlon[ci_b], self.dlat[ci_b])
         out = km if self.factor == 1.0 else km * self.factor
+        if self.oarea is not None and self.darea is not None:
+            out = np.where(self.oarea[ri_b] == self.darea[ci_b], out, np.inf)
         return float(out) if np.ndim(out) == 0 else out
 
     def index(self, columns: np.ndarray) -> GeodesicIndex:
@@ -244,24 +250,51 @@ class GeodesicMatrix:
         ``columns`` is empty.
         """
         cols = np.asarray(columns, dtype=np.int64)
-        j, cost = self.index(cols).nearest(self.olon, self.olat, rank=rank)
-        out = np.full(j.shape, -1, dtype=np.int64)
-        out[j >= 0] = cols[j[j >= 0]]
+        if self.oarea is None or self.darea is None:
+            j, cost = self.index(cols).nearest(self.olon, self.olat, rank=rank)
+            out = np.full(j.shape, -1, dtype=np.int64)
+            out[j >= 0] = cols[j[j >= 0]]
+            return out, cost
+        # One index per travel area: an origin's nearest is among its own area's columns.
+        ranks = np.arange(cols.size) if rank is None else np.asarray(rank)
+        out = np.full(self.olon.size, -1, dtype=np.int64)
+        cost = np.full(self.olon.size, np.nan)
+        for area in np.unique(self.oarea):
+            rows = np.flatnonzero(self.oarea == area)
+            mine = np.flatnonzero(self.darea[cols] == area)
+            if mine.size == 0:
+                continue
+            index = GeodesicIndex(self.dlon[cols[mine]], self.dlat[cols[mine]], factor=self.factor)
+            j, c = index.nearest(self.olon[rows], self.olat[rows], rank=ranks[mine])
+            out[rows] = cols[mine[j]]
+            cost[rows] = c
         return out, cost
 
     def select(self, columns: np.ndarray) -> GeodesicMatrix:
         """The same origins with the destinations ``columns`` (positions or a boolean mask)."""
         cols, _, _ = _axis(columns, self.shape[1])
-        return GeodesicMatrix(self.olon, self.olat, self.dlon[cols], self.dlat[cols], self.factor)
+        darea = None if self.darea is None else self.darea[cols]
+        return GeodesicMatrix(
+            self.olon, self.olat, self.dlon[cols], self.dlat[cols], self.factor, self.oarea, darea
+        )
 
     def append(self, other: GeodesicMatrix) -> GeodesicMatrix:
         """The destinations of ``self`` then those of ``other`` (same origins and factor)."""
         if other.factor != self.factor or other.shape[0] != self.shape[0]:
             raise ValidationError("Only matrices of the same origins and factor can be joined.")
+        if (self.darea is None) != (other.darea is None):
+            raise ValidationError("Only matrices with travel areas on both sides can be joined.")
+        darea = (
+            None
+            if self.darea is None or other.darea is None
+            else np.concatenate([self.darea, other.darea])
+        )
         return GeodesicMatrix(
             self.olon,
             self.olat,
             np.concatenate([self.dlon, other.dlon]),
             np.concatenate([self.dlat, other.dlat]),
             self.factor,
+            self.oarea,
+            darea,
         )
