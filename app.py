@@ -17,6 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from coverage.web.config import region_name
+from coverage.web.housekeeping import start_housekeeping
 from coverage.web.localise import french_page
 from coverage.web.pages.desk import planner_page
 from coverage.web.pages.patient import patient_page
@@ -49,6 +50,7 @@ def main() -> None:
         page_title=page_title(), layout="wide" if page.url_path in WIDE_PAGES else "centered"
     )
     st.html(PAGE_CSS)
+    start_housekeeping()  # once per process: see coverage/web/housekeeping.py
     french_page()
     page.run()
 

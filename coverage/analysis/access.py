@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ from scipy import sparse
 
 from coverage import settings
 from coverage._atomic import atomic_open
-from coverage._errors import ArgumentError, ValidationError
+from coverage._errors import ArgumentError, CoverageWarning, DataSourceError, ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
@@ -670,7 +671,15 @@ class AccessTable:
             dist, dur = _matrices(self.model, origins, block)
             out[:, s : s + len(block)] = np.asarray(dist if by == "distance_km" else dur)
         if path is not None:
-            _write_checked(path, out)
+            try:
+                _write_checked(path, out)
+            except DataSourceError as exc:  # a cache only saves time: go on without it
+                warnings.warn(
+                    f"{exc} Le calcul continue sans l'enregistrer (il sera refait la prochaine "
+                    "fois).",
+                    CoverageWarning,
+                    stacklevel=2,
+                )
         self._memo[key] = out
         return out
 

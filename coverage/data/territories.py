@@ -180,7 +180,7 @@ class _Parsed:
         self.name = name
         self.region = region
         self.ids = set(registry.structures["id"]) if registry is not None else None
-        self.epcis = set(region.communes["epci_code"]) - {""}
+        self.epcis = set(region.communes["epci_code"].tolist()) - {""}
         self.problems: list[str] = []
         self.names: dict[str, str] = {}
         self.structures: dict[str, list[str]] = {}
@@ -261,26 +261,30 @@ class _Parsed:
 
     def result(self, region: Region) -> Territories:
         c = region.communes
-        by_level = {
-            "insee": pd.Series(c["insee"].to_numpy(), index=c["insee"].to_numpy()),
-            "epci": pd.Series(c["epci_code"].to_numpy(), index=c["insee"].to_numpy()),
-            "dep": pd.Series(c["dep"].to_numpy(), index=c["insee"].to_numpy()),
+        codes = [str(i) for i in c["insee"].tolist()]
+        by_level = {  # plain lists: a loop over Python values, not over pandas items
+            "insee": codes,
+            "epci": [str(e) for e in c["epci_code"].tolist()],
+            "dep": [str(d) for d in c["dep"].tolist()],
         }
         chosen: dict[str, list[str]] = {}
         for level in _LEVELS:  # most specific first: a commune keeps its first level's set
-            found: dict[str, list[str]] = {}
-            keys = by_level[level]
             lookup: dict[str, list[str]] = {}
             for value, tid in self.members[level]:
                 lookup.setdefault(value, []).append(tid)
-            for insee, key in keys.items():
-                if insee not in chosen and key in lookup:
-                    found[str(insee)] = sorted(set(lookup[key]))
+            if not lookup:
+                continue
+            sets = {key: sorted(set(tids)) for key, tids in lookup.items()}
+            found = {
+                insee: sets[key]
+                for insee, key in zip(codes, by_level[level], strict=True)
+                if key in sets and insee not in chosen
+            }
             chosen.update(found)
-        pairs = [(i, t) for i in c["insee"] if i in chosen for t in chosen[i]]
+        pairs = [(i, t) for i in codes if i in chosen for t in chosen[i]]
         assignment = pd.DataFrame(pairs, columns=["insee", "territory_id"])
-        unassigned = tuple(i for i in c["insee"] if i not in chosen)
-        overlaps = tuple(i for i in c["insee"] if len(chosen.get(i, ())) > 1)
+        unassigned = tuple(i for i in codes if i not in chosen)
+        overlaps = tuple(i for i in codes if len(chosen.get(i, ())) > 1)
         structures = {t: tuple(v) for t, v in self.structures.items()}
         return Territories(
             assignment, dict(self.names), structures, self.name, unassigned, overlaps

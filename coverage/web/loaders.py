@@ -77,7 +77,7 @@ def render_finder_map(result: FinderResult, finder: Finder) -> str:
     return _to_html(finder_map(result, finder))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=64)
 def finder_map_html(
     key: str, query: str, young: bool, _result: FinderResult, _finder: Finder
 ) -> str:
@@ -178,20 +178,6 @@ def get_whatif(
     return build_whatif(_access, _region, threshold=threshold, by=by)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def run_whatif(
-    key: str,
-    threshold: float,
-    by: Cost,
-    add: tuple[str, ...],
-    remove: tuple[str, ...],
-    _whatif: WhatIf,
-) -> ScenarioResult:
-    """:func:`run_scenario`, cached per registry key, threshold, cost and changes."""
-    del key, threshold, by
-    return run_scenario(_whatif, add, remove)
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
 def get_sites(
     key: str,
@@ -262,22 +248,6 @@ def coverage_map_html(
     """:func:`render_coverage_map`, cached per registry key, threshold and cost."""
     del key, threshold, by
     return render_coverage_map(_analysis, _region)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def scenario_map_html(
-    key: str,
-    threshold: float,
-    by: Cost,
-    add: tuple[str, ...],
-    remove: tuple[str, ...],
-    *,
-    _result: ScenarioResult,
-    _finder: Finder,
-) -> str:
-    """:func:`render_scenario_map`, cached per registry key, threshold, cost and changes."""
-    del key, threshold, by, add, remove
-    return render_scenario_map(_result, _finder)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

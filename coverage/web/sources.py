@@ -73,8 +73,11 @@ class ServerSource:
         return loaders.get_analysis(self.key, threshold, by, self.access(), self.finder)
 
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
+        # A what-if is one visitor's (random communes, 0.1 s): kept in the session, freed
+        # with it, never in a process-wide cache that other visitors' scenarios would fill.
         w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
-        return loaders.run_whatif(self.key, a.threshold, _by(a), *changes, w)
+        key = ("scenario", self.key, a.threshold, _by(a), changes)
+        return session_memo().get(key, lambda: loaders.run_scenario(w, *changes))
 
     def sites(
         self,
@@ -97,9 +100,8 @@ class ServerSource:
         )
 
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
-        return loaders.scenario_map_html(
-            self.key, a.threshold, _by(a), *changes, _result=result, _finder=self.finder
-        )
+        key = ("scenario_map", self.key, a.threshold, _by(a), changes)
+        return session_memo().get(key, lambda: loaders.render_scenario_map(result, self.finder))
 
     def report(self, a: Analysis) -> str:
         return loaders.report_html(self.key, a.threshold, _by(a), _analysis=a)
@@ -128,6 +130,20 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+#: ``st.session_state`` key of the session's own memo (its what-ifs and their maps).
+SESSION_MEMO = "session_memo"
+#: Entries the session memo keeps: a visitor compares a few scenarios at a time.
+SESSION_MEMO_SIZE = 6
+
+
+def session_memo() -> Memo:
+    """This session's small memo: freed when the session closes."""
+    memo = st.session_state.get(SESSION_MEMO)
+    if not isinstance(memo, Memo):
+        memo = st.session_state[SESSION_MEMO] = Memo(SESSION_MEMO_SIZE)
+    return memo
 
 
 def _queued() -> None:

@@ -91,6 +91,20 @@ def import_upload(
     return dataclasses.replace(imp, registry=registry)
 
 
+def read_upload(
+    name: str, data: bytes, *, region: Region, sheet: str | None = None
+) -> RegistryImport:
+    """:func:`import_upload`, in a worker process unless ``$PARCOURS_UPLOAD_WORKERS=0``
+    (``coverage.web.worker``: the reading's memory goes back to the system). The budget is
+    checked here first, so that a refused file never reaches a worker."""
+    from coverage.web import worker
+
+    check_upload_budget(upload_name(name), data)
+    if not worker.workers_enabled():
+        return import_upload(name, data, region=region, sheet=sheet)
+    return worker.import_in_worker(name, data, region=region.code, sheet=sheet)
+
+
 def load_candidates_upload(name: str, data: bytes, *, region: Region) -> CandidateSet:
     """Read an uploaded list of applicants (registry format, communes or points) privately,
     under the same budget as a registry upload."""

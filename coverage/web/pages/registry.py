@@ -13,7 +13,7 @@ from coverage.web.loaders import finder_for_registry
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
 from coverage.web.sources import UploadSource
-from coverage.web.uploads import import_upload, upload_key
+from coverage.web.uploads import read_upload, upload_key
 from coverage.web.widgets import notice, table, text
 
 
@@ -78,7 +78,7 @@ def _upload_form() -> None:
     finder = current_finder()
     try:
         with upload_slot(on_wait=_queued):
-            imp = import_upload(upload.name, data, region=finder.region, sheet=sheet or None)
+            imp = read_upload(upload.name, data, region=finder.region, sheet=sheet or None)
             new = finder_for_registry(finder.region, imp.registry, model=finder.model)
     except ValidationError as exc:
         show_error(exc)

@@ -1,0 +1,80 @@
+"""Uploads read in worker processes (``coverage.web.worker``) answer as the in-process reading,
+refuse the same files with the same French problems, and give their memory back when idle;
+the housekeeping thread starts once per process."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coverage._errors import ArgumentError, RegistryError
+from coverage.data.region import Region
+from coverage.web import housekeeping, uploads, worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_upload import registry_bytes
+
+
+@pytest.fixture(scope="module")
+def data(region: Region) -> bytes:
+    return registry_bytes(region, "https://example.org/liste", 2_000)
+
+
+def test_a_worker_reads_as_the_server_process_does(region: Region, data: bytes) -> None:
+    there = worker.import_in_worker("liste ARS.csv", data, region=region.code)
+    here = uploads.import_upload("liste ARS.csv", data, region=region)
+    pd.testing.assert_frame_equal(there.registry.structures, here.registry.structures)
+    assert there.locations == here.locations
+    assert there.canonical_csv() == here.canonical_csv()
+    assert there.registry.path == "liste ARS.csv" and not there.registry.is_default
+
+
+def test_a_refused_file_gets_the_same_french_problems(region: Region) -> None:
+    bad = b"id,name,kind,insee,source\nx,Essai,tous_publics,99999,https://example.org/a\n"
+    with pytest.raises(RegistryError) as there:
+        worker.import_in_worker("mauvais.csv", bad, region=region.code)
+    with pytest.raises(RegistryError) as here:
+        uploads.import_upload("mauvais.csv", bad, region=region)
+    assert there.value.problems == here.value.problems
+    assert "ligne 2" in there.value.problems[0] and "insee" in there.value.problems[0]
+
+
+def test_an_idle_pool_is_shut_down_and_comes_back(region: Region, data: bytes) -> None:
+    worker.import_in_worker("a.csv", data, region=region.code)
+    assert worker.shutdown_if_idle(3600) is False  # used just now
+    assert worker.shutdown_if_idle(0) is True
+    assert worker.shutdown_if_idle(0) is False  # nothing left to stop
+    again = worker.import_in_worker("b.csv", data, region=region.code)
+    assert len(again.registry.structures) == 2_000
+
+
+def test_workers_can_be_turned_off(
+    region: Region, data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker.shutdown_if_idle(0)
+    monkeypatch.setenv(worker.WORKERS_ENV, "0")
+    imp = uploads.read_upload("c.csv", data, region=region)
+    assert len(imp.registry.structures) == 2_000
+    assert worker.shutdown_if_idle(0) is False  # no pool was started
+
+
+def test_the_budget_refuses_before_any_worker(region: Region) -> None:
+    worker.shutdown_if_idle(0)
+    huge = b"id,name,kind,insee,source\n" + b"x,y,tous_publics,15014,https://e.org\n" * 6_000
+    with pytest.raises(RegistryError, match="trop de lignes"):
+        uploads.read_upload("gros.csv", huge, region=region)
+    assert worker.shutdown_if_idle(0) is False
+
+
+def test_housekeeping_starts_once_and_checks_its_interval() -> None:
+    with pytest.raises(ArgumentError):
+        housekeeping.start_housekeeping(0)
+    housekeeping.start_housekeeping(3600)  # this call or an earlier one (the page) started it
+    assert housekeeping.start_housekeeping(3600) is False
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("memory-housekeeping") == 1
+    housekeeping.collect_and_trim()  # runs without error where glibc or pyarrow is absent
