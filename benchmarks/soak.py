@@ -70,6 +70,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 import urllib.parse
 import urllib.request
 import uuid
@@ -83,6 +84,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _browser import ROOT, streamlit_server
 from _timing import Targets
 
+from coverage.web import housekeeping, worker
+
 #: Peak RSS the server (and its children) may reach during the soak, in MB: its level once
 #: loaded (~400 MB), plus the two upload slots at their 300 MB target each
 #: (``bench_upload.py``), plus ~200 MB for the sessions held (search answers, what-ifs,
@@ -91,8 +94,13 @@ MEMORY_BUDGET_MB = 1_200.0
 #: How far above its level after the warm-up the memory may stay once every session has
 #: closed and expired, in MB (``bench_upload.py`` allows 50 MB for three closed uploads).
 SETTLED_MB = 50.0
-#: Streamlit's default ``server.disconnectedSessionTTL`` (the project does not change it).
-DEFAULT_SESSION_TTL_S = 120
+#: The project's ``server.disconnectedSessionTTL`` (``.streamlit/config.toml``; Streamlit's
+#: default 120 s when it is not set).
+DEFAULT_SESSION_TTL_S = int(
+    tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    .get("server", {})
+    .get("disconnectedSessionTTL", 120)
+)
 #: Structures in each uploaded registry: the upload budget's maximum.
 UPLOAD_ROWS = 5_000
 #: Share of each action in a client's sequence.
@@ -636,9 +644,11 @@ def soak(
     seed: int = 6,
     rows: int = UPLOAD_ROWS,
     settle: bool = True,
+    wait_workers: bool = True,
 ) -> SoakReport:
     """Run ``sessions`` concurrent clients for ``seconds`` (after a warm-up), then, when
-    ``settle``, wait for the closed sessions to expire and measure the memory again.
+    ``settle``, wait for the closed sessions to expire (and, with ``wait_workers``, for the
+    idle upload workers to stop) and measure the memory again.
 
     Each answer must be the one to its own query: under concurrency, a session that showed
     another session's place, or no longer its upload, would be counted as an error.
@@ -722,11 +732,16 @@ def soak(
         t.join(timeout=seconds + 180)
     phase[0] = "closed"
     if settle and server.proc.poll() is None:
-        # Closed tabs' sessions are kept for the TTL, then dropped when a session is stored.
+        # Closed tabs' sessions are kept for the TTL, then dropped when a session is stored;
+        # the idle upload workers stop at the housekeeping's first round after IDLE_S.
         time.sleep(server.session_ttl_s + 2)
         with contextlib.suppress(Exception):
             search(server, "Aurillac")
-        time.sleep(3.0)
+        time.sleep(
+            max(3.0, worker.IDLE_S + housekeeping.INTERVAL_S - server.session_ttl_s + 3)
+            if wait_workers
+            else 3.0
+        )
         phase[0] = "settled"
         time.sleep(3.0)
         report.settled = True

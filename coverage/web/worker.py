@@ -29,7 +29,7 @@ from coverage.data.registry import RegistryImport
 #: Environment variable: ``0`` reads uploads in the server process.
 WORKERS_ENV = "PARCOURS_UPLOAD_WORKERS"
 #: Uploads a worker reads before it is replaced by a fresh process.
-TASKS_PER_WORKER = 5
+TASKS_PER_WORKER = 20
 #: Seconds without an upload after which the pool is shut down.
 IDLE_S = 60.0
 
