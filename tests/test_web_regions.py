@@ -68,3 +68,15 @@ def test_the_picker_changes_the_region_served() -> None:
     assert not at.exception
     assert _headers(at) == ["Structures les plus proches d'Ajaccio (Corse-du-Sud)"]
     assert "Ligue contre le cancer, comité de Corse-du-Sud" in _bodies(at)
+
+
+def test_the_desk_s_commune_picker_is_the_session_s_region() -> None:
+    from coverage.data.region import load_region
+    from coverage.web import loaders
+
+    ara, bretagne = load_region(), load_region(region="53")
+    first = loaders.commune_options(ara.code, ara)
+    second = loaders.commune_options(bretagne.code, bretagne)
+    assert first["63113"] == "Clermont-Ferrand (63)" and "29019" not in first
+    assert second["29019"] == "Brest (29)" and "63113" not in second
+    assert len(second) == len(bretagne.communes)

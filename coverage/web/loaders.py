@@ -92,12 +92,13 @@ def _to_html(m: folium.Map) -> str:
     return maps.to_html(m)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def commune_options(_region: Region) -> dict[str, str]:
+@st.cache_data(show_spinner=False, max_entries=4)
+def commune_options(code: str, _region: Region) -> dict[str, str]:
     """INSEE code -> "Name (dep)" for every commune, sorted by name (for pickers).
 
-    One region per server process: the cache is keyed by nothing else.
+    Cached per region (``code``, the INSEE region code): sessions may serve different ones.
     """
+    del code
     c = _region.communes.sort_values(["name", "dep"], kind="stable")
     return dict(zip(c["insee"], c["name"] + " (" + c["dep"] + ")", strict=True))
 

@@ -189,7 +189,7 @@ def desk_gaps(a: Analysis, access: AccessTable, source: Source) -> None:
 
 
 def _scenario_form(access: AccessTable, finder: Finder) -> tuple[list[str], list[str]]:
-    options = loaders.commune_options(finder.region)
+    options = loaders.commune_options(finder.region.code, finder.region)
     s = access.structures
     names = dict(zip(s["id"], s["name"] + " – " + s["commune_name"], strict=True))
     with st.form("scenario", border=True):
