@@ -199,11 +199,14 @@ def _phrases(code: str, name: str, type_nom: str) -> tuple[str, str, str]:
 def all_regions() -> tuple[RegionSpec, ...]:
     """The 18 regions of France, by INSEE code."""
     regions, deps = _tables()
+    by_region: dict[str, list[str]] = {}  # one pass over the départements, not a mask a region
+    for dep, region in zip(deps["code"].astype(str), deps["region"].astype(str), strict=True):
+        by_region.setdefault(region, []).append(dep)
     out = []
     for code, name, type_nom in zip(
         regions["code"], regions["nom"], regions["type_nom"], strict=True
     ):
-        mine = tuple(sorted(str(d) for d in deps.loc[deps["region"] == code, "code"]))
+        mine = tuple(sorted(by_region.get(str(code), [])))
         in_name, out_name, the_name = _phrases(str(code), str(name), str(type_nom))
         out.append(RegionSpec(str(code), str(name), mine, in_name, out_name, the_name))
     return tuple(sorted(out, key=lambda r: r.code))

@@ -48,6 +48,12 @@ DEFAULT_REGISTRY: Final = DATA_DIR / "structures.csv"
 DEFAULT_AJA_ZONES: Final = DATA_DIR / "aja_zones.csv"
 
 
+def regions_dir() -> Path:
+    """Folder of the other regions' embedded files, one subfolder per INSEE region code
+    (``data/regions/11/structures.csv``); Auvergne-Rhône-Alpes keeps its files in ``data/``."""
+    return DATA_DIR / "regions"
+
+
 def cache_dir() -> Path:
     """Folder for derived, rebuildable files (git-ignored); ``$PARCOURS_CACHE_DIR`` wins."""
     env = os.environ.get(CACHE_ENV)

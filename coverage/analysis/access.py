@@ -170,6 +170,15 @@ def _matrices(
     return dist, dur
 
 
+def _with_areas(origins: pd.DataFrame, deps: pd.Series | np.ndarray) -> pd.DataFrame:
+    """``origins`` with an ``area`` column when the communes span several travel areas (all
+    of France: a structure overseas serves its own area), else as they are."""
+    areas = travel_areas(deps)
+    if len(set(areas)) > 1:
+        origins["area"] = areas
+    return origins
+
+
 def _areas(
     origins: pd.DataFrame, points: pd.DataFrame
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -316,10 +325,7 @@ class AccessTable:
             frame = pd.DataFrame(
                 {"id": self.col("insee"), "lon": self.col("lon"), "lat": self.col("lat")}
             )
-            areas = travel_areas(self.col("dep"))
-            if len(set(areas)) > 1:  # all of France: a structure overseas serves its own area
-                frame["area"] = areas
-            self._memo[("origins",)] = frame
+            self._memo[("origins",)] = _with_areas(frame, self.col("dep"))
         return self._memo[("origins",)]
 
     def matrix(self, by: Cost = "distance_km") -> CostMatrix:
@@ -835,10 +841,7 @@ def access_from_frames(
     if bad:
         raise ValidationError(f"`structures` kind must be one of {KINDS!r}; got {bad!r}.")
     s = _structures_frame(s)
-    origins = frame[["insee", "lon", "lat"]].copy()
-    areas = travel_areas(frame["dep"])
-    if len(set(areas)) > 1:  # all of France: a structure overseas serves its own area
-        origins["area"] = areas
+    origins = _with_areas(frame[["insee", "lon", "lat"]].copy(), frame["dep"])
     dist, dur = _matrices(model, origins, s)
     return AccessTable(
         communes=frame,

@@ -264,14 +264,14 @@ def default_registry_path(region: str | None = None) -> Path | None:
     code = region_spec(region).code
     if code == settings.DEFAULT_REGION:
         return settings.DEFAULT_REGISTRY
-    path = settings.DATA_DIR / "regions" / code / "structures.csv"
+    path = settings.regions_dir() / code / "structures.csv"
     return path if path.is_file() else None
 
 
 def embedded_registries() -> dict[str, Path]:
     """Region code -> its embedded registry file, for every region that has one."""
     out = {settings.DEFAULT_REGION: settings.DEFAULT_REGISTRY}
-    for path in sorted((settings.DATA_DIR / "regions").glob("*/structures.csv")):
+    for path in sorted(settings.regions_dir().glob("*/structures.csv")):
         out[path.parent.name] = path
     return dict(sorted(out.items()))
 

@@ -138,7 +138,7 @@ def default_territories(region: str) -> tuple[Path, ...]:
     """The embedded territory files that go with the embedded registry of ``region``:
     ``data/regions/<code>/territories.csv``, every region's for "FR"; none for a region
     whose territories no public source states (Auvergne-Rhône-Alpes)."""
-    root = settings.DATA_DIR / "regions"
+    root = settings.regions_dir()
     if region == FRANCE:
         return tuple(sorted(root.glob("*/territories.csv")))
     path = root / region / "territories.csv"

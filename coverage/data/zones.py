@@ -87,7 +87,7 @@ def default_zones_path(region: str | None = None) -> Path | None:
     path = (
         settings.DEFAULT_AJA_ZONES
         if code == settings.DEFAULT_REGION
-        else settings.DATA_DIR / "regions" / code / "aja_zones.csv"
+        else settings.regions_dir() / code / "aja_zones.csv"
     )
     return path if path.is_file() else None
 

@@ -25,7 +25,6 @@ from coverage.geography import departement_names
 from coverage.outputs.charts import histogram_svg, lorenz_svg
 from coverage.outputs.html import esc
 from coverage.outputs.text import (
-    TITLE,
     _between_share,
     _cost,
     _idx,
@@ -45,7 +44,6 @@ from coverage.outputs.text import (
 
 # The terminal text and the charts have their own modules; these names stay importable here.
 __all__ = [
-    "TITLE",
     "departements_frame_fr",
     "histogram_svg",
     "lorenz_svg",

@@ -13,8 +13,6 @@ from coverage.geography import region_spec
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
 
-TITLE = "Couverture du parcours de soins global après cancer en Auvergne-Rhône-Alpes"
-
 
 def title(region: str) -> str:
     """The analysis's title for the region named ``region`` ("Bretagne", "France")."""

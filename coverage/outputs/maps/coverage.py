@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
     from coverage.data.region import Region
 
-TITLE = "Couverture des structures porteuses — Auvergne-Rhône-Alpes"
-
 
 def map_title(region: str) -> str:
     """The coverage map's title for the region named ``region``."""
