@@ -42,18 +42,19 @@ run: setup
 	$(BIN)/parcours find "Le Puy-en-Velay" --age 19 --html $(OUT)/trouver-le-puy.html
 	$(BIN)/parcours analyse --report $(OUT)/rapport.html --map $(OUT)/carte-couverture.html --csv $(OUT)/communes.csv
 
-# The fuzzing lane runs 10,000 generated inputs per entry point (about 4 minutes on 2 cores,
-# RELIABILITY.md); PARCOURS_FUZZ_EXAMPLES=1000 make test runs a tenth of it.
+# The fuzzing lane runs 10,000 generated inputs per entry point (about 4 minutes of one core,
+# RELIABILITY.md); PARCOURS_FUZZ_EXAMPLES=1000 make test runs a tenth of it. The tests are
+# spread over every core (pytest-xdist, -n auto).
 # The dependency audit runs first and only reports (its advisory services may be unreachable,
 # and a new advisory on an unchanged pin must not block unrelated work); pytest decides.
 test: setup browsers
 	-@$(MAKE) --no-print-directory audit || echo "make audit: findings above (report-only)"
 	$(MAKE) --no-print-directory lint
-	PARCOURS_FUZZ_EXAMPLES=$${PARCOURS_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest
+	PARCOURS_FUZZ_EXAMPLES=$${PARCOURS_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -n auto
 
 # The quick lane while working: no browser, no soak, no slow fuzzing.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n auto -m "not browser and not slow"
 
 # Test coverage, measured with slipcover (coverage.py would shadow this package's name).
 coverage-report: setup

@@ -37,11 +37,17 @@ with the server), one per kind:
 
 The overall p95 is over all four kinds; the static ``GET``s are reported apart.
 
-Memory: RSS of the server and its children every 0.25 s: its level after a warm-up (one of
-each action, a 2-row upload), the peak while the clients run, and its level once they have
-all closed. A closed tab's session is kept by Streamlit for ``server.disconnectedSessionTTL``
-seconds (120 by default) in case the tab reconnects, then dropped when the next session is
-stored: the soak waits that long, opens and closes one more session, and measures again.
+Memory, every 0.25 s: the PSS of the server and its children added up (a page shared by two
+processes, such as the libraries' code a spawned upload worker maps too, counts once; their
+RSS added up is printed beside it), and the server process's alone. Its level after a
+warm-up (one of each action, a 2-row upload), the peak while the clients run, and its level
+once they have all closed. A closed tab's session is kept by Streamlit for
+``server.disconnectedSessionTTL`` seconds in case the tab reconnects, then dropped when the
+next session is stored: the soak waits that long, opens and closes one more session, waits
+for the idle upload workers to stop, and measures again. ``--cycles N`` runs the load N times
+on the same server, each settled, and checks the server's settled level from the first cycle
+to the last: what a first load leaves (allocator pools grown to its peak) is paid once, a leak
+would add up.
 
 An error is: a failed or timed-out request, a run that does not finish successfully, an
 exception shown on the page, an error message for a valid place, an upload or a what-if,
@@ -51,8 +57,9 @@ missing, or an error logged by the server (``error in`` / ``Traceback``). French
 for hostile queries are expected; so is the upload queue's notice (counted).
 
 Targets (exit 1 when one is missed, as every benchmark: ``_timing.Targets``): 0 errors, p95
-of all actions under 2 s, peak server memory under ``MEMORY_BUDGET_MB``, and memory after
-the sessions close within ``SETTLED_MB`` of its level after the warm-up.
+of all actions under 2 s, peak memory (PSS) under ``MEMORY_BUDGET_MB``, and memory after
+the sessions close within ``SETTLED_MB`` of its level after the warm-up, for the server and
+its workers and for the server process alone (with ``--cycles``, also from cycle to cycle).
 
 Only 127.0.0.1 is contacted; every loop is bounded in time and the server is stopped at the
 end. ``tests/test_soak.py`` runs the same soak for ~20 s.
@@ -86,10 +93,10 @@ from _timing import Targets
 
 from coverage.web import housekeeping, worker
 
-#: Peak RSS the server (and its children) may reach during the soak, in MB: its level once
-#: loaded (~400 MB), plus the two upload slots at their 300 MB target each
-#: (``bench_upload.py``), plus ~200 MB for the sessions held (search answers, what-ifs,
-#: the uploaded registries kept until their sessions expire).
+#: Peak memory (PSS) the server and its upload workers may reach during the soak, in MB. Set
+#: for one process before the upload workers existed (~400 MB loaded, plus the two upload
+#: slots at their 300 MB target each, ``bench_upload.py``, plus ~200 MB for the sessions
+#: held: search answers, what-ifs, uploads kept until their sessions expire), and kept.
 MEMORY_BUDGET_MB = 1_200.0
 #: How far above its level after the warm-up the memory may stay once every session has
 #: closed and expired, in MB (``bench_upload.py`` allows 50 MB for three closed uploads).
@@ -472,8 +479,12 @@ class SoakReport:
     timed: list[Timed] = field(default_factory=list)
     pages: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    #: (seconds since the soak started, RSS in bytes, phase)
+    #: (seconds since the soak started, RSS in bytes, phase): the server and its children
     rss: list[tuple[float, int, str]] = field(default_factory=list)
+    #: the same samples, of the server process alone (without its upload workers)
+    server_rss: list[tuple[float, int, str]] = field(default_factory=list)
+    #: the same samples as plain RSS added up (shared pages counted in every process)
+    rss_sum: list[tuple[float, int, str]] = field(default_factory=list)
     hostile: int = 0
     queued: int = 0
     uploads_in_use: int = 0
@@ -494,19 +505,23 @@ class SoakReport:
     def p95(self, kind: str | None = None) -> float:
         return _quantile(self.times(kind), 95)
 
-    def _phase(self, phase: str) -> list[int]:
-        return [r for _, r, p in self.rss if p == phase]
+    def _phase(self, phase: str, *, alone: bool = False) -> list[int]:
+        return [r for _, r, p in (self.server_rss if alone else self.rss) if p == phase]
 
-    def start_mb(self) -> float:
-        values = self._phase("start")
+    def start_mb(self, *, alone: bool = False) -> float:
+        values = self._phase("start", alone=alone)
         return statistics.median(values) / 2**20 if values else float("nan")
 
-    def peak_mb(self) -> float:
-        values = self._phase("load")
+    def peak_mb(self, *, alone: bool = False) -> float:
+        values = self._phase("load", alone=alone)
         return max(values) / 2**20 if values else float("nan")
 
-    def settled_mb(self) -> float:
-        values = self._phase("settled")
+    def peak_rss_sum_mb(self) -> float:
+        values = [r for _, r, p in self.rss_sum if p == "load"]
+        return max(values) / 2**20 if values else float("nan")
+
+    def settled_mb(self, *, alone: bool = False) -> float:
+        values = self._phase("settled", alone=alone)
         return statistics.median(values) / 2**20 if values else float("nan")
 
     def thirds_mb(self) -> tuple[float, float, float]:
@@ -553,11 +568,26 @@ class SoakReport:
                 f"{ms(_quantile(self.pages, 95))} ms"
             )
         out.append(
-            f"mémoire du serveur (RSS, Mo) : {self.start_mb():.0f} après l'échauffement, pic "
-            f"{self.peak_mb():.0f}, par tiers de la charge {first:.0f} / {middle:.0f} / "
-            f"{last:.0f} ({self.growth_pct():+.1f} % du tiers du milieu au dernier), "
+            f"mémoire du serveur et de ses lecteurs de dépôts (PSS, Mo) : {self.start_mb():.0f} "
+            f"après l'échauffement, pic {self.peak_mb():.0f}, par tiers de la charge "
+            f"{first:.0f} / {middle:.0f} / {last:.0f} ({self.growth_pct():+.1f} % du tiers du "
+            "milieu au dernier), "
             + (
                 f"{self.settled_mb():.0f} une fois les sessions fermées et expirées"
+                if self.settled
+                else "sessions fermées : non mesuré"
+            )
+        )
+        out.append(
+            f"  pic en RSS additionnés (chaque page partagée comptée dans chaque processus) : "
+            f"{self.peak_rss_sum_mb():.0f}"
+        )
+        out.append(
+            f"  dont le processus du serveur seul (sans ses lecteurs de dépôts) : "
+            f"{self.start_mb(alone=True):.0f} après l'échauffement, pic "
+            f"{self.peak_mb(alone=True):.0f}, "
+            + (
+                f"{self.settled_mb(alone=True):.0f} une fois les sessions fermées et expirées"
                 if self.settled
                 else "sessions fermées : non mesuré"
             )
@@ -576,6 +606,13 @@ class SoakReport:
                 self.settled_mb() - self.start_mb(),
                 at_most=SETTLED_MB,
             )
+            # The start counts the warm upload workers, which have stopped by the end: the
+            # server process alone must come back near its own start too.
+            targets.check(
+                "serveur seul, une fois les sessions fermées, en plus de son départ (Mo)",
+                self.settled_mb(alone=True) - self.start_mb(alone=True),
+                at_most=SETTLED_MB,
+            )
 
 
 def _quantile(xs: list[float], p: int) -> float:
@@ -584,15 +621,30 @@ def _quantile(xs: list[float], p: int) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
 
 
-def _rss(pid: int) -> int:
+def _rss(pid: int) -> tuple[int, int, int]:
+    """(memory of the process and its children, of the process alone, their RSS added up),
+    in bytes. The first two are PSS, where each page shared between processes (the
+    libraries' code a spawned worker maps too) counts once in the sum; RSS where the system
+    gives no PSS."""
     import psutil
 
+    def pss_rss(p: psutil.Process) -> tuple[int, int]:
+        try:
+            info = p.memory_full_info()
+            return int(info.pss), int(info.rss)
+        except (AttributeError, psutil.AccessDenied):  # pragma: no cover - no smaps
+            rss = int(p.memory_info().rss)
+            return rss, rss
+
     proc = psutil.Process(pid)
-    total = proc.memory_info().rss
+    alone, rss_sum = pss_rss(proc)
+    total = alone
     for child in proc.children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            total += child.memory_info().rss
-    return total
+            pss, rss = pss_rss(child)
+            total += pss
+            rss_sum += rss
+    return total, alone, rss_sum
 
 
 def expected_names() -> dict[str, str]:
@@ -664,8 +716,11 @@ def soak(
     def sample() -> None:
         while not done.is_set():
             with contextlib.suppress(Exception):
-                rss = _rss(server.proc.pid)
-                report.rss.append((time.monotonic() - t0, rss, phase[0]))
+                total, alone, rss_sum = _rss(server.proc.pid)
+                now = time.monotonic() - t0
+                report.rss.append((now, total, phase[0]))
+                report.server_rss.append((now, alone, phase[0]))
+                report.rss_sum.append((now, rss_sum, phase[0]))
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -816,12 +871,31 @@ def lookup_worst_case(*, repeats: int = 5) -> list[str]:
     return out
 
 
+def check_cycles(reports: Sequence[SoakReport], targets: Targets) -> None:
+    """Load cycles on one server: each later cycle's settled level against the first one's.
+
+    What the first load leaves (allocator pools grown to its peak, code run once, bounded
+    caches filled) is paid once; a leak would add to every cycle.
+    """
+    first = reports[0].settled_mb(alone=True)
+    levels = " / ".join(f"{r.settled_mb(alone=True):.0f}" for r in reports)
+    print(f"serveur seul, une fois les sessions fermées, cycle après cycle (Mo) : {levels}")
+    targets.check(
+        "serveur seul : du premier au dernier cycle, une fois les sessions fermées (Mo)",
+        reports[-1].settled_mb(alone=True) - first,
+        at_most=SETTLED_MB,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between actions (s)")
     parser.add_argument("--no-settle", dest="settle", action="store_false")
+    parser.add_argument(
+        "--cycles", type=int, default=1, help="load cycles on the same server, each settled"
+    )
     parser.add_argument("--no-lookups", dest="lookups", action="store_false")
     parser.add_argument("--no-server", dest="server", action="store_false")
     args = parser.parse_args(argv)
@@ -834,16 +908,24 @@ def main(argv: list[str] | None = None) -> int:
             print("app.py absent : pas d'essai de charge du serveur.")
             return 0
         print(f"== Charge : {args.sessions} sessions pendant {args.seconds:.0f} s")
+        reports = []
         with running_server() as server:
-            report = soak(
-                server,
-                sessions=args.sessions,
-                seconds=args.seconds,
-                think_s=args.think,
-                settle=args.settle,
-            )
-        print("\n".join(report.lines()))
-        report.check(targets)
+            for cycle in range(args.cycles):
+                if args.cycles > 1:
+                    print(f"-- cycle {cycle + 1} sur {args.cycles}", flush=True)
+                reports.append(
+                    soak(
+                        server,
+                        sessions=args.sessions,
+                        seconds=args.seconds,
+                        think_s=args.think,
+                        settle=args.settle or args.cycles > 1,
+                    )
+                )
+                print("\n".join(reports[-1].lines()), flush=True)
+        reports[0].check(targets)
+        if len(reports) > 1:
+            check_cycles(reports, targets)
     return targets.exit_code()
 
 

@@ -17,15 +17,9 @@ coverage.py. ``coverage.PROJECT_MARKER`` lets a test check that the imported pac
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 PROJECT_MARKER = "parcours-coverage"
-
-try:
-    __version__ = metadata.version(PROJECT_MARKER)
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    __version__ = "0+unknown"
 
 #: Public name -> module that defines it.
 _API: dict[str, str] = {
@@ -128,8 +122,22 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed distribution's version (``importlib.metadata``, ~30 ms to import: read
+    on first use of ``coverage.__version__``, not at every start of the command line)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(PROJECT_MARKER)
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
     """Load a public name on first use (PEP 562)."""
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'coverage' has no attribute {name!r}")

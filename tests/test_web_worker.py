@@ -78,3 +78,64 @@ def test_housekeeping_starts_once_and_checks_its_interval() -> None:
     names = [t.name for t in threading.enumerate()]
     assert names.count("memory-housekeeping") == 1
     housekeeping.collect_and_trim()  # runs without error where glibc or pyarrow is absent
+
+
+_ARENAS_SCRIPT = r"""
+import ctypes, os, sys, tempfile, threading
+from coverage.web import housekeeping
+
+capped = housekeeping.tune_malloc(2) if sys.argv[1] == "cap" else False
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+go, done = threading.Barrier(13), threading.Event()
+kept = []
+
+def work():
+    kept.append([bytearray(4096) for _ in range(200)])  # glibc malloc, not pymalloc
+    go.wait()
+    done.wait()
+
+threads = [threading.Thread(target=work) for _ in range(12)]
+for t in threads:
+    t.start()
+go.wait()
+path = os.path.join(tempfile.mkdtemp(), "info.xml")
+f = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, f)
+libc.fclose(f)
+done.set()
+for t in threads:
+    t.join()
+print(capped, open(path).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas")
+def test_malloc_arenas_are_capped_for_the_server_threads() -> None:
+    """Twelve threads allocating at once get their own glibc arenas (up to 8 a core), unless
+    ``tune_malloc`` capped them first; ``$MALLOC_ARENA_MAX`` decides when set."""
+    import os
+    import subprocess
+
+    with pytest.raises(ArgumentError, match="arenas"):
+        housekeeping.tune_malloc(0)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+    def heaps(mode: str, **extra: str) -> tuple[str, int]:
+        out = subprocess.run(
+            [sys.executable, "-c", _ARENAS_SCRIPT, mode],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.split()
+        return out[0], int(out[1])
+
+    assert heaps("cap") == ("True", 2)
+    capped, free = heaps("free")
+    assert capped == "False" and free > 2
+    assert heaps("cap", MALLOC_ARENA_MAX="4") == ("False", 4)

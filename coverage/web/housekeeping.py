@@ -7,6 +7,15 @@ sessions would wait for Python's own collector; this module starts one daemon th
 process that, every ``INTERVAL_S`` seconds, stops the upload workers idle for a minute
 (``coverage.web.worker``), collects, then gives the freed memory back to the system (glibc's
 ``malloc_trim`` and pyarrow's pool, when present).
+
+Before that thread starts, :func:`tune_malloc` caps glibc's malloc arenas at
+:data:`MALLOC_ARENAS` and fixes the size from which a block gets a memory map of its own.
+Streamlit runs every script run in a thread of its own, and glibc gives threads up to 8 arenas
+a core: what a run frees stays in its thread's arena. Measured with ``benchmarks/soak.py``
+(20 sessions for 150 s, one run each, so within run-to-run noise): under load, the memory
+glibc held free fell from ~180 to ~60 MB (``mallinfo2``) and the p95 from 1.48 to 1.09-1.19 s,
+while the load-phase memory stayed within 2 %. ``$MALLOC_ARENA_MAX`` and
+``$MALLOC_MMAP_THRESHOLD_``, when set, decide instead.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
 import sys
 import threading
 import time
@@ -25,6 +35,16 @@ log = logging.getLogger("coverage.app")
 
 #: Seconds between two collections.
 INTERVAL_S = 20.0
+#: glibc malloc arenas the server's threads share (``mallopt(M_ARENA_MAX)``).
+MALLOC_ARENAS = 2
+#: Blocks of this size or more get their own memory map, given back to the system when freed
+#: (``mallopt(M_MMAP_THRESHOLD)``, in bytes; glibc's default 128 kB, but raised on its own up to
+#: 32 MB as large blocks are freed, after which arrays of megabytes come from the heap and stay
+#: there behind small objects).
+MMAP_THRESHOLD = 128 * 1024
+#: ``M_MMAP_THRESHOLD`` and ``M_ARENA_MAX`` in glibc's ``<malloc.h>``.
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 _started = threading.Event()
 _lock = threading.Lock()
@@ -33,11 +53,11 @@ _lock = threading.Lock()
 def collect_and_trim() -> None:
     """One full collection, then the freed memory back to the system where it can be."""
     gc.collect()
-    if sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is not None:
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
             libc.malloc_trim(0)
-        except (OSError, AttributeError):  # pragma: no cover - not glibc
+        except AttributeError:  # pragma: no cover - not glibc
             pass
     pyarrow = sys.modules.get("pyarrow")
     if pyarrow is not None:
@@ -45,6 +65,32 @@ def collect_and_trim() -> None:
             pyarrow.default_memory_pool().release_unused()
         except AttributeError:  # pragma: no cover - an older pyarrow
             pass
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+
+
+def tune_malloc(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas at ``arenas`` for the threads that start from now on, and fix
+    the memory-map threshold at :data:`MMAP_THRESHOLD`; True when the cap was set (False: not
+    glibc, or ``$MALLOC_ARENA_MAX`` already decides)."""
+    if arenas < 1:
+        raise ArgumentError(f"`arenas` must be at least 1; got {arenas!r}.")
+    libc = _libc()
+    if libc is None or os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except AttributeError:  # pragma: no cover - a C library without mallopt (musl)
+        return False
 
 
 def _loop(interval: float) -> None:
@@ -66,6 +112,7 @@ def start_housekeeping(interval: float = INTERVAL_S) -> bool:
     with _lock:
         if _started.is_set():
             return False
+        tune_malloc()
         thread = threading.Thread(
             target=_loop, args=(interval,), name="memory-housekeeping", daemon=True
         )

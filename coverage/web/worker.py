@@ -15,6 +15,7 @@ megabytes). The pool is shut down after :data:`IDLE_S` seconds without an upload
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import multiprocessing
 import multiprocessing.spawn
@@ -34,6 +35,7 @@ TASKS_PER_WORKER = 20
 IDLE_S = 60.0
 
 _lock = threading.Lock()
+_atexit_set = threading.Event()
 _pool: cf.ProcessPoolExecutor | None = None
 _last_used = 0.0
 _running = 0
@@ -70,6 +72,9 @@ def _get_pool() -> cf.ProcessPoolExecutor:
             mp_context=multiprocessing.get_context("spawn"),
             max_tasks_per_child=TASKS_PER_WORKER,
         )
+        if not _atexit_set.is_set():  # stopped before the interpreter's teardown, not during
+            atexit.register(_reset)
+            _atexit_set.set()
     return _pool
 
 

@@ -4,12 +4,12 @@ Every map the tool writes (the patient finder's export, the planners' choropleth
 Streamlit page) is made of these blocks and written by :func:`to_html` / :func:`save_map`:
 
 - Leaflet is inlined from the copy ``make setup`` installed (:mod:`coverage.outputs.maps.vendor`);
-the
-  other libraries folium links by default (jQuery, Bootstrap, awesome-markers, Font Awesome)
-  are dropped because no block uses them: points are ``CircleMarker``s, popups and tooltips are
-  bound with Leaflet's own ``bindPopup``/``bindTooltip``, legends and notes are plain Leaflet
-  controls. The page therefore opens with no network; only the OpenStreetMap basemap tiles,
-  the one third-party request, stay blank offline.
+  the other libraries folium links by default (jQuery, Bootstrap, awesome-markers, Font
+  Awesome) are dropped because no block uses them: points are Leaflet circle markers (a set
+  of structures is one JSON layer), popups and tooltips are bound with Leaflet's own
+  ``bindPopup``/``bindTooltip``, legends and notes are plain Leaflet controls. The page
+  therefore opens with no network; only the OpenStreetMap basemap tiles, the one
+  third-party request, stay blank offline.
 - Every text that comes from data (names, addresses, labels, layer names) goes through
   :func:`coverage.outputs.html.esc`, every link through
   :func:`coverage.outputs.html.safe_url`, and is passed to JavaScript
@@ -25,8 +25,9 @@ geometry simplification is applied.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -55,9 +56,13 @@ from coverage.outputs.maps._leaflet import (
     _GeoJsonLayer,
     _HtmlControl,
     _LayerControl,
+    _PointLayer,
 )
 from coverage.outputs.maps.choropleth import Legend, add_choropleth
 from coverage.outputs.maps.classes import Classes, Classing, classify, fisher_jenks_bins
+
+#: One structure: a row of a structures table, as a Series or a record.
+Row = pd.Series | Mapping[Hashable, Any]
 
 __all__ = [
     "KIND_COLORS",
@@ -188,14 +193,14 @@ def add_place(m: folium.Map, *, lat: float, lon: float, label: str) -> folium.Ci
     return marker
 
 
-def _text(row: pd.Series, column: str) -> str:
+def _text(row: Row, column: str) -> str:
     value = row.get(column)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).strip()
 
 
-def structure_popup(row: pd.Series, *, distance_label: str = "Distance") -> str:
+def structure_popup(row: Row, *, distance_label: str = "Distance") -> str:
     """Escaped HTML card of one structure: name, kind, commune, distance, contact, services.
 
     Parameters
@@ -234,7 +239,7 @@ def add_structures(
     color: str,
     distance_label: str = "Distance",
     show: bool = True,
-) -> folium.FeatureGroup:
+) -> Layer:
     """Add structures as coloured points with an escaped popup card and a name tooltip.
 
     Parameters
@@ -257,41 +262,17 @@ def add_structures(
     _check_map(m)
     _check_structures(structures)
     _check_color(color)
-    group = folium.FeatureGroup(name=esc(layer_name), show=show)
-    for _, row in structures.iterrows():
+    points = []
+    for row in structures.to_dict("records"):
         tip = esc(_text(row, "name"))
         distance = row.get("distance_km")
         if distance is not None and not pd.isna(distance):
             tip += f" – {format_number(distance, decimals=1)} km"
-        marker = folium.CircleMarker(
-            location=[float(row["lat"]), float(row["lon"])],
-            radius=8,
-            color="#1f2937",
-            weight=1.5,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.9,
-        )
-        marker.add_child(
-            _Bind(popup=structure_popup(row, distance_label=distance_label), tooltip=tip)
-        )
-        marker.add_to(group)
-        _tap_target(row, popup=structure_popup(row, distance_label=distance_label)).add_to(group)
-    group.add_to(m)
-    return group
-
-
-def _tap_target(row: pd.Series, *, popup: str) -> folium.CircleMarker:
-    """An invisible 44 px disc over a point, opening the same popup: a finger-sized target."""
-    target = folium.CircleMarker(
-        location=[float(row["lat"]), float(row["lon"])],
-        radius=22,
-        stroke=False,
-        fill=True,
-        fill_opacity=0.0,
-    )
-    target.add_child(_Bind(popup=popup))
-    return target
+        popup = structure_popup(row, distance_label=distance_label)
+        points.append((float(row["lat"]), float(row["lon"]), popup, tip))
+    layer = _PointLayer(points, color=color, name=layer_name, show=show)
+    layer.add_to(m)
+    return layer
 
 
 def add_symbol_legend(
