@@ -119,11 +119,12 @@ def _slots() -> threading.BoundedSemaphore:
 
 
 @contextlib.contextmanager
-def upload_slot(*, on_wait: Callable[[], None], wait_s: float = QUEUE_WAIT_S) -> Iterator[None]:
+def upload_slot(*, on_wait: Callable[[], None], wait_s: float | None = None) -> Iterator[None]:
     """Hold one of the :data:`UPLOAD_SLOTS` slots while the body runs.
 
     When every slot is taken, ``on_wait()`` is called (the page shows
-    :data:`QUEUE_MESSAGE_FR`) and the call waits up to ``wait_s`` seconds.
+    :data:`QUEUE_MESSAGE_FR`) and the call waits up to ``wait_s`` seconds (``None``:
+    :data:`QUEUE_WAIT_S` as it is at the call).
 
     Raises
     ------
@@ -133,7 +134,7 @@ def upload_slot(*, on_wait: Callable[[], None], wait_s: float = QUEUE_WAIT_S) ->
     slots = _slots()
     if not slots.acquire(blocking=False):
         on_wait()
-        if not slots.acquire(timeout=wait_s):
+        if not slots.acquire(timeout=QUEUE_WAIT_S if wait_s is None else wait_s):
             raise ValidationError(BUSY_MESSAGE_FR)
     try:
         yield
