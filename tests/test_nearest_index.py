@@ -14,6 +14,7 @@ from pyproj import Geod
 
 from coverage._errors import ValidationError
 from coverage.analysis.access import access_from_frames
+from coverage.geography import travel_areas
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import CircuityModel, GeodesicModel
 from coverage.travel.nearest import (
@@ -126,10 +127,11 @@ class _Points:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
 
-    def located(self, kind: str | None = None) -> pd.DataFrame:
+    def points(self, kind: str | None = None, *, area: str | None = None) -> pd.DataFrame:
         found = self.frame[self.frame["kind"] == kind]
-        dep = found["dep"] if "dep" in found.columns else ""
-        return found[["id", "lon", "lat"]].assign(dep=dep).reset_index(drop=True)
+        if area is not None and "dep" in found.columns:
+            found = found[travel_areas(found["dep"]) == area]
+        return found[["id", "lon", "lat"]].reset_index(drop=True)
 
 
 def test_computed_zones_from_the_index_equal_the_pairwise_ones(region):

@@ -70,7 +70,7 @@ from coverage.data.spreadsheet import (
     Table,
     read_table,
 )
-from coverage.geography import FRANCE, region_spec
+from coverage.geography import FRANCE, region_spec, travel_areas
 
 __all__ = [
     "COLUMNS",
@@ -201,9 +201,13 @@ class Registry:
         """Structures listed without a known commune (left out of distances)."""
         return self.structures[~self.structures["located"]].reset_index(drop=True)
 
-    def points(self, kind: str | None = None) -> pd.DataFrame:
-        """Located structures as a travel-model point set (``id``, ``lon``, ``lat``)."""
-        return self.located(kind)[["id", "lon", "lat"]]
+    def points(self, kind: str | None = None, *, area: str | None = None) -> pd.DataFrame:
+        """Located structures as a travel-model point set (``id``, ``lon``, ``lat``),
+        optionally of one travel area only (``coverage.geography.travel_area``)."""
+        df = self.located(kind)
+        if area is not None:
+            df = df[travel_areas(df["dep"]) == area]
+        return df[["id", "lon", "lat"]]
 
     def counts(self) -> dict[str, int]:
         """Counts by kind and location status."""

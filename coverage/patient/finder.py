@@ -31,7 +31,7 @@ from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path,
 from coverage.geography import travel_area, travel_areas
 from coverage.patient import forfait
 from coverage.patient.next_step import NextStep, next_step
-from coverage.travel.base import TravelModel, nearest
+from coverage.travel.base import TravelModel
 from coverage.travel.geodesic import GeodesicModel
 
 #: Columns of each structure in an answer (see ``FinderResult.structures``).
@@ -395,20 +395,19 @@ class Finder:
         return AjaAnswer(device, official, label, applies), ""
 
     def _nearest_device(self, insee: str) -> str | None:
-        """The computed zones' device of one commune: its nearest located AJA device by the
-        model, from the commune's point, ties to the lowest id (as ``computed_zones``)."""
-        located = self.registry.located("aja")
+        """The computed zones' device of one commune: its nearest located AJA device of its
+        travel area by the model, from the commune's point (``computed_zones``' own rule)."""
+        from coverage.travel.catchments import nearest_devices
+
         row = self.region.commune(insee)
-        devices = located.loc[
-            travel_areas(located["dep"]) == travel_area(str(row["dep"])), ["id", "lon", "lat"]
-        ]
+        devices = self.registry.points("aja", area=travel_area(str(row["dep"])))
         if devices.empty:
             return None
         origin = pd.DataFrame(
             {"id": [insee], "lon": [float(row["lon"])], "lat": [float(row["lat"])]}
         )
-        best = nearest(self.model.table(origin, devices))
-        return str(best["destination"].iloc[0]) if len(best) else None
+        best = nearest_devices(origin, devices, self.model)
+        return str(best["device_id"].iloc[0]) if len(best) else None
 
 
 def _error_median(attrs: dict[str, Any]) -> float | None:

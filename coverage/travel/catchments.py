@@ -43,16 +43,14 @@ def computed_zones(
     """Each commune to its nearest located AJA device of its travel area (a stand-in,
     labelled as such); all of France is zoned area by area, never across an ocean."""
     model = model or GeodesicModel()
-    located = registry.located("aja")
-    device_areas = travel_areas(located["dep"])
     commune_areas = travel_areas(region.communes["dep"])
     parts = []
     for area in sorted(set(commune_areas)):
-        devices = located.loc[device_areas == area, ["id", "lon", "lat"]]
+        devices = registry.points("aja", area=area)
         if devices.empty:
             continue
         mine = region.communes.loc[commune_areas == area, ["insee", "lon", "lat"]]
-        parts.append(_nearest_devices(mine.rename(columns={"insee": "id"}), devices, model))
+        parts.append(nearest_devices(mine.rename(columns={"insee": "id"}), devices, model))
     if not parts:
         empty = pd.DataFrame({"insee": pd.Series(dtype=str), "device_id": pd.Series(dtype=str)})
         return AjaZones(empty, official=False, source="", model=model.name)
@@ -64,10 +62,11 @@ def computed_zones(
     return AjaZones(assignment, official=False, source="", model=model.name)
 
 
-def _nearest_devices(
+def nearest_devices(
     origins: pd.DataFrame, devices: pd.DataFrame, model: TravelModel
 ) -> pd.DataFrame:
-    """(insee, device_id) of each origin's nearest device, ties to the lowest device id."""
+    """(insee, device_id) of each origin (``id``, ``lon``, ``lat``) to its nearest device by
+    ``model``, sorted by INSEE code, ties to the lowest device id."""
     factor = straight_line_factor(model)
     if factor is None:  # a road model: every pair from the model, then the nearest
         best = nearest(model.table(origins, devices))
