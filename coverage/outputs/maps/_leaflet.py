@@ -89,6 +89,15 @@ def _js(obj: Any) -> str:
     )
 
 
+#: Leaflet's options of every popup card.
+_POPUP_OPTIONS = {"maxWidth": 320}
+
+
+def _tooltip_options(*, permanent: bool) -> dict[str, Any]:
+    """Leaflet's options of a tooltip: always shown (a label), or following the pointer."""
+    return {"sticky": not permanent, "permanent": permanent, "direction": "top"}
+
+
 def _add_css(element: Element) -> None:
     figure = element.get_root()
     if isinstance(figure, Figure):
@@ -102,7 +111,7 @@ class _Bind(folium.MacroElement):
         """
         {% macro script(this, kwargs) %}
         {%- if this.popup_js %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.popup_js }}, {maxWidth: 320});
+        {{ this._parent.get_name() }}.bindPopup({{ this.popup_js }}, {{ this.popup_options_js }});
         {%- endif %}
         {%- if this.tooltip_js %}
         {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip_js }}, {{ this.options_js }});
@@ -118,8 +127,8 @@ class _Bind(folium.MacroElement):
         self._name = "Bind"
         self.popup_js = _js(popup) if popup else ""
         self.tooltip_js = _js(tooltip) if tooltip else ""
-        options = {"sticky": not permanent, "permanent": permanent, "direction": "top"}
-        self.options_js = _js(options)
+        self.popup_options_js = _js(_POPUP_OPTIONS)
+        self.options_js = _js(_tooltip_options(permanent=permanent))
 
     def render(self, **kwargs: Any) -> str:
         _add_css(self)
@@ -235,16 +244,16 @@ class _PointLayer(Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
         var {{ this.get_name() }}_points = {{ this.points_js }};
-        (function (group, points, dot, tap, tip) {
+        (function (group, points, dot, tap, card, tip) {
             points.forEach(function (p) {
                 var marker = L.circleMarker([p[0], p[1]], dot).addTo(group);
-                if (p[2]) { marker.bindPopup(p[2], {maxWidth: 320}); }
+                if (p[2]) { marker.bindPopup(p[2], card); }
                 if (p[3]) { marker.bindTooltip(p[3], tip); }
                 var target = L.circleMarker([p[0], p[1]], tap).addTo(group);
-                if (p[2]) { target.bindPopup(p[2], {maxWidth: 320}); }
+                if (p[2]) { target.bindPopup(p[2], card); }
             });
         })({{ this.get_name() }}, {{ this.get_name() }}_points, {{ this.dot_js }},
-           {{ this.tap_js }}, {{ this.tooltip_js }});
+           {{ this.tap_js }}, {{ this.popup_options_js }}, {{ this.tooltip_js }});
         {% endmacro %}
         """
     )
@@ -271,7 +280,8 @@ class _PointLayer(Layer):
             }
         )
         self.tap_js = _js({"radius": 22, "stroke": False, "fill": True, "fillOpacity": 0.0})
-        self.tooltip_js = _js({"sticky": True, "permanent": False, "direction": "top"})
+        self.popup_options_js = _js(_POPUP_OPTIONS)
+        self.tooltip_js = _js(_tooltip_options(permanent=False))
 
     def render(self, **kwargs: Any) -> str:
         _add_css(self)
