@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import os
@@ -67,7 +68,9 @@ def collect_and_trim() -> None:
             pass
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once (``find_library`` runs ``ldconfig -p`` in a subprocess)."""
     if not sys.platform.startswith("linux"):
         return None
     try:

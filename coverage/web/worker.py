@@ -35,7 +35,6 @@ TASKS_PER_WORKER = 20
 IDLE_S = 60.0
 
 _lock = threading.Lock()
-_atexit_set = threading.Event()
 _pool: cf.ProcessPoolExecutor | None = None
 _last_used = 0.0
 _running = 0
@@ -72,9 +71,6 @@ def _get_pool() -> cf.ProcessPoolExecutor:
             mp_context=multiprocessing.get_context("spawn"),
             max_tasks_per_child=TASKS_PER_WORKER,
         )
-        if not _atexit_set.is_set():  # stopped before the interpreter's teardown, not during
-            atexit.register(_reset)
-            _atexit_set.set()
     return _pool
 
 
@@ -124,6 +120,9 @@ def _reset() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+atexit.register(_reset)  # a pool left running stops before the interpreter's teardown
 
 
 def shutdown_if_idle(idle_s: float = IDLE_S) -> bool:
