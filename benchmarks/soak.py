@@ -471,6 +471,23 @@ def upload_registry(
 KINDS = ("recherche", "ouverture", "dépôt", "scénario")
 
 
+@dataclass(frozen=True)
+class Sample:
+    """The memory at one moment of the soak, in bytes."""
+
+    #: seconds since the soak started
+    t: float
+    #: "warm-up", "start", "load", "closed" or "settled"
+    phase: str
+    #: PSS of the server and its children added up: a page two processes share (the
+    #: libraries' code a spawned worker maps too) counts once; RSS where there is no PSS
+    total: int
+    #: PSS of the server process alone (without its upload workers)
+    alone: int
+    #: plain RSS of the server and its children added up (shared pages in every process)
+    rss_sum: int
+
+
 @dataclass
 class SoakReport:
     sessions: int
@@ -479,12 +496,8 @@ class SoakReport:
     timed: list[Timed] = field(default_factory=list)
     pages: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    #: (seconds since the soak started, RSS in bytes, phase): the server and its children
-    rss: list[tuple[float, int, str]] = field(default_factory=list)
-    #: the same samples, of the server process alone (without its upload workers)
-    server_rss: list[tuple[float, int, str]] = field(default_factory=list)
-    #: the same samples as plain RSS added up (shared pages counted in every process)
-    rss_sum: list[tuple[float, int, str]] = field(default_factory=list)
+    #: the memory, every 0.25 s (``_rss``)
+    samples: list[Sample] = field(default_factory=list)
     hostile: int = 0
     queued: int = 0
     uploads_in_use: int = 0
@@ -506,7 +519,7 @@ class SoakReport:
         return _quantile(self.times(kind), 95)
 
     def _phase(self, phase: str, *, alone: bool = False) -> list[int]:
-        return [r for _, r, p in (self.server_rss if alone else self.rss) if p == phase]
+        return [s.alone if alone else s.total for s in self.samples if s.phase == phase]
 
     def start_mb(self, *, alone: bool = False) -> float:
         values = self._phase("start", alone=alone)
@@ -517,12 +530,17 @@ class SoakReport:
         return max(values) / 2**20 if values else float("nan")
 
     def peak_rss_sum_mb(self) -> float:
-        values = [r for _, r, p in self.rss_sum if p == "load"]
+        values = [s.rss_sum for s in self.samples if s.phase == "load"]
         return max(values) / 2**20 if values else float("nan")
 
     def settled_mb(self, *, alone: bool = False) -> float:
         values = self._phase("settled", alone=alone)
         return statistics.median(values) / 2**20 if values else float("nan")
+
+    def _settled_text(self, *, alone: bool = False) -> str:
+        if not self.settled:
+            return "sessions fermées : non mesuré"
+        return f"{self.settled_mb(alone=alone):.0f} une fois les sessions fermées et expirées"
 
     def thirds_mb(self) -> tuple[float, float, float]:
         values = self._phase("load")
@@ -571,12 +589,7 @@ class SoakReport:
             f"mémoire du serveur et de ses lecteurs de dépôts (PSS, Mo) : {self.start_mb():.0f} "
             f"après l'échauffement, pic {self.peak_mb():.0f}, par tiers de la charge "
             f"{first:.0f} / {middle:.0f} / {last:.0f} ({self.growth_pct():+.1f} % du tiers du "
-            "milieu au dernier), "
-            + (
-                f"{self.settled_mb():.0f} une fois les sessions fermées et expirées"
-                if self.settled
-                else "sessions fermées : non mesuré"
-            )
+            f"milieu au dernier), {self._settled_text()}"
         )
         out.append(
             f"  pic en RSS additionnés (chaque page partagée comptée dans chaque processus) : "
@@ -585,12 +598,7 @@ class SoakReport:
         out.append(
             f"  dont le processus du serveur seul (sans ses lecteurs de dépôts) : "
             f"{self.start_mb(alone=True):.0f} après l'échauffement, pic "
-            f"{self.peak_mb(alone=True):.0f}, "
-            + (
-                f"{self.settled_mb(alone=True):.0f} une fois les sessions fermées et expirées"
-                if self.settled
-                else "sessions fermées : non mesuré"
-            )
+            f"{self.peak_mb(alone=True):.0f}, {self._settled_text(alone=True)}"
         )
         out.extend(f"  ERREUR : {e}" for e in self.errors[:20])
         return out
@@ -623,9 +631,7 @@ def _quantile(xs: list[float], p: int) -> float:
 
 def _rss(pid: int) -> tuple[int, int, int]:
     """(memory of the process and its children, of the process alone, their RSS added up),
-    in bytes. The first two are PSS, where each page shared between processes (the
-    libraries' code a spawned worker maps too) counts once in the sum; RSS where the system
-    gives no PSS."""
+    in bytes: :class:`Sample`'s ``total``, ``alone`` and ``rss_sum``."""
     import psutil
 
     def pss_rss(p: psutil.Process) -> tuple[int, int]:
@@ -717,10 +723,9 @@ def soak(
         while not done.is_set():
             with contextlib.suppress(Exception):
                 total, alone, rss_sum = _rss(server.proc.pid)
-                now = time.monotonic() - t0
-                report.rss.append((now, total, phase[0]))
-                report.server_rss.append((now, alone, phase[0]))
-                report.rss_sum.append((now, rss_sum, phase[0]))
+                report.samples.append(
+                    Sample(time.monotonic() - t0, phase[0], total, alone, rss_sum)
+                )
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -49,7 +49,7 @@ def test_concurrent_sessions_for_20_seconds() -> None:
     # Every kind ran, and every upload ended with the uploaded registry in use.
     assert report.count("dépôt") >= 1 and report.uploads_in_use == report.count("dépôt")
     assert report.count("scénario") >= 3 and report.count("ouverture") >= 3
-    assert report.settled and len(report.rss) >= 30
+    assert report.settled and len(report.samples) >= 30
     assert report.growth_pct() < 15.0, report.lines()
     assert report.peak_mb() < soak.MEMORY_BUDGET_MB, report.lines()
 
