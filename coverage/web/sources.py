@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import streamlit as st
 
 from coverage.patient.finder import Finder, FinderResult
-from coverage.web import budget, loaders
+from coverage.web import budget, loaders, tasks
+from coverage.web.worker import offload
 
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
@@ -100,8 +101,11 @@ class ServerSource:
         )
 
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
+        # Drawn in a worker (``coverage.web.tasks``): every what-if redraws the region's
+        # communes, short-lived objects that would stay with the server's allocators.
         key = ("scenario_map", self.key, a.threshold, _by(a), changes)
-        return session_memo().get(key, lambda: loaders.render_scenario_map(result, self.finder))
+        parts = tasks.FinderParts.of(self.key, self.finder)
+        return session_memo().get(key, lambda: offload(tasks.scenario_map, parts, result))
 
     def report(self, a: Analysis) -> str:
         return loaders.report_html(self.key, a.threshold, _by(a), _analysis=a)
@@ -164,7 +168,10 @@ def _in_slot[R](build: Callable[[], R]) -> Callable[[], R]:
 class UploadSource:
     """A registry uploaded in this session: its key, the file name shown, its finder.
 
-    Everything derived from it is kept here (bounded), in this session only.
+    Everything derived from it is kept here (bounded), in this session only. It is built by
+    the tasks of :mod:`coverage.web.tasks` in a worker process (``worker.offload``): the
+    server receives tables, figures and HTML, and the builds' short-lived objects die with
+    the worker.
     """
 
     key: str
@@ -173,11 +180,23 @@ class UploadSource:
     _tables: Memo = field(default_factory=lambda: Memo(1), repr=False)
     _analyses: Memo = field(default_factory=lambda: Memo(4), repr=False)
     _files: Memo = field(default_factory=lambda: Memo(6), repr=False)
+    _parts: tasks.FinderParts | None = field(default=None, repr=False)
+
+    @property
+    def parts(self) -> tasks.FinderParts:
+        """The finder's parts, as a worker rebuilds it."""
+        if self._parts is None:
+            self._parts = tasks.FinderParts.of(self.key, self.finder)
+        return self._parts
+
+    @property
+    def _region(self) -> str:
+        return self.finder.region.code
 
     def access(self) -> AccessTable:
         def build() -> AccessTable:
             with budget.upload_slot(on_wait=_queued):
-                return loaders.build_access_for(self.finder)
+                return offload(tasks.access, self.parts)
 
         return self._tables.get("access", build)
 
@@ -185,17 +204,15 @@ class UploadSource:
         access = self.access()
         return self._analyses.get(
             ("analysis", threshold, by),
-            lambda: loaders.build_analysis(access, self.finder, threshold=threshold, by=by),
+            lambda: offload(tasks.analysis, self.parts, access, threshold, by),
         )
 
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
         access, by = self.access(), _by(a)
-
-        def build() -> ScenarioResult:
-            w = loaders.build_whatif(access, self.finder.region, threshold=a.threshold, by=by)
-            return loaders.run_scenario(w, *changes)
-
-        return self._analyses.get(("scenario", a.threshold, by, changes), build)
+        return self._analyses.get(
+            ("scenario", a.threshold, by, changes),
+            lambda: offload(tasks.scenario, self._region, access, a.threshold, by, changes),
+        )
 
     def sites(
         self,
@@ -206,42 +223,35 @@ class UploadSource:
         candidates: tuple[str, ...] | None = None,
     ) -> SiteSuggestions:
         access, by = self.access(), _by(a)
-
-        def build() -> SiteSuggestions:
-            with budget.upload_slot(on_wait=_queued):
-                return loaders.build_sites(
-                    access,
-                    threshold=a.threshold,
-                    by=by,
-                    k=k,
-                    objective=objective,
-                    candidates=candidates,
-                )
-
-        return self._analyses.get(("sites", a.threshold, by, k, objective, candidates), build)
+        return self._analyses.get(
+            ("sites", a.threshold, by, k, objective, candidates),
+            _in_slot(
+                lambda: offload(tasks.sites, access, a.threshold, by, k, objective, candidates)
+            ),
+        )
 
     # Maps draw every structure of the upload: their cost grows with it, so they take a slot.
 
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
         return self._files.get(
             ("finder", query, young),
-            _in_slot(lambda: loaders.render_finder_map(result, self.finder)),
+            _in_slot(lambda: offload(tasks.finder_map, self.parts, result)),
         )
 
     def coverage_map(self, a: Analysis) -> str:
         return self._files.get(
             ("coverage", a.threshold, a.by),
-            _in_slot(lambda: loaders.render_coverage_map(a, self.finder.region)),
+            _in_slot(lambda: offload(tasks.coverage_map, self._region, a)),
         )
 
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:
         return self._files.get(
             ("scenario", a.threshold, a.by, changes),
-            _in_slot(lambda: loaders.render_scenario_map(result, self.finder)),
+            _in_slot(lambda: offload(tasks.scenario_map, self.parts, result)),
         )
 
     def report(self, a: Analysis) -> str:
-        return self._files.get(("report", a.threshold, a.by), lambda: loaders.render_report(a))
+        return self._files.get(("report", a.threshold, a.by), lambda: offload(tasks.report, a))
 
     def charts(self, a: Analysis) -> tuple[str, str]:
-        return self._files.get(("charts", a.threshold, a.by), lambda: loaders.render_charts(a))
+        return self._files.get(("charts", a.threshold, a.by), lambda: offload(tasks.charts, a))

@@ -8,6 +8,8 @@ import re
 import tempfile
 from pathlib import Path, PurePath
 
+import pandas as pd
+
 from coverage._errors import RegistryError
 from coverage.data.candidates import CandidateSet, load_candidates
 from coverage.data.region import Region
@@ -91,18 +93,67 @@ def import_upload(
     return dataclasses.replace(imp, registry=registry)
 
 
-def read_upload(
-    name: str, data: bytes, *, region: Region, sheet: str | None = None
-) -> RegistryImport:
-    """:func:`import_upload`, in a worker process unless ``$PARCOURS_UPLOAD_WORKERS=0``
-    (``coverage.web.worker``: the reading's memory goes back to the system). The budget is
-    checked here first, so that a refused file never reaches a worker."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class UploadRead:
+    """An upload read for the registry page: the registry, what each column of the file
+    became, how each row was located (French tables) and the canonical CSV. Compact: a
+    worker sends it back as a few arrays, not the file's rows as Python text."""
+
+    registry: Registry
+    columns: pd.DataFrame
+    locations: pd.DataFrame
+    canonical_csv: bytes
+
+
+_METHODS_FR = {
+    "insee": "code INSEE donné",
+    "coordonnees": "coordonnées données",
+    "non_localisee": "non localisée (aucune commune donnée)",
+}
+
+
+def summarise_import(imp: RegistryImport) -> UploadRead:
+    """The registry page's view of ``imp``."""
+    columns = pd.DataFrame(
+        {
+            "Colonne du fichier": [h for h, _ in imp.header.columns],
+            "Champ du registre": [c for _, c in imp.header.columns],
+        }
+    )
+    locations = pd.DataFrame(
+        {
+            "Ligne": [loc.line for loc in imp.locations],
+            "Structure": [loc.id for loc in imp.locations],
+            "Localisée par": [
+                _METHODS_FR.get(loc.method, loc.method.replace("_", " ")) for loc in imp.locations
+            ],
+            "Texte lu": [loc.query for loc in imp.locations],
+            "Commune": [f"{loc.name} ({loc.insee})" if loc.insee else "" for loc in imp.locations],
+        }
+    )
+    return UploadRead(imp.registry, columns, locations, imp.canonical_csv())
+
+
+def read_and_summarise(name: str, data: bytes, region: str, sheet: str | None) -> UploadRead:
+    """:func:`import_upload` then :func:`summarise_import` (a worker's task)."""
+    from coverage.data.region import load_region
+
+    return summarise_import(
+        import_upload(name, data, region=load_region(region=region), sheet=sheet)
+    )
+
+
+def read_upload(name: str, data: bytes, *, region: Region, sheet: str | None = None) -> UploadRead:
+    """:func:`import_upload` summarised for the page, in a worker process unless
+    ``$PARCOURS_UPLOAD_WORKERS=0`` (``coverage.web.worker``: the reading's memory goes back
+    to the system). The budget is checked here first, so that a refused file never reaches
+    a worker."""
     from coverage.web import worker
 
     check_upload_budget(upload_name(name), data)
     if not worker.workers_enabled():
-        return import_upload(name, data, region=region, sheet=sheet)
-    return worker.import_in_worker(name, data, region=region.code, sheet=sheet)
+        return summarise_import(import_upload(name, data, region=region, sheet=sheet))
+    return worker.run_in_worker(read_and_summarise, name, data, region.code, sheet)
 
 
 def load_candidates_upload(name: str, data: bytes, *, region: Region) -> CandidateSet:

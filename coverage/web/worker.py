@@ -1,37 +1,48 @@
-"""Registry uploads read in worker processes, so that their memory goes back to the system.
+"""Heavy work of uploads run in worker processes, so that its memory goes back to the system.
 
 Reading a 5,000-row spreadsheet allocates hundreds of megabytes of short-lived objects (the
-workbook, its cells, the rows as text, the located communes). In the server process that
-memory stays with the allocator once freed (+200 MB after ten sessions had uploaded and
-closed, ``benchmarks/soak.py``). Here the reading runs in a pool of at most
+workbook, its cells, the rows as text, the located communes); so do the analysis, the maps
+and the what-ifs of a 5,000-structure upload (records, dissolved zones, tooltips, JSON). In
+the server process that memory stays with the allocators once freed: a few small objects
+that outlive a session (caches, pandas' reference lists) pin the 1 MiB arenas and heap pages
+that its short-lived ones had filled (+310 MB for the server after 60 s of uploads only,
+``benchmarks/soak.py``). Here that work runs in a pool of at most
 :data:`coverage.web.budget.UPLOAD_SLOTS` worker processes (``spawn``: no fork of a threaded
-server), which hand back only the result (the registry and how each row was read, a few
-megabytes). The pool is shut down after :data:`IDLE_S` seconds without an upload
-(``coverage.web.housekeeping`` asks), and each worker is replaced after
-:data:`TASKS_PER_WORKER` uploads: what a worker's allocator keeps is bounded, and freed.
+server), which hand back only results: the registry and how each row was read, access
+tables, analyses, what-ifs (a few megabytes of arrays) and maps as HTML text. The pool is
+shut down after :data:`IDLE_S` seconds without a task (``coverage.web.housekeeping`` asks),
+and each worker is replaced after :data:`TASKS_PER_WORKER` tasks: what a worker's allocator
+keeps is bounded, and freed.
 
-``$PARCOURS_UPLOAD_WORKERS=0`` reads uploads in the server process instead (same answers).
+:func:`offload` runs a task of :mod:`coverage.web.tasks` there. ``$PARCOURS_UPLOAD_WORKERS=0``
+runs every task in the server process instead (same answers).
 """
 
 from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
+import logging
 import multiprocessing
 import multiprocessing.spawn
 import os
+import pickle
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from coverage._errors import CoverageError, RegistryError
 from coverage.data.registry import RegistryImport
 
-#: Environment variable: ``0`` reads uploads in the server process.
+log = logging.getLogger("coverage.app")
+
+#: Environment variable: ``0`` runs the heavy work of uploads in the server process.
 WORKERS_ENV = "PARCOURS_UPLOAD_WORKERS"
-#: Uploads a worker reads before it is replaced by a fresh process.
-TASKS_PER_WORKER = 20
-#: Seconds without an upload after which the pool is shut down.
+#: Tasks a worker runs before it is replaced by a fresh process (an upload session is a few:
+#: its reading, access table, analysis, maps, what-ifs).
+TASKS_PER_WORKER = 100
+#: Seconds without a task after which the pool is shut down.
 IDLE_S = 60.0
 
 _lock = threading.Lock()
@@ -69,20 +80,96 @@ def _get_pool() -> cf.ProcessPoolExecutor:
         _pool = cf.ProcessPoolExecutor(
             max_workers=UPLOAD_SLOTS,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=_lower_priority,
             max_tasks_per_child=TASKS_PER_WORKER,
         )
     return _pool
 
 
-def _read(name: str, data: bytes, region: str, sheet: str | None) -> tuple[str, Any]:
-    """In the worker: ("ok", RegistryImport) or ("refused", (name, problems, total))."""
+#: How much lower a worker's CPU priority is than the server's (``nice``).
+NICE = 10
+
+
+def _lower_priority() -> None:
+    """In a new worker: yield the CPU to the server, whose searches and pages are waited
+    for; the heavy builds come second."""
+    try:
+        os.nice(NICE)
+    except OSError:  # pragma: no cover - a platform that refuses: same priority
+        pass
+
+
+def _read(name: str, data: bytes, region: str, sheet: str | None) -> RegistryImport:
+    """In the worker: the upload read and validated (``RegistryError`` when refused)."""
     from coverage.data.region import load_region
     from coverage.web.uploads import import_upload
 
+    return import_upload(name, data, region=load_region(region=region), sheet=sheet)
+
+
+def _portable(exc: CoverageError) -> CoverageError:
+    """``exc`` if it survives pickling whole, else a ``CoverageError`` with its message."""
     try:
-        return "ok", import_upload(name, data, region=load_region(region=region), sheet=sheet)
+        back = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes, just made
+    except Exception:  # any failure means: send the message only
+        return CoverageError(str(exc))
+    return back if str(back) == str(exc) else CoverageError(str(exc))
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    """In the worker: ("ok", result), ("refused", (path, problems, total)) for a refused
+    registry, or ("error", CoverageError) for the package's other errors (French)."""
+    try:
+        return "ok", fn(*args)
     except RegistryError as exc:
         return "refused", (exc.path, exc.problems, exc.total)
+    except CoverageError as exc:
+        return "error", _portable(exc)
+
+
+def run_in_worker[R](fn: Callable[..., R], *args: Any) -> R:
+    """``fn(*args)`` run in a worker process (``fn``: a module-level function).
+
+    Raises what ``fn`` raises of the package's errors (``RegistryError`` with its French
+    lines), or ``CoverageError`` in French when the worker died (killed, out of memory).
+    """
+    global _last_used, _running
+    with _lock:
+        pool = _get_pool()
+        _running += 1
+    try:
+        status, value = pool.submit(_call, fn, args).result()
+    except cf.process.BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+        _reset()
+        raise CoverageError(
+            "Le calcul a été interrompu (processus de calcul arrêté) : réessayez ; le "
+            "registre en usage n'a pas changé."
+        ) from exc
+    finally:
+        with _lock:
+            _running -= 1
+            _last_used = time.monotonic()
+    if status == "refused":
+        path, problems, total = value
+        raise RegistryError(path, problems, total=total)
+    if status == "error":
+        raise value
+    return value
+
+
+def offload[R](fn: Callable[..., R], *args: Any) -> R:
+    """``fn(*args)`` in a worker process, or in this one when workers are off
+    (``$PARCOURS_UPLOAD_WORKERS=0``) or when ``args`` cannot be sent to a process (a travel
+    model holding a connection, say: logged, then run here)."""
+    if not workers_enabled():
+        return fn(*args)
+    try:
+        return run_in_worker(fn, *args)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        if isinstance(exc, CoverageError):
+            raise
+        log.warning("task %s run in the server: %s", getattr(fn, "__name__", fn), exc)
+        return fn(*args)
 
 
 def import_in_worker(
@@ -92,26 +179,7 @@ def import_in_worker(
 
     Raises ``RegistryError`` (French, per line) as the in-process reading does.
     """
-    global _last_used, _running
-    with _lock:
-        pool = _get_pool()
-        _running += 1
-    try:
-        status, value = pool.submit(_read, name, data, region, sheet).result()
-    except cf.process.BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-        _reset()
-        raise CoverageError(
-            "La lecture du fichier a été interrompue (processus de lecture arrêté) : "
-            "réessayez ; le registre en usage n'a pas changé."
-        ) from exc
-    finally:
-        with _lock:
-            _running -= 1
-            _last_used = time.monotonic()
-    if status == "refused":
-        path, problems, total = value
-        raise RegistryError(path, problems, total=total)
-    return value
+    return run_in_worker(_read, name, data, region, sheet)
 
 
 def _reset() -> None:
@@ -126,7 +194,7 @@ atexit.register(_reset)  # a pool left running stops before the interpreter's te
 
 
 def shutdown_if_idle(idle_s: float = IDLE_S) -> bool:
-    """Shut the pool down when no upload ran for ``idle_s`` seconds; True when it did."""
+    """Shut the pool down when no task ran for ``idle_s`` seconds; True when it did."""
     global _pool
     with _lock:
         if _pool is None or _running or time.monotonic() - _last_used < idle_s:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from coverage._errors import ValidationError
-from coverage.data.registry import Registry, RegistryImport, template_csv, template_xlsx
+from coverage.data.registry import Registry, template_csv, template_xlsx
 from coverage.web import markup
 from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
 from coverage.web.loaders import finder_for_registry
@@ -85,12 +85,7 @@ def _upload_form() -> None:
         st.caption("Le registre en usage n'a pas changé.")
         return
     set_upload(UploadSource(key=key, name=imp.registry.path, finder=new))
-    st.session_state[IMPORT_STATE] = (
-        key,
-        _mapping_frame(imp),
-        _locations_frame(imp),
-        imp.canonical_csv(),
-    )
+    st.session_state[IMPORT_STATE] = (key, imp.columns, imp.locations, imp.canonical_csv)
     notice(
         f"Fichier « {imp.registry.path} » accepté : {imp.registry.completeness_fr()}",
         tone="success",
@@ -109,38 +104,6 @@ def _templates() -> None:
     )
     right.download_button(
         "Modèle à remplir (CSV)", data=template_csv(), file_name="modele-structures.csv"
-    )
-
-
-def _mapping_frame(imp: RegistryImport) -> pd.DataFrame:
-    """What each column of the file became, in French."""
-    return pd.DataFrame(
-        {
-            "Colonne du fichier": [h for h, _ in imp.header.columns],
-            "Champ du registre": [c for _, c in imp.header.columns],
-        }
-    )
-
-
-_METHODS_FR = {
-    "insee": "code INSEE donné",
-    "coordonnees": "coordonnées données",
-    "non_localisee": "non localisée (aucune commune donnée)",
-}
-
-
-def _locations_frame(imp: RegistryImport) -> pd.DataFrame:
-    """How each row was located, in French."""
-    return pd.DataFrame(
-        {
-            "Ligne": [loc.line for loc in imp.locations],
-            "Structure": [loc.id for loc in imp.locations],
-            "Localisée par": [
-                _METHODS_FR.get(loc.method, loc.method.replace("_", " ")) for loc in imp.locations
-            ],
-            "Texte lu": [loc.query for loc in imp.locations],
-            "Commune": [f"{loc.name} ({loc.insee})" if loc.insee else "" for loc in imp.locations],
-        }
     )
 
 
