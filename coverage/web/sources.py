@@ -189,10 +189,6 @@ class UploadSource:
             self._parts = tasks.FinderParts.of(self.key, self.finder)
         return self._parts
 
-    @property
-    def _region(self) -> str:
-        return self.finder.region.code
-
     def access(self) -> AccessTable:
         def build() -> AccessTable:
             with budget.upload_slot(on_wait=_queued):
@@ -211,7 +207,7 @@ class UploadSource:
         access, by = self.access(), _by(a)
         return self._analyses.get(
             ("scenario", a.threshold, by, changes),
-            lambda: offload(tasks.scenario, self._region, access, a.threshold, by, changes),
+            lambda: offload(tasks.scenario, self.parts.region, access, a.threshold, by, changes),
         )
 
     def sites(
@@ -241,7 +237,7 @@ class UploadSource:
     def coverage_map(self, a: Analysis) -> str:
         return self._files.get(
             ("coverage", a.threshold, a.by),
-            _in_slot(lambda: offload(tasks.coverage_map, self._region, a)),
+            _in_slot(lambda: offload(tasks.coverage_map, self.parts.region, a)),
         )
 
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str:

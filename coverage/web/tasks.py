@@ -71,9 +71,6 @@ class FinderParts:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "local": None}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     def finder(self) -> Finder:
         """The finder (the original one here; in a worker, rebuilt once per key)."""
         if self.local is not None:

@@ -134,13 +134,17 @@ def summarise_import(imp: RegistryImport) -> UploadRead:
     return UploadRead(imp.registry, columns, locations, imp.canonical_csv())
 
 
-def read_and_summarise(name: str, data: bytes, region: str, sheet: str | None) -> UploadRead:
-    """:func:`import_upload` then :func:`summarise_import` (a worker's task)."""
+def import_by_code(name: str, data: bytes, region: str, sheet: str | None) -> RegistryImport:
+    """:func:`import_upload` for the region of INSEE code ``region`` (a worker's task: the
+    worker loads the region once)."""
     from coverage.data.region import load_region
 
-    return summarise_import(
-        import_upload(name, data, region=load_region(region=region), sheet=sheet)
-    )
+    return import_upload(name, data, region=load_region(region=region), sheet=sheet)
+
+
+def read_and_summarise(name: str, data: bytes, region: str, sheet: str | None) -> UploadRead:
+    """:func:`import_by_code` then :func:`summarise_import` (a worker's task)."""
+    return summarise_import(import_by_code(name, data, region, sheet))
 
 
 def read_upload(name: str, data: bytes, *, region: Region, sheet: str | None = None) -> UploadRead:

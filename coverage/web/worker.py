@@ -57,9 +57,9 @@ def workers_enabled() -> bool:
 
 
 def _without_main(name: str) -> dict[str, Any]:
-    """``spawn``'s preparation data without the main module: a worker needs only this module
-    (its task is ``coverage.web.worker._read``). Under Streamlit the main module is the page
-    script, which a worker must never run again."""
+    """``spawn``'s preparation data without the main module: a worker needs only the modules
+    of its tasks (``coverage.web.tasks``, ``coverage.web.uploads``), which pickling names.
+    Under Streamlit the main module is the page script, which a worker must never run again."""
     data = _preparation_data(name)
     data.pop("init_main_from_path", None)
     data.pop("init_main_from_name", None)
@@ -97,14 +97,6 @@ def _lower_priority() -> None:
         os.nice(NICE)
     except OSError:  # pragma: no cover - a platform that refuses: same priority
         pass
-
-
-def _read(name: str, data: bytes, region: str, sheet: str | None) -> RegistryImport:
-    """In the worker: the upload read and validated (``RegistryError`` when refused)."""
-    from coverage.data.region import load_region
-    from coverage.web.uploads import import_upload
-
-    return import_upload(name, data, region=load_region(region=region), sheet=sheet)
 
 
 def _portable(exc: CoverageError) -> CoverageError:
@@ -166,8 +158,6 @@ def offload[R](fn: Callable[..., R], *args: Any) -> R:
     try:
         return run_in_worker(fn, *args)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        if isinstance(exc, CoverageError):
-            raise
         log.warning("task %s run in the server: %s", getattr(fn, "__name__", fn), exc)
         return fn(*args)
 
@@ -179,7 +169,9 @@ def import_in_worker(
 
     Raises ``RegistryError`` (French, per line) as the in-process reading does.
     """
-    return run_in_worker(_read, name, data, region, sheet)
+    from coverage.web.uploads import import_by_code
+
+    return run_in_worker(import_by_code, name, data, region, sheet)
 
 
 def _reset() -> None:
