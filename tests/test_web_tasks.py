@@ -115,3 +115,19 @@ def test_workers_yield_the_cpu_to_the_server() -> None:
     mine = os.nice(0)
     assert worker.run_in_worker(os.nice, 0) == min(19, mine + worker.NICE)
     worker.shutdown_if_idle(0)
+
+
+def _buggy(tag: str) -> None:
+    raise TypeError(f"{tag} in process {os.getpid()}")  # a bug in a task, not in its sending
+
+
+def test_a_task_that_fails_in_the_worker_is_not_run_again_here() -> None:
+    """Only what could not be sent runs in the server; a task's own TypeError (a bug) comes
+    back as the worker's failure, with its traceback, and the task does not run twice."""
+    worker.shutdown_if_idle(0)
+    with pytest.raises(worker.TaskFailed) as failed:
+        worker.offload(_buggy, "boom")
+    message = str(failed.value)
+    assert "_buggy" in message and "TypeError: boom in process" in message
+    assert f"in process {os.getpid()}" not in message  # raised there, never run here
+    worker.shutdown_if_idle(0)

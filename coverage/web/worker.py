@@ -29,6 +29,7 @@ import os
 import pickle
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,11 @@ _lock = threading.Lock()
 _pool: cf.ProcessPoolExecutor | None = None
 _last_used = 0.0
 _running = 0
+
+
+class TaskFailed(RuntimeError):
+    """A task raised an unexpected exception in a worker (a bug, not a refusal): its
+    traceback there, as text. The task is not run again in the server."""
 
 
 def workers_enabled() -> bool:
@@ -110,20 +116,26 @@ def _portable(exc: CoverageError) -> CoverageError:
 
 def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
     """In the worker: ("ok", result), ("refused", (path, problems, total)) for a refused
-    registry, or ("error", CoverageError) for the package's other errors (French)."""
+    registry, ("error", CoverageError) for the package's other errors (French), or
+    ("failed", traceback text) for any other exception: so that an exception raised by
+    ``.result()`` in the server can only come from sending the task or its result."""
     try:
         return "ok", fn(*args)
     except RegistryError as exc:
         return "refused", (exc.path, exc.problems, exc.total)
     except CoverageError as exc:
         return "error", _portable(exc)
+    except Exception as exc:  # a bug in the task: its traceback crosses as text
+        return "failed", "".join(traceback.format_exception(exc))
 
 
 def run_in_worker[R](fn: Callable[..., R], *args: Any) -> R:
     """``fn(*args)`` run in a worker process (``fn``: a module-level function).
 
     Raises what ``fn`` raises of the package's errors (``RegistryError`` with its French
-    lines), or ``CoverageError`` in French when the worker died (killed, out of memory).
+    lines), ``CoverageError`` in French when the worker died (killed, out of memory),
+    :class:`TaskFailed` when ``fn`` raised anything else there, and what pickling raises when
+    ``fn``, ``args`` or the result cannot cross.
     """
     global _last_used, _running
     with _lock:
@@ -146,13 +158,17 @@ def run_in_worker[R](fn: Callable[..., R], *args: Any) -> R:
         raise RegistryError(path, problems, total=total)
     if status == "error":
         raise value
+    if status == "failed":
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TaskFailed(f"task {name} failed in a worker process:\n{value}")
     return value
 
 
 def offload[R](fn: Callable[..., R], *args: Any) -> R:
     """``fn(*args)`` in a worker process, or in this one when workers are off
-    (``$PARCOURS_UPLOAD_WORKERS=0``) or when ``args`` cannot be sent to a process (a travel
-    model holding a connection, say: logged, then run here)."""
+    (``$PARCOURS_UPLOAD_WORKERS=0``) or when ``fn``, ``args`` or the result cannot cross
+    between processes (a travel model holding a connection, say: logged, then run here).
+    A task that fails in the worker raises :class:`TaskFailed` and is not run again."""
     if not workers_enabled():
         return fn(*args)
     try:
