@@ -274,3 +274,21 @@ def test_what_an_upload_builds_is_freed_with_its_session(registry):
     del up, reg, desk
     gc.collect()
     assert [r() is None for r in refs] == [True, True, True]
+
+
+def _frame_script(html: str) -> None:
+    from coverage.web.widgets import html_frame
+
+    html_frame(html, height=300)
+
+
+def test_a_map_shown_is_not_kept_by_the_url_parser_s_cache() -> None:
+    """``st.iframe`` runs its text through ``urllib.parse.urlsplit``, whose process-wide cache
+    would keep the last 128 visitors' map pages after their sessions: the frame empties it."""
+    import urllib.parse
+
+    page = "<!DOCTYPE html><html><body>" + "x" * 200_000 + "</body></html>"
+    at = AppTest.from_function(_frame_script, args=(page,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [e.proto.srcdoc for e in at.get("iframe")] == [page]  # shown, as its own page
+    assert urllib.parse.urlsplit.cache_info().currsize == 0

@@ -1,6 +1,8 @@
-"""Small Streamlit building blocks of the pages: inert text, notices, tables, metrics."""
+"""Small Streamlit building blocks of the pages: inert text, notices, tables, metrics, maps."""
 
 from __future__ import annotations
+
+import urllib.parse
 
 import pandas as pd
 import streamlit as st
@@ -43,6 +45,20 @@ def table(frame: pd.DataFrame, *, localized: bool = True) -> None:
         if localized and pd.api.types.is_numeric_dtype(frame[c])
     }
     st.dataframe(inert_cells(frame), hide_index=True, width="stretch", column_config=config)
+
+
+def html_frame(html: str, *, height: int) -> None:
+    """A self-contained HTML page (a map, a sheet) in an iframe, ``height`` pixels high.
+
+    ``st.iframe`` first asks ``urllib.parse.urlparse`` whether the text is a URL, and
+    ``urlsplit`` keeps its last 128 arguments and their parts in a process-wide cache: the
+    pages of 128 visitors' maps, kept after their sessions have closed (tens of megabytes). The
+    cache is emptied once the frame is sent.
+    """
+    st.iframe(html, height=height)
+    clear = getattr(urllib.parse.urlsplit, "cache_clear", None)  # an lru_cache since 3.11
+    if clear is not None:
+        clear()
 
 
 def metrics(items: list[Metric], *, columns: int | None = None) -> None:

@@ -17,7 +17,7 @@ from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import current_source
 from coverage.web.sources import Source
-from coverage.web.widgets import metrics, table, text
+from coverage.web.widgets import html_frame, metrics, table, text
 
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
@@ -164,7 +164,7 @@ def desk_map(a: Analysis, access: AccessTable, source: Source) -> None:
     """The coverage choropleth of the 4,025 communes."""
     with st.spinner("Préparation de la carte des 4 025 communes…"):
         html = source.coverage_map(a)
-    st.iframe(html, height=640)
+    html_frame(html, height=640)
 
 
 def desk_tables(a: Analysis, access: AccessTable, source: Source) -> None:
@@ -292,7 +292,7 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
     sites = with_applicants(sites, names)
     table(frames.sites_frame(sites))
     text(frames.sites_change(sites), css_class="pc-caption")
-    st.iframe(loaders.render_sites_map(sites, a), height=480)
+    html_frame(loaders.render_sites_map(sites, a), height=480)
 
 
 def _candidates(

@@ -16,7 +16,7 @@ from coverage.web.messages import guarded
 from coverage.web.search import SearchOutcome
 from coverage.web.session import current_source, session_region, set_region
 from coverage.web.sources import Source
-from coverage.web.widgets import notice, text
+from coverage.web.widgets import html_frame, notice, text
 
 md = markup.md_escape
 
@@ -231,7 +231,7 @@ def _show_result(outcome: SearchOutcome, result: FinderResult, source: Source) -
         notice(warning, tone="warning")
     _show_cards(result, young)
     html = source.finder_map(outcome.query, young, result)
-    st.iframe(html, height=400)
+    html_frame(html, height=400)
     st.download_button(
         "Télécharger la carte (HTML)",
         html,

@@ -13,7 +13,7 @@ from coverage.patient import forfait
 from coverage.web import markup
 from coverage.web.messages import guarded
 from coverage.web.session import current_finder
-from coverage.web.widgets import text
+from coverage.web.widgets import html_frame, text
 
 md = markup.md_escape
 
@@ -96,4 +96,4 @@ def prescriber_page() -> None:
         on_click="ignore",
     )
     with st.expander("Aperçu de la fiche"):
-        st.iframe(sheet, height=700)
+        html_frame(sheet, height=700)
