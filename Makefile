@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 OUT := out
 PYTHON ?=
 
-.PHONY: setup run test test-fast bench browsers vendor lint audit clean-cache coverage-report
+.PHONY: setup run serve test test-fast bench browsers vendor lint audit clean-cache coverage-report
 
 setup: $(VENV)/.installed js/node_modules/.installed
 
@@ -41,6 +41,11 @@ run: setup
 	$(BIN)/parcours find Aurillac
 	$(BIN)/parcours find "Le Puy-en-Velay" --age 19 --html $(OUT)/trouver-le-puy.html
 	$(BIN)/parcours analyse --report $(OUT)/rapport.html --map $(OUT)/carte-couverture.html --csv $(OUT)/communes.csv
+
+# The Streamlit page, as it is served: Python's objects from glibc's malloc, so that the memory
+# of closed sessions goes back to the system (coverage/web/housekeeping.py, SERVER_ENVIRONMENT).
+serve: setup
+	PYTHONMALLOC=malloc $(BIN)/streamlit run app.py
 
 # The fuzzing lane runs 10,000 generated inputs per entry point (about 4 minutes of one core,
 # RELIABILITY.md); PARCOURS_FUZZ_EXAMPLES=1000 make test runs a tenth of it. The tests are

@@ -8,9 +8,10 @@ Run: ``.venv/bin/python benchmarks/soak.py`` (20 sessions for 300 s; ``--session
    the same process (min of 5 runs each). Every lookup's cost is bounded by construction (the
    query is cut to ``places.MAX_QUERY_CHARS``): this prints the bound as measured.
 2. Server soak: starts ``streamlit run app.py`` headless on a free loopback port (the
-   project's ``.streamlit/config.toml``), then runs ``--sessions`` concurrent clients for
-   ``--seconds``, browser-free, over Streamlit's own protocol (the websocket
-   ``/_stcore/stream``, protobuf messages, the XSRF cookie a browser gets from
+   project's ``.streamlit/config.toml``, and the environment of ``make serve``:
+   ``PYTHONMALLOC=malloc``; ``--pymalloc``: without it), then runs ``--sessions``
+   concurrent clients for ``--seconds``, browser-free, over Streamlit's own protocol (the
+   websocket ``/_stcore/stream``, protobuf messages, the XSRF cookie a browser gets from
    ``/_stcore/health``, and the HTTP ``PUT`` of ``st.file_uploader``). Each client picks, one
    after the other, with a pause of ``--think`` seconds (0.5-1.5 times, at random) between:
 
@@ -40,14 +41,15 @@ The overall p95 is over all four kinds; the static ``GET``s are reported apart.
 Memory, every 0.25 s: the PSS of the server and its children added up (a page shared by two
 processes, such as the libraries' code a spawned upload worker maps too, counts once; their
 RSS added up is printed beside it), and the server process's alone. Its level after a
-warm-up (one of each action, a 2-row upload), the peak while the clients run, and its level
-once they have all closed. A closed tab's session is kept by Streamlit for
-``server.disconnectedSessionTTL`` seconds in case the tab reconnects, then dropped when the
-next session is stored: the soak waits that long, opens and closes one more session, waits
-for the idle upload workers to stop, and measures again. ``--cycles N`` runs the load N times
-on the same server, each settled, and checks the server's settled level from the first cycle
-to the last: what a first load leaves (allocator pools grown to its peak) is paid once, a leak
-would add up.
+warm-up (one of each action, a 2-row upload) once the upload workers have stopped (the idle
+service), the peak while the clients run, and its level once they have all closed. A closed
+tab's session is kept by Streamlit for ``server.disconnectedSessionTTL`` seconds in case the
+tab reconnects, then dropped when the next session is stored: the soak waits that long, opens
+and closes one more session, waits for one whole round of the server's housekeeping (which
+gives freed memory back) and for the idle upload workers to stop, and measures again.
+``--cycles N`` runs the load N times on the same server, each settled, and checks the
+server's settled level from the first cycle to the last: what a first load leaves (allocator
+pools grown to its peak) is paid once, a leak would add up.
 
 An error is: a failed or timed-out request, a run that does not finish successfully, an
 exception shown on the page, an error message for a valid place, an upload or a what-if,
@@ -70,6 +72,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import html
+import os
 import random
 import statistics
 import subprocess
@@ -176,19 +179,25 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(
-    *, app: Path = ROOT / "app.py", start_timeout: float = 120, session_ttl_s: int | None = None
+    *,
+    app: Path = ROOT / "app.py",
+    start_timeout: float = 120,
+    session_ttl_s: int | None = None,
+    served: bool = True,
 ) -> Iterator[Server]:
     """Start the app headless on 127.0.0.1, wait for ``/_stcore/health``, stop it at the end.
 
     ``session_ttl_s``: Streamlit's ``server.disconnectedSessionTTL`` (``None``: the project's
     setting, Streamlit's default); the short test lowers it so that closed sessions expire
-    within its run.
+    within its run. ``served``: in the environment ``make serve`` gives it
+    (``housekeeping.SERVER_ENVIRONMENT``); False: in this process's environment only.
     """
     args = [] if session_ttl_s is None else ["--server.disconnectedSessionTTL", str(session_ttl_s)]
     ttl = DEFAULT_SESSION_TTL_S if session_ttl_s is None else session_ttl_s
+    env = {**os.environ, **(housekeeping.SERVER_ENVIRONMENT if served else {})}
     with tempfile.TemporaryDirectory(prefix="parcours-soak-") as tmp:
         log = Path(tmp) / "server.log"
-        with streamlit_server(app, log=log, timeout=start_timeout, args=args) as running:
+        with streamlit_server(app, log=log, timeout=start_timeout, args=args, env=env) as running:
             yield Server(running.port, running.proc, log, session_ttl_s=ttl)
 
 
@@ -614,8 +623,8 @@ class SoakReport:
                 self.settled_mb() - self.start_mb(),
                 at_most=SETTLED_MB,
             )
-            # The start counts the warm upload workers, which have stopped by the end: the
-            # server process alone must come back near its own start too.
+            # Both levels are the idle service (no upload worker running): the server
+            # process alone must come back near its own start too.
             targets.check(
                 "serveur seul, une fois les sessions fermées, en plus de son départ (Mo)",
                 self.settled_mb(alone=True) - self.start_mb(alone=True),
@@ -627,6 +636,23 @@ def _quantile(xs: list[float], p: int) -> float:
     if len(xs) < 2:
         return xs[0] if xs else float("nan")
     return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
+
+
+def _wait_for_idle_workers(pid: int) -> None:
+    """Wait until the server ``pid`` runs no upload worker (the pool stops after
+    ``worker.IDLE_S`` idle, at a housekeeping round), then for the trim of that round."""
+    import psutil
+
+    deadline = time.monotonic() + worker.IDLE_S + 3 * housekeeping.INTERVAL_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psutil.Error):
+            if not any(
+                "spawn_main" in " ".join(c.cmdline())
+                for c in psutil.Process(pid).children(recursive=True)
+            ):
+                break
+        time.sleep(1.0)
+    time.sleep(3.0)
 
 
 def _rss(pid: int) -> tuple[int, int, int]:
@@ -732,6 +758,8 @@ def soak(
     sampler.start()
     warm = _warm_up(server)
     report.errors += [f"warm-up: {p}" for p in warm]
+    if wait_workers:  # the start is the idle service, as the end: no upload worker running
+        _wait_for_idle_workers(server.proc.pid)
     time.sleep(1.0)
     phase[0] = "start"
     time.sleep(3.0)
@@ -793,15 +821,20 @@ def soak(
     phase[0] = "closed"
     if settle and server.proc.poll() is None:
         # Closed tabs' sessions are kept for the TTL, then dropped when a session is stored;
-        # the idle upload workers stop at the housekeeping's first round after IDLE_S.
+        # what they held is given back at the housekeeping's next round (two intervals: one
+        # whole round after the drop), and the idle upload workers stop at its first round
+        # after IDLE_S.
         time.sleep(server.session_ttl_s + 2)
         with contextlib.suppress(Exception):
             search(server, "Aurillac")
+        rounds = 2 * housekeeping.INTERVAL_S + 3
         time.sleep(
-            max(3.0, worker.IDLE_S + housekeeping.INTERVAL_S - server.session_ttl_s + 3)
+            max(rounds, worker.IDLE_S + housekeeping.INTERVAL_S - server.session_ttl_s + 3)
             if wait_workers
             else 3.0
         )
+        if wait_workers:
+            _wait_for_idle_workers(server.proc.pid)
         phase[0] = "settled"
         time.sleep(3.0)
         report.settled = True
@@ -903,6 +936,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-lookups", dest="lookups", action="store_false")
     parser.add_argument("--no-server", dest="server", action="store_false")
+    parser.add_argument(
+        "--pymalloc",
+        dest="served",
+        action="store_false",
+        help="server with Python's own allocator (not as `make serve` starts it)",
+    )
     args = parser.parse_args(argv)
     targets = Targets("soak")
     if args.lookups:
@@ -914,7 +953,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"== Charge : {args.sessions} sessions pendant {args.seconds:.0f} s")
         reports = []
-        with running_server() as server:
+        with running_server(served=args.served) as server:
             for cycle in range(args.cycles):
                 if args.cycles > 1:
                     print(f"-- cycle {cycle + 1} sur {args.cycles}", flush=True)

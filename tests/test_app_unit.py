@@ -511,3 +511,20 @@ def test_an_approximate_name_asks_the_patient_to_check():
     assert note in notices(at, "info")
     exact = app_test(q="Aurillac").run()
     assert not any("Nom approché" in t for t in notices(exact))
+
+
+def test_the_server_builds_its_lazy_indexes_before_the_first_visitor(finder):
+    """What the first out-of-region name or misspelt name would build, among visitors' objects
+    (the names of France outside the region, fuzzy matching), the warm-up builds at start."""
+    import copy
+    import sys
+
+    from coverage.data.places import place_index
+    from coverage.patient.finder import Finder
+
+    region = copy.copy(finder.region)  # a region object of its own: its indexes not yet built
+    index = place_index(region)
+    assert "france" not in vars(index)
+    loaders._warm_up(Finder(region, finder.registry, finder.zones, finder.model))
+    assert {"names", "france"} <= set(vars(index))
+    assert "rapidfuzz" in sys.modules and "streamlit.emojis" in sys.modules

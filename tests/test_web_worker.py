@@ -80,6 +80,23 @@ def test_housekeeping_starts_once_and_checks_its_interval() -> None:
     housekeeping.collect_and_trim()  # runs without error where glibc or pyarrow is absent
 
 
+def test_housekeeping_drops_the_dead_views_long_lived_frames_remember(region: Region) -> None:
+    """pandas' copy-on-write keeps, in a frame, a weak reference to every view taken of it
+    (a column, a slice): dead ones are cleared only from time to time. In a frame that lives
+    as long as the server (the region's communes), those left by visitors' short-lived views
+    pin the allocator's arenas: a housekeeping pass drops them."""
+    communes = region.communes
+    for _ in range(300):
+        communes["name"].str.len()  # a visitor's short-lived view, dead at once
+
+    def remembered() -> int:
+        return sum(len(b.refs.referenced_blocks) for b in communes._mgr.blocks)
+
+    assert remembered() > 300
+    housekeeping.collect_and_trim()
+    assert remembered() <= len(communes._mgr.blocks) * 2  # the blocks and their live views
+
+
 _ARENAS_SCRIPT = r"""
 import ctypes, os, sys, tempfile, threading
 from coverage.web import housekeeping
@@ -139,3 +156,16 @@ def test_malloc_arenas_are_capped_for_the_server_threads() -> None:
     capped, free = heaps("free")
     assert capped == "False" and free > 2
     assert heaps("cap", MALLOC_ARENA_MAX="4") == ("False", 4)
+
+
+def test_a_server_started_without_the_served_environment_is_told_how(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONMALLOC", raising=False)
+    advice = housekeeping.allocator_advice()
+    assert advice is not None and "PYTHONMALLOC=malloc" in advice and "make serve" in advice
+    monkeypatch.setenv("PYTHONMALLOC", "pymalloc")
+    assert housekeeping.allocator_advice() is not None
+    for key, value in housekeeping.SERVER_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    assert housekeeping.allocator_advice() is None

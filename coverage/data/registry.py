@@ -47,6 +47,7 @@ source              http(s) URL of the public source of the row (required)
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
@@ -594,8 +595,10 @@ def template_csv() -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
+@functools.cache
 def template_xlsx() -> bytes:
-    """A blank registry workbook: a « Structures » sheet to fill and an « Aide » sheet."""
+    """A blank registry workbook: a « Structures » sheet to fill and an « Aide » sheet
+    (built once per process: the registry page offers it on every run)."""
     import openpyxl  # lazy: only the template needs it
     from openpyxl.styles import Font
 

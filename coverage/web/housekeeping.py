@@ -5,7 +5,8 @@ Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScr
 project turns it off in ``.streamlit/config.toml``. Without it, the registries of closed
 sessions would wait for Python's own collector; this module starts one daemon thread per
 process that, every ``INTERVAL_S`` seconds, stops the upload workers idle for a minute
-(``coverage.web.worker``), collects, then gives the freed memory back to the system (glibc's
+(``coverage.web.worker``), collects, drops the dead views pandas keeps in long-lived frames
+(:func:`drop_dead_views`), then gives the freed memory back to the system (glibc's
 ``malloc_trim`` and pyarrow's pool, when present).
 
 Before that thread starts, :func:`tune_malloc` caps glibc's malloc arenas at
@@ -47,13 +48,21 @@ MMAP_THRESHOLD = 128 * 1024
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
+#: The environment the page's server is started with (``make serve``): Python's objects from
+#: glibc's malloc, whose ``malloc_trim`` gives back every free 4 kB page, instead of Python's
+#: own 1 MiB arenas, of which a single object left by a closed session keeps the whole
+#: (``benchmarks/soak.py``: +105 MB once the sessions closed without it, +28 MB with it).
+SERVER_ENVIRONMENT = {"PYTHONMALLOC": "malloc"}
+
 _started = threading.Event()
 _lock = threading.Lock()
 
 
 def collect_and_trim() -> None:
-    """One full collection, then the freed memory back to the system where it can be."""
+    """One full collection, the dead views pandas remembers dropped, then the freed memory
+    back to the system where it can be."""
     gc.collect()
+    drop_dead_views()
     libc = _libc()
     if libc is not None:
         try:
@@ -66,6 +75,32 @@ def collect_and_trim() -> None:
             pyarrow.default_memory_pool().release_unused()
         except AttributeError:  # pragma: no cover - an older pyarrow
             pass
+
+
+def drop_dead_views() -> int:
+    """Clear, in every pandas frame alive, the weak references to its dead views; their number.
+
+    pandas' copy-on-write records in a frame each view taken of it (a column, a slice) and
+    clears the dead ones only when their list doubles past 500. In the frames that live as long
+    as the server (the region's communes, the registry in force, cached analyses), each
+    visitor's short-lived views leave such references behind, allocated among that visitor's
+    objects: the few that remain once the visitors have gone keep whole allocator arenas
+    (``RELIABILITY.md``, section 4). ``has_reference`` clears them, the check pandas makes
+    before a write. Runs after a collection (every live object is then in the oldest
+    generation); a few tens of milliseconds for the server's ~300,000 tracked objects.
+    """
+    try:
+        from pandas._libs.internals import BlockValuesRefs  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - pandas absent or reorganised: nothing to clear
+        return 0
+    dropped = 0
+    for obj in gc.get_objects(generation=2):
+        if type(obj) is BlockValuesRefs:
+            before = len(obj.referenced_blocks)
+            if before > 1:
+                obj.has_reference()
+                dropped += before - len(obj.referenced_blocks)
+    return dropped
 
 
 @functools.cache
@@ -108,6 +143,19 @@ def _loop(interval: float) -> None:
             log.exception("memory housekeeping failed")
 
 
+def allocator_advice() -> str | None:
+    """What to change in the server's environment for its memory to come back once its
+    sessions close (``None``: nothing; logged once when the housekeeping starts)."""
+    missing = {k: v for k, v in SERVER_ENVIRONMENT.items() if os.environ.get(k) != v}
+    if not missing:
+        return None
+    wanted = " ".join(f"{k}={v}" for k, v in missing.items())
+    return (
+        f"server started without {wanted}: memory freed by closed sessions stays in Python's "
+        f"arenas; start it with `make serve` (or `{wanted} streamlit run app.py`)"
+    )
+
+
 def start_housekeeping(interval: float = INTERVAL_S) -> bool:
     """Start the process's housekeeping thread once; True when this call started it."""
     if not (interval > 0):
@@ -115,6 +163,8 @@ def start_housekeeping(interval: float = INTERVAL_S) -> bool:
     with _lock:
         if _started.is_set():
             return False
+        if advice := allocator_advice():
+            log.warning(advice)
         tune_malloc()
         thread = threading.Thread(
             target=_loop, args=(interval,), name="memory-housekeeping", daemon=True

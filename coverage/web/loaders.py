@@ -8,6 +8,7 @@ must not be mutated. Heavy modules (maps, report, exports) are imported when fir
 
 from __future__ import annotations
 
+import importlib
 import logging
 import tempfile
 from pathlib import Path
@@ -17,7 +18,7 @@ import streamlit as st
 
 from coverage._errors import CoverageError
 from coverage.data.region import Region
-from coverage.data.registry import Registry
+from coverage.data.registry import Registry, template_xlsx
 from coverage.patient.finder import Finder, FinderResult
 from coverage.travel.base import TravelModel
 from coverage.travel.catchments import load_zones
@@ -55,13 +56,29 @@ def get_finder(key: str, region: str | None = None) -> Finder:
     return finder
 
 
+#: Places whose lookups build the lazy indexes: the region's names, the names of France
+#: outside it (a place elsewhere is refused) and fuzzy matching (a misspelt name).
+WARM_UP_PLACES = ("Lyon", "Marseille", "Grenobel")
+
+
 def _warm_up(finder: Finder) -> None:
-    """Build the lazy indexes (place names, AJA zone shapes) before the first search."""
+    """Build the lazy indexes and the registry template before the first visitor.
+
+    Built here, they are not allocated among the visitors' short-lived objects, where one
+    long-lived block keeps a whole allocator arena once the visitors have gone
+    (``RELIABILITY.md``, section 4).
+    """
+    for place in WARM_UP_PLACES:
+        try:
+            finder.lookup(place)
+        except CoverageError:  # "Marseille" is refused: what builds the index of France
+            pass
     try:
-        finder.lookup("Lyon")
         finder.zones.polygons(finder.region)
     except CoverageError:  # pragma: no cover - the page reports errors at search time
         log.exception("warm-up failed")
+    template_xlsx()
+    importlib.import_module("streamlit.emojis")  # 5,000 objects, on a page's first icon check
 
 
 def finder_for_registry(region: Region, registry: Registry, *, model: TravelModel) -> Finder:
