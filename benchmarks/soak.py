@@ -822,19 +822,15 @@ def soak(
     if settle and server.proc.poll() is None:
         # Closed tabs' sessions are kept for the TTL, then dropped when a session is stored;
         # what they held is given back at the housekeeping's next round (two intervals: one
-        # whole round after the drop), and the idle upload workers stop at its first round
-        # after IDLE_S.
+        # whole round after the drop), and the idle upload workers stop at a later round.
         time.sleep(server.session_ttl_s + 2)
         with contextlib.suppress(Exception):
             search(server, "Aurillac")
-        rounds = 2 * housekeeping.INTERVAL_S + 3
-        time.sleep(
-            max(rounds, worker.IDLE_S + housekeeping.INTERVAL_S - server.session_ttl_s + 3)
-            if wait_workers
-            else 3.0
-        )
         if wait_workers:
+            time.sleep(2 * housekeeping.INTERVAL_S + 3)
             _wait_for_idle_workers(server.proc.pid)
+        else:
+            time.sleep(3.0)
         phase[0] = "settled"
         time.sleep(3.0)
         report.settled = True

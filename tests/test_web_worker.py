@@ -25,7 +25,7 @@ def data(region: Region) -> bytes:
 
 
 def test_a_worker_reads_as_the_server_process_does(region: Region, data: bytes) -> None:
-    there = worker.import_in_worker("liste ARS.csv", data, region=region.code)
+    there = worker.run_in_worker(uploads.import_by_code, "liste ARS.csv", data, region.code, None)
     here = uploads.import_upload("liste ARS.csv", data, region=region)
     pd.testing.assert_frame_equal(there.registry.structures, here.registry.structures)
     assert there.locations == here.locations
@@ -36,7 +36,7 @@ def test_a_worker_reads_as_the_server_process_does(region: Region, data: bytes) 
 def test_a_refused_file_gets_the_same_french_problems(region: Region) -> None:
     bad = b"id,name,kind,insee,source\nx,Essai,tous_publics,99999,https://example.org/a\n"
     with pytest.raises(RegistryError) as there:
-        worker.import_in_worker("mauvais.csv", bad, region=region.code)
+        worker.run_in_worker(uploads.import_by_code, "mauvais.csv", bad, region.code, None)
     with pytest.raises(RegistryError) as here:
         uploads.import_upload("mauvais.csv", bad, region=region)
     assert there.value.problems == here.value.problems
@@ -44,11 +44,11 @@ def test_a_refused_file_gets_the_same_french_problems(region: Region) -> None:
 
 
 def test_an_idle_pool_is_shut_down_and_comes_back(region: Region, data: bytes) -> None:
-    worker.import_in_worker("a.csv", data, region=region.code)
+    worker.run_in_worker(uploads.import_by_code, "a.csv", data, region.code, None)
     assert worker.shutdown_if_idle(3600) is False  # used just now
     assert worker.shutdown_if_idle(0) is True
     assert worker.shutdown_if_idle(0) is False  # nothing left to stop
-    again = worker.import_in_worker("b.csv", data, region=region.code)
+    again = worker.run_in_worker(uploads.import_by_code, "b.csv", data, region.code, None)
     assert len(again.registry.structures) == 2_000
 
 

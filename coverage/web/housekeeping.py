@@ -87,7 +87,8 @@ def drop_dead_views() -> int:
     objects: the few that remain once the visitors have gone keep whole allocator arenas
     (``RELIABILITY.md``, section 4). ``has_reference`` clears them, the check pandas makes
     before a write. Runs after a collection (every live object is then in the oldest
-    generation); a few tens of milliseconds for the server's ~300,000 tracked objects.
+    generation): about 20 ms for 137,000 tracked objects (the finder loaded, Streamlit and
+    folium imported).
     """
     try:
         from pandas._libs.internals import BlockValuesRefs  # type: ignore[import-not-found]

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from typing import Any
 
 from coverage._errors import CoverageError, RegistryError
-from coverage.data.registry import RegistryImport
 
 log = logging.getLogger("coverage.app")
 
@@ -176,18 +175,6 @@ def offload[R](fn: Callable[..., R], *args: Any) -> R:
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         log.warning("task %s run in the server: %s", getattr(fn, "__name__", fn), exc)
         return fn(*args)
-
-
-def import_in_worker(
-    name: str, data: bytes, *, region: str, sheet: str | None = None
-) -> RegistryImport:
-    """:func:`coverage.web.uploads.import_upload` run in a worker process.
-
-    Raises ``RegistryError`` (French, per line) as the in-process reading does.
-    """
-    from coverage.web.uploads import import_by_code
-
-    return run_in_worker(import_by_code, name, data, region, sheet)
 
 
 def _reset() -> None:
