@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +12,10 @@ from coverage.cli._common import add_data_options, model_from_args, print_json
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis
-    from coverage.analysis.inputs import PlannerInputs, SitingRequest
+    from coverage.analysis.planning import Plan, PlanningRequest, Siting
     from coverage.analysis.scenario import ScenarioResult
     from coverage.data.region import Region
     from coverage.data.registry import Registry
-    from coverage.data.territories import Territories
 
 COSTS: dict[str, Cost] = {"distance": "distance_km", "duree": "duration_min"}
 
@@ -164,29 +162,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Measure, apply the what-if, suggest sites, write the files asked for, print."""
-    from coverage.analysis.analyse import analyse
+    from coverage.analysis.planning import plan
 
     _refuse_outputs_onto_inputs(args)
-    by = COSTS[args.by]
-    access, region, registry = _load(args, by)
-    inputs = _inputs(args, access, region, registry)
-    result = _what_if(args, access, region, by)
-    if result is not None:
-        access = result.access
-    analysis = analyse(
-        access,
-        region=region,
-        registry=registry,
-        threshold=args.threshold,
-        by=by,
-        siting=_siting(args, access, region),
-        inputs=inputs,
-    )
-    if result is not None:
-        meta = dataclasses.replace(analysis.meta, scenario=tuple(result.changes))
-        analysis = dataclasses.replace(analysis, meta=meta)
-    written = _write_files(args, analysis, region, result)
-    _print(args, analysis, result, written)
+    access, region, registry = _load(args, COSTS[args.by])
+    result = plan(region, registry, request_from_args(args, region, registry), access=access)
+    written = _write_files(args, result.analysis, region, result.scenario)
+    _print(args, result, written)
     return 0
 
 
@@ -222,15 +204,26 @@ def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Regi
     return load_access(registry_path=args.registry, zones_path=args.aja_zones, model=model)
 
 
-def _inputs(
-    args: argparse.Namespace, access: AccessTable, region: Region, registry: Registry
-) -> PlannerInputs:
-    """The planner's files given on the command line, read and checked."""
-    from coverage.analysis.inputs import PlannerInputs
+def request_from_args(
+    args: argparse.Namespace, region: Region, registry: Registry
+) -> PlanningRequest:
+    """The planning request of the command line: every file given is read and checked."""
+    from coverage.analysis.planning import PlanningRequest
+    from coverage.analysis.scenario import Scenario
+    from coverage.data.territories import load_territories
     from coverage.data.weights import load_demand, load_deprivation
 
     higher = None if args.deprivation_sens is None else args.deprivation_sens == "haut"
-    return PlannerInputs(
+    return PlanningRequest(
+        threshold=args.threshold,
+        by=COSTS[args.by],
+        scenario=Scenario(
+            add=tuple(args.add),
+            add_aja=tuple(args.add_aja),
+            remove=tuple(args.remove),
+            move=tuple(args.move),
+        ),
+        siting=_siting(args, region),
         demand=load_demand(args.demand, region=region) if args.demand else None,
         demand_aja=(
             load_demand(args.demand_aja, region=region, kind="aja") if args.demand_aja else None
@@ -240,86 +233,33 @@ def _inputs(
             if args.deprivation
             else None
         ),
-        territories=_territories(args, region, registry),
-        straight=_straight_table(access, region, registry),
+        territories=(
+            load_territories(args.territories, region=region, registry=registry)
+            if args.territories
+            else None
+        ),
     )
 
 
-def _territories(
-    args: argparse.Namespace, region: Region, registry: Registry
-) -> Territories | None:
-    """The territory file given, else the region's embedded ones (with its embedded registry)."""
-    from coverage.data.territories import default_territories, load_territories
-
-    paths = args.territories or (default_territories(region.code) if registry.is_default else ())
-    return load_territories(paths, region=region, registry=registry) if paths else None
-
-
-def _straight_table(access: AccessTable, region: Region, registry: Registry) -> AccessTable | None:
-    """A straight-line table beside a road engine's, for the cost of straight lines (a matrix
-    without distances measures its own straight lines)."""
-    if access.model_name != "osrm":
-        return None
-    from coverage.analysis.access import build_access
-    from coverage.data.zones import AjaZones
-    from coverage.travel import GeodesicModel
-
-    zones = AjaZones(
-        access.communes[["insee", "aja_zone_device"]]
-        .rename(columns={"aja_zone_device": "device_id"})
-        .query("device_id != ''"),
-        official=access.zones_official,
-        source="",
-        model="geodesic",
-    )
-    return build_access(region, registry, zones=zones, model=GeodesicModel())
-
-
-def _what_if(
-    args: argparse.Namespace, access: AccessTable, region: Region, by: Cost
-) -> ScenarioResult | None:
-    from coverage.analysis.scenario import Scenario, WhatIf
-
-    scenario = Scenario(
-        add=tuple(args.add),
-        add_aja=tuple(args.add_aja),
-        remove=tuple(args.remove),
-        move=tuple(args.move),
-    )
-    if scenario.is_empty:
-        return None
-    return WhatIf(access, region, threshold=args.threshold, by=by).run(scenario)
-
-
-def _siting(args: argparse.Namespace, access: AccessTable, region: Region) -> SitingRequest | None:
+def _siting(args: argparse.Namespace, region: Region) -> Siting | None:
     """The siting asked for: ``--site K`` among every commune, the populous ones, or the
     applicants of ``--candidates``."""
-    from coverage.analysis.inputs import SitingRequest
+    from coverage.analysis.planning import Siting
 
     if args.site is None:
         if args.candidates or args.candidates_min_population is not None:
             raise ValidationError("--candidates et --candidates-min-population vont avec --site K.")
         return None
-    codes: list[str] | None = None
-    names: dict[str, str] = {}
+    applicants = None
     if args.candidates:
         from coverage.data.candidates import load_candidates
 
-        names = load_candidates(args.candidates, region=region).names_by_commune()
-        codes = list(names)
-    if args.candidates_min_population is not None:
-        c = access.communes
-        big = set(c.loc[c["population"] >= args.candidates_min_population, "insee"])
-        codes = [i for i in (codes if codes is not None else c["insee"]) if i in big]
-        if not codes:
-            raise ValidationError(
-                f"Aucune commune candidate n'a au moins {args.candidates_min_population} habitants."
-            )
-    return SitingRequest(
+        applicants = load_candidates(args.candidates, region=region)
+    return Siting(
         k=args.site,
         objective=args.objective,
-        candidates=None if codes is None else tuple(codes),
-        applicants=names,
+        min_population=args.candidates_min_population,
+        applicants=applicants,
     )
 
 
@@ -350,22 +290,17 @@ def _write_files(
     return written
 
 
-def _print(
-    args: argparse.Namespace,
-    analysis: Analysis,
-    result: ScenarioResult | None,
-    written: list[str],
-) -> None:
+def _print(args: argparse.Namespace, result: Plan, written: list[str]) -> None:
     from coverage.outputs.text import scenario_lines, summary_lines
 
+    analysis, scenario = result.analysis, result.scenario
     if args.json:
-        out = analysis.to_dict()
-        out["scenario"] = None if result is None else result.to_dict()
+        out = result.to_dict()
         out["files"] = written
         print_json(out)
         return
-    if result is not None:
-        print("\n".join(scenario_lines(result)))
+    if scenario is not None:
+        print("\n".join(scenario_lines(scenario)))
         print()
         print("Situation après le scénario :")
     print("\n".join(summary_lines(analysis)))
