@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from shapely.geometry import Polygon, box
 
 from coverage import settings
-from coverage._errors import DataSourceError, ValidationError
+from coverage._errors import ArgumentError, DataSourceError, ValidationError
 from coverage.outputs.html import safe_url
 from coverage.outputs.maps import base as maps
 from coverage.outputs.maps import vendor
@@ -24,6 +24,7 @@ from coverage.outputs.maps import vendor
 HOSTILE_NAME = "<script>alert(1)</script>"
 QUOTE_NAME = 'CH " onmouseover="alert(1)'
 TEMPLATE_NAME = "Centre `${alert(1)}` \\"
+CLERMONT = (45.78, 3.08)
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ def test_safe_links_are_rendered_as_links(structures):
 
 
 def test_save_map_writes_the_page_atomically(tmp_path, structures):
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     maps.add_structures(m, structures, layer_name="S", color="red")
     path = maps.save_map(m, tmp_path / "sub" / "carte.html")
     assert path == tmp_path / "sub" / "carte.html"
@@ -190,13 +191,13 @@ def test_save_map_writes_the_page_atomically(tmp_path, structures):
 def test_missing_vendor_files_say_to_run_make_setup(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "vendor_dir", lambda: tmp_path)
     with pytest.raises(DataSourceError, match="make setup"):
-        maps.to_html(maps.base_map())
+        maps.to_html(maps.base_map(center=CLERMONT))
     with pytest.raises(DataSourceError, match=r"leaflet/dist/leaflet\.js"):
         vendor.check_installed()
 
 
 def test_unknown_external_resources_are_refused():
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     m.get_root().header.add_child(
         folium.JavascriptLink("https://cdn.example.org/plugin.js"), name="plugin"
     )
@@ -205,11 +206,11 @@ def test_unknown_external_resources_are_refused():
 
 
 def test_blocks_needing_dropped_libraries_are_refused():
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     folium.CircleMarker([45.78, 3.08], popup=folium.Popup("x")).add_to(m)
     with pytest.raises(ValidationError, match="jQuery"):
         maps.to_html(m)
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     folium.Marker([45.78, 3.08], icon=folium.Icon(color="red")).add_to(m)
     with pytest.raises(ValidationError, match="awesome-markers"):
         maps.to_html(m)
@@ -235,9 +236,12 @@ def test_inline_assets_inlines_each_library_once():
     ("call", "match"),
     [
         (lambda: maps.base_map(center=(145.0, 3.0)), "center"),
-        (lambda: maps.base_map(zoom=25), "zoom"),
+        (lambda: maps.base_map(center=CLERMONT, zoom=25), "zoom"),
         (lambda: maps.base_map(bounds=[1, 2, 3]), "bounds"),
-        (lambda: maps.add_place(maps.base_map(), lat="x", lon=3, label="a"), "non numériques"),
+        (
+            lambda: maps.add_place(maps.base_map(center=CLERMONT), lat="x", lon=3, label="a"),
+            "non numériques",
+        ),
         (lambda: maps.add_place(object(), lat=45, lon=3, label="a"), "folium.Map"),
     ],
 )
@@ -247,7 +251,7 @@ def test_bad_arguments_are_refused(call, match):
 
 
 def test_bad_structures_are_refused(structures):
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     with pytest.raises(ValidationError, match=r"colonnes manquantes \['lat'\]"):
         maps.add_structures(m, structures.drop(columns="lat"), layer_name="S", color="red")
     bad = structures.assign(lat=[45.7, np.nan, 45.5])
@@ -258,7 +262,7 @@ def test_bad_structures_are_refused(structures):
 
 
 def test_bad_zones_are_refused():
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     zones = squares([1, 2], ["a", "b"])
     with pytest.raises(ValidationError, match="label_field='nom'"):
         maps.add_zones(m, zones, label_field="nom", layer_name="Z")
@@ -321,7 +325,7 @@ def test_classify_handles_missing_values_and_few_distinct_values():
 def test_choropleth_legend_tooltips_and_missing_shapes():
     gdf = squares([1, 2, 3, 10, 11, None, 7], ["a", "b", "c", "d", "<e>", "f", "g"])
     gdf.loc[6, "geometry"] = None  # a commune without contour: classified, not drawn
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     classes = maps.add_choropleth(
         m,
         gdf,
@@ -380,7 +384,7 @@ def test_real_departement_choropleth_of_population(region):
 @pytest.mark.slow
 def test_whole_region_choropleth_stays_small(region):
     polygons = region.polygons().join(region.communes[["name", "population"]])
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     maps.add_choropleth(
         m, polygons, "population", legend=maps.Legend("Population"), label_field="name"
     )
@@ -423,7 +427,7 @@ def test_many_structures_are_one_layer_of_points(structures):
     one folium object a point (5,000 of them took 12 s to render)."""
     many = pd.concat([structures] * 400, ignore_index=True)  # 1,200 points
     many["name"] = [f"Structure {i} <b>" for i in range(len(many))]
-    m = maps.base_map()
+    m = maps.base_map(center=CLERMONT)
     maps.add_structures(m, many, layer_name="S", color="#059669")
     html = maps.to_html(m)
     points = _points(html)
@@ -435,3 +439,24 @@ def test_many_structures_are_one_layer_of_points(structures):
             f"Structure {i} &lt;b&gt;"
         )
     assert "Structure 0 <b>" not in html  # the hostile tag exists only escaped
+
+
+def test_a_map_is_centred_on_what_it_shows_never_on_a_default_region():
+    with pytest.raises(ArgumentError, match="center"):
+        maps.base_map()
+    m = maps.base_map(bounds=[[48.1, 1.4], [49.3, 3.6]])  # Île-de-France
+    assert m.location == pytest.approx([48.7, 2.5])
+
+
+def test_the_sites_map_of_another_region_shows_that_region():
+    from coverage.analysis.planning import PlanningRequest, Siting, plan
+    from coverage.data.region import load_region
+    from coverage.data.registry import load_registry
+    from coverage.outputs.maps.coverage import sites_map
+
+    region = load_region(region="94")  # Corse
+    registry = load_registry(None, region=region)
+    a = plan(region, registry, PlanningRequest(siting=Siting(k=1))).analysis
+    assert a.siting is not None
+    lat, lon = sites_map(a.siting, a).location
+    assert 41.3 < lat < 43.1 and 8.5 < lon < 9.6

@@ -142,7 +142,7 @@ def _place(rec: dict[str, str], region: Region) -> tuple[str, float, float] | st
             return f"latitude et longitude décimales attendues ; trouvé {given}"
         at = region.commune_at(lon, lat)
         if at is None:
-            return f"le point ({lat}, {lon}) n'est dans aucune commune d'Auvergne-Rhône-Alpes"
+            return f"le point ({lat}, {lon}) n'est dans aucune commune {region.spec.of_name}"
         return at, lon, lat
     code = rec.get("insee", "")
     if code:

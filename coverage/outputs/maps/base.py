@@ -36,7 +36,7 @@ from branca.element import Figure
 from folium.map import Layer
 
 from coverage._atomic import write_text
-from coverage._errors import ValidationError
+from coverage._errors import ArgumentError, ValidationError
 from coverage.outputs.html import contact_html, esc, format_number
 from coverage.outputs.maps import vendor
 from coverage.outputs.maps._checks import (
@@ -93,9 +93,6 @@ OSM_ATTRIBUTION = (
     'rel="noopener noreferrer">contributeurs OpenStreetMap</a>'
 )
 
-#: Centre of Auvergne-Rhône-Alpes (lat, lon), the default view when no other is given.
-ARA_CENTER: tuple[float, float] = (45.46, 4.63)
-
 #: Libraries folium links by default that no block of this module calls: removed from pages.
 _UNUSED_URLS: frozenset[str] = frozenset(
     url
@@ -141,7 +138,8 @@ def base_map(
     Parameters
     ----------
     center
-        ``(lat, lon)`` of the initial view; defaults to the centre of the region.
+        ``(lat, lon)`` of the initial view; defaults to the centre of ``bounds`` (one of the
+        two is required: no map is centred on a region it does not show).
     zoom
         Initial zoom level (0-19).
     bounds
@@ -149,7 +147,13 @@ def base_map(
     title
         Title of the HTML page (escaped).
     """
-    lat, lon = _check_latlon(*(center or ARA_CENTER), what="center")
+    box = None if bounds is None else _check_bounds(bounds)
+    if center is None:
+        if box is None:
+            raise ArgumentError("base_map needs `center` or `bounds`.")
+        (s, w), (n, e) = box
+        center = ((s + n) / 2, (w + e) / 2)
+    lat, lon = _check_latlon(*center, what="center")
     if not isinstance(zoom, int) or not 0 <= zoom <= 19:
         raise ValidationError(f"zoom doit être un entier de 0 à 19, reçu {zoom!r}.")
     m = folium.Map(
@@ -162,17 +166,22 @@ def base_map(
         tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
     ).add_to(m)
     _Controls().add_to(m)
-    if bounds is not None:
-        try:
-            (s, w), (n, e) = bounds
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"bounds doit être [[lat_min, lon_min], [lat_max, lon_max]], reçu {bounds!r}."
-            ) from None
-        s, w = _check_latlon(s, w, what="bounds")
-        n, e = _check_latlon(n, e, what="bounds")
-        m.fit_bounds([[min(s, n), min(w, e)], [max(s, n), max(w, e)]])
+    if box is not None:
+        m.fit_bounds(box)
     return m
+
+
+def _check_bounds(bounds: Sequence[Sequence[float]]) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of ``bounds`` given in either corner order."""
+    try:
+        (s, w), (n, e) = bounds
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"bounds doit être [[lat_min, lon_min], [lat_max, lon_max]], reçu {bounds!r}."
+        ) from None
+    s, w = _check_latlon(s, w, what="bounds")
+    n, e = _check_latlon(n, e, what="bounds")
+    return [[min(s, n), min(w, e)], [max(s, n), max(w, e)]]
 
 
 def add_place(m: folium.Map, *, lat: float, lon: float, label: str) -> folium.CircleMarker:

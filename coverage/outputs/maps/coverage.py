@@ -102,8 +102,8 @@ def _suggestions(sites: SiteSuggestions, unit: str) -> pd.DataFrame:
 
 def sites_map(sites: SiteSuggestions, a: Analysis) -> folium.Map:
     """A light map of siting suggestions beside the existing structures (no choropleth)."""
-    m = maps.base_map(title="Sites suggérés")
     s = a.structures[a.structures["kind"] == "tous_publics"].assign(kind="Structure tous publics")
+    m = maps.base_map(bounds=_bounds(a.communes), title="Sites suggérés")
     if len(s):
         maps.add_structures(
             m, s, layer_name="Structures tous publics", color=COLORS["tous_publics"]
@@ -125,6 +125,12 @@ def sites_map(sites: SiteSuggestions, a: Analysis) -> folium.Map:
     )
     maps.add_layer_control(m)
     return m
+
+
+def _bounds(points: pd.DataFrame, pad: float = 0.05) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` around the ``lat``/``lon`` of ``points``."""
+    lat, lon = points["lat"].astype(float), points["lon"].astype(float)
+    return [[lat.min() - pad, lon.min() - pad], [lat.max() + pad, lon.max() + pad]]
 
 
 def coverage_map(
