@@ -135,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(
         prog="parcours",
         description=(
-            "Parcours de soins global après cancer en Auvergne-Rhône-Alpes : "
-            "trouver une structure porteuse, mesurer la couverture du territoire."
+            "Parcours de soins global après cancer : trouver une structure porteuse, mesurer "
+            "la couverture du territoire, dans la région choisie par --region."
         ),
     )
     sub = parser.add_subparsers(

@@ -52,12 +52,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "analyse",
         help="mesurer la couverture du territoire par les structures porteuses",
         description=(
-            "Mesurer l'éloignement des habitants des 4 025 communes d'Auvergne-Rhône-Alpes à la "
-            "structure porteuse la plus proche : chiffres clés (moyenne, médiane, P90, part "
-            "au-delà du seuil, Gini, Theil, Atkinson, Palma, FGT), tableaux par département et "
-            "par zone AJA, communes et EPCI les plus peuplés au-delà du seuil. Scénarios "
-            "(--add, --remove, --move) et suggestions de sites (--site) sans modifier le "
-            "registre."
+            "Mesurer l'éloignement des habitants de chaque commune de la région servie "
+            "(--region) à la structure porteuse la plus proche : chiffres clés (moyenne, "
+            "médiane, P90, part au-delà du seuil, Gini, Theil, Atkinson, Palma, FGT), "
+            "tableaux par département et par zone AJA, communes et EPCI les plus peuplés "
+            "au-delà du seuil. Scénarios (--add, --remove, --move) et suggestions de sites "
+            "(--site) sans modifier le registre."
         ),
     )
     p.add_argument(
