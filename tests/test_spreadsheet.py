@@ -195,7 +195,7 @@ def test_ods_with_a_formula_and_without(tmp_path: Path, region: Region, registry
     cell = doc.spreadsheet.getElementsByType(TableCell)[len(HEADERS) + 7]
     cell.setAttribute("formula", "of:=1+1")
     doc.save(str(path))
-    with pytest.raises(RegistryError, match="ligne 2 : cellule contenant une formule"):
+    with pytest.raises(RegistryError, match="ligne 2, colonne H : cellule contenant une formule"):
         load_registry(path, region=region)
 
 

@@ -4,14 +4,17 @@ Every reader returns a ``Table``: the header cells and the data rows as text, ea
 line (spreadsheet row) it came from. Nothing is interpreted here beyond turning cells into
 text; the schema, the header names and the field checks are the callers'. A file that cannot
 be read is refused with a ``RegistryError`` whose messages name the file, the sheet and the
-line. Costs are bounded before parsing: file size, uncompressed size of a workbook, rows,
-columns.
+line. Costs are bounded before parsing: file size; for a workbook, its uncompressed size and
+the rows, cells and shared strings it announces; rows and columns.
 
 - CSV: UTF-8 (with or without BOM) or Windows-1252 (what French Excel writes as "CSV
   (séparateur : point-virgule)"); separator ``;``, ``,`` or tab, chosen from the header line.
-- XLSX (openpyxl) and ODS (odfpy, through pandas): one sheet, the first unless ``sheet`` names
-  another. A cell holding a formula refuses the file (the value a reader sees may not be the
-  value stored, and a formula is a known injection path); so does a cell holding an error.
+- XLSX (openpyxl, read-only) and ODS (streamed by :mod:`coverage.data.ods`): one sheet, the
+  first unless ``sheet`` names another. Before either reader runs, the workbook scan
+  (:mod:`coverage.data.workbook_scan`) counts its rows, cells and shared strings, repeats
+  included, and refuses it above its limits. A cell holding a formula refuses the file (the
+  value a reader sees may not be the value stored, and a formula is a known injection path);
+  so does a cell holding an error.
 - GeoJSON: a FeatureCollection of Point features; the header is the union of property names
   plus ``lon``/``lat``. A non-Point geometry, or a property whose value is a list or an object,
   refuses the file with the feature's number.
@@ -25,7 +28,6 @@ import io
 import json
 import math
 import os
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +39,6 @@ from coverage._errors import RegistryError
 MAX_FILE_BYTES = 5_000_000
 MAX_ROWS = 5_000
 MAX_COLUMNS = 200
-#: A workbook is a zip: refuse one that would inflate beyond this many bytes (a zip bomb).
-MAX_UNZIPPED_BYTES = 100_000_000
 #: Rows scanned in a sheet, blank ones included, before giving up.
 MAX_SCANNED_ROWS = 4 * MAX_ROWS
 MAX_PROBLEMS_SHOWN = 50
@@ -217,19 +217,6 @@ def _csv_table(data: bytes, name: str, check_header: HeaderCheck | None) -> Tabl
 # --- workbooks -------------------------------------------------------------------------------
 
 
-def _check_zip(data: bytes, name: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            inflated = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise RegistryError(name, [f"{name} : classeur illisible (fichier zip abîmé)."]) from None
-    if inflated > MAX_UNZIPPED_BYTES:
-        raise RegistryError(
-            name,
-            [f"{name} : classeur trop gros une fois décompressé ({inflated} octets)."],
-        )
-
-
 def _choose_sheet(sheets: list[str], sheet: str | None, name: str) -> str:
     if not sheets:
         raise RegistryError(name, [f"{name} : le classeur n'a aucune feuille."])
@@ -264,7 +251,9 @@ def _xlsx_table(
 ) -> Table:
     import openpyxl  # lazy: only workbooks need it
 
-    _check_zip(data, name)
+    from coverage.data.workbook_scan import check_workbook
+
+    scan = check_workbook(data, name, kind="xlsx")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
@@ -275,9 +264,15 @@ def _xlsx_table(
         chosen = _choose_sheet(list(wb.sheetnames), sheet, name)
         label = f"{name} (feuille « {chosen} »)"
         ws = wb[chosen]
+        # Rows up to the last value only (the scan's count), not to the announced dimension:
+        # Excel keeps formatted empty cells down to row 1,048,576.
+        last = scan.sheet(chosen).rows if chosen in scan.names else MAX_SCANNED_ROWS
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        rows_in = ws.iter_rows(max_col=MAX_COLUMNS + 1, max_row=max(last, 1))
         cells = (
             (i, [(c.value, getattr(c, "data_type", "n")) for c in row])
-            for i, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS + 1), start=1)
+            for i, row in enumerate(rows_in, start=1)
         )
         header, rows = _sheet_rows(cells, label, check_header)
         sheets = tuple(wb.sheetnames)
@@ -289,55 +284,15 @@ def _xlsx_table(
 def _ods_table(
     data: bytes, name: str, sheet: str | None, check_header: HeaderCheck | None
 ) -> Table:
-    import pandas as pd  # lazy: only workbooks need it
-    from odf.opendocument import load
-    from odf.table import Table as OdfTable
+    from coverage.data.ods import ods_rows
+    from coverage.data.workbook_scan import check_workbook
 
-    _check_zip(data, name)
-    try:
-        doc = load(io.BytesIO(data))
-        tables = doc.spreadsheet.getElementsByType(OdfTable)
-        names = [str(t.getAttribute("name")) for t in tables]
-    except Exception as exc:  # odfpy raises many kinds on a damaged file
-        raise RegistryError(
-            name, [f"{name} : classeur ODS illisible ({type(exc).__name__})."]
-        ) from None
+    names = check_workbook(data, name, kind="ods").names
     chosen = _choose_sheet(names, sheet, name)
     label = f"{name} (feuille « {chosen} »)"
-    formulas = _ods_formulas(tables[names.index(chosen)], label)
-    if formulas:
-        raise RegistryError(name, formulas)
-    frame = pd.read_excel(
-        io.BytesIO(data),
-        engine="odf",
-        sheet_name=chosen,
-        header=None,
-        dtype=object,
-        keep_default_na=False,
-        na_filter=False,
-    )
-    cells = (
-        (i, [(v, "s") for v in row[: MAX_COLUMNS + 1]])
-        for i, row in enumerate(frame.itertuples(index=False, name=None), start=1)
-    )
+    cells = ods_rows(data, name, index=names.index(chosen), width=MAX_COLUMNS + 1)
     header, rows = _sheet_rows(cells, label, check_header)
     return Table(name, label, "ods", header, rows, sheet=chosen, sheets=tuple(names))
-
-
-def _ods_formulas(table: object, label: str) -> list[str]:
-    from odf.table import TableCell, TableRow
-
-    found: list[str] = []
-    line = 0
-    for row in table.getElementsByType(TableRow):  # type: ignore[attr-defined]
-        repeat = int(row.getAttribute("numberrowsrepeated") or 1)
-        line += 1
-        for cell in row.getElementsByType(TableCell):
-            formula = cell.getAttribute("formula")
-            if formula and len(found) < MAX_PROBLEMS_SHOWN:
-                found.append(_formula_problem(label, line, str(formula)))
-        line += min(repeat, MAX_SCANNED_ROWS) - 1
-    return found
 
 
 def _formula_problem(label: str, line: int, formula: str, column: str = "") -> str:

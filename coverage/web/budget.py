@@ -16,9 +16,7 @@ commune x structure table): the most expensive thing a visitor can ask for. Thre
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
 
@@ -27,6 +25,7 @@ import streamlit as st
 from coverage import french
 from coverage._errors import RegistryError, ValidationError
 from coverage.data.registry import MAX_FILE_BYTES
+from coverage.data.workbook_scan import Kind, check_workbook, scan_workbook
 
 #: Largest upload accepted, in bytes (also ``server.maxUploadSize`` in .streamlit/config.toml).
 UPLOAD_MAX_BYTES = MAX_FILE_BYTES
@@ -48,49 +47,51 @@ BUSY_MESSAGE_FR = (
 
 
 def count_rows(name: str, data: bytes) -> int:
-    """Structures in an upload, counted on the raw bytes (no parsing).
+    """Structures in an upload, counted before parsing.
 
     CSV: non-blank lines after the header (a quoted field spread over lines counts more:
-    an upper bound). GeoJSON: occurrences of ``"Feature"`` (an upper bound too).
+    an upper bound). GeoJSON: occurrences of ``"Feature"`` (an upper bound too). Workbook:
+    rows holding a value in every sheet, header included, as the workbook scan counts them
+    (:func:`_workbook_rows`).
     """
     suffix = PurePath(name).suffix.lower()
     if suffix in {".geojson", ".json"}:
         return data.count(b'"Feature"')
-    if suffix in {".xlsx", ".ods"}:
+    if suffix in WORKBOOK_KINDS:
         return _workbook_rows(data, suffix)
     lines = sum(1 for line in data.splitlines() if line.strip())
     return max(lines - 1, 0)
 
 
-#: Most XML a workbook may unpack to while its rows are counted (a zip bomb stops here).
-_WORKBOOK_XML_MAX = 100 * 2**20
+#: Workbook suffixes and the kind the workbook scan reads them as.
+WORKBOOK_KINDS: dict[str, Kind] = {".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods"}
 
 
 def _workbook_rows(data: bytes, suffix: str) -> int:
-    """Rows of a workbook's sheets, counted in its XML without parsing it (an upper bound:
-    every sheet's rows, header included). A damaged file counts 0: the reader refuses it."""
-    tag = b"<row" if suffix == ".xlsx" else b"<table:table-row"
+    """Rows holding a value in a workbook's sheets (every sheet found through its
+    relationships or its ``table:table`` elements, repeats included, any namespace prefix),
+    counted by the same streaming scan as the readers'. A damaged file counts 0 (the reader
+    refuses it); a workbook over the scan's limits counts more than :data:`UPLOAD_MAX_ROWS`."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = [
-                i
-                for i in z.infolist()
-                if (i.filename.startswith("xl/worksheets/") or i.filename == "content.xml")
-            ]
-            if sum(i.file_size for i in members) > _WORKBOOK_XML_MAX:
-                return UPLOAD_MAX_ROWS + 1
-            return sum(z.read(i).count(tag) for i in members)
-    except (zipfile.BadZipFile, OSError, ValueError):
+        scan = scan_workbook(data, "", kind=WORKBOOK_KINDS[suffix])
+    except RegistryError:
         return 0
+    if scan.problems:
+        return max(scan.filled_rows, UPLOAD_MAX_ROWS + 1)
+    return scan.filled_rows
 
 
 def check_upload_budget(name: str, data: bytes) -> None:
     """Refuse an upload that would cost more than the budget, before any parsing.
 
+    A workbook goes through the readers' scan first (:func:`check_workbook`): its rows,
+    cells and shared strings, repeats included, within the same limits as the command line's.
+
     Raises
     ------
     RegistryError
-        The file is over :data:`UPLOAD_MAX_BYTES` or holds more than :data:`UPLOAD_MAX_ROWS`
+        The file is over :data:`UPLOAD_MAX_BYTES`, is a workbook over the scan's limits (or
+        damaged, or declaring XML entities), or holds more than :data:`UPLOAD_MAX_ROWS`
         structures; the message states the limit.
     """
     if len(data) > UPLOAD_MAX_BYTES:
@@ -101,7 +102,11 @@ def check_upload_budget(name: str, data: bytes) -> None:
                 f"{french.number(UPLOAD_MAX_BYTES)} octets."
             ],
         )
-    rows = count_rows(name, data)
+    kind = WORKBOOK_KINDS.get(PurePath(name).suffix.lower())
+    if kind is not None:
+        rows = check_workbook(data, name, kind=kind).filled_rows
+    else:
+        rows = count_rows(name, data)
     if rows > UPLOAD_MAX_ROWS:
         raise RegistryError(
             name,
