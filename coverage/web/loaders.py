@@ -19,10 +19,12 @@ import streamlit as st
 from coverage._errors import CoverageError
 from coverage.data.region import Region
 from coverage.data.registry import Registry, template_xlsx
+from coverage.geography import region_spec
 from coverage.patient.finder import Finder, FinderResult
 from coverage.travel.base import TravelModel
 from coverage.travel.catchments import load_zones
 from coverage.web.config import travel_model_from_env
+from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
     import folium
@@ -37,20 +39,44 @@ log = logging.getLogger("coverage.app")
 # --------------------------------------------------------------------------- finders
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def get_finder(key: str, region: str | None = None) -> Finder:
     """The server's finder for the registry in force (``$PARCOURS_REGISTRY`` or embedded) of
     ``region`` (INSEE code; default ``$PARCOURS_REGION``, else 84).
 
     ``key`` is :func:`coverage.web.config.registry_key` of the registry file: a new key (file
-    edited) loads again.
+    edited) loads again. Kept in :func:`finder_cache`: France and the server's own region for
+    good, at most :data:`~coverage.web.region_budget.LRU_REGIONS` others, so at most
+    :data:`~coverage.web.region_budget.MAX_REGIONS_IN_MEMORY` finders in memory. Whether a
+    session may cause a build is :mod:`coverage.web.region_budget`'s rule, checked by
+    :func:`coverage.web.session.current_source`.
 
     Raises
     ------
     RegistryError, DataSourceError
         The registry or the reference data cannot be loaded.
     """
-    del key  # only part of the cache key
+    code = region_spec(region).code
+    return finder_cache().get(code, key, lambda: _load_finder(code))
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _finder_cache(served: str) -> RegionCache[Finder]:
+    """The process's one finder cache, for the server's region ``served`` (a new holder when
+    ``$PARCOURS_REGION`` changes; the old one is dropped)."""
+    return RegionCache(pinned_regions(served))
+
+
+def finder_cache() -> RegionCache[Finder]:
+    """The finders in memory, shared by every session."""
+    return _finder_cache(region_spec().code)
+
+
+def clear_finders() -> None:
+    """Drop every finder in memory (the next request of each region builds it again)."""
+    _finder_cache.clear()
+
+
+def _load_finder(region: str) -> Finder:
     finder = Finder.load(model=travel_model_from_env(), region=region)
     _warm_up(finder)
     return finder

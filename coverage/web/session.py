@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from coverage._errors import ValidationError
 from coverage.geography import RegionSpec, region_spec
 from coverage.patient.finder import Finder
+from coverage.web import region_budget
 from coverage.web.config import registry_key
-from coverage.web.loaders import get_finder
+from coverage.web.loaders import finder_cache, get_finder
+from coverage.web.region_budget import RegionSwitchError, SwitchBudget
 from coverage.web.sources import ServerSource, Source, UploadSource
 
 #: ``st.session_state`` key of this session's :class:`UploadSource`.
 UPLOAD_STATE = "upload"
 #: ``st.session_state`` key of the region this session chose (INSEE code).
 REGION_STATE = "region"
+#: ``st.session_state`` key of this session's :class:`SwitchBudget`.
+BUDGET_STATE = "region_budget"
 
 
 def session_upload() -> UploadSource | None:
@@ -64,7 +70,38 @@ def current_source() -> Source:
         return up
     region = session_region().code
     key = registry_key(region=region)
-    return ServerSource(key, get_finder(key, region))
+    return ServerSource(key, server_finder(key, region))
+
+
+def server_finder(key: str, region: str) -> Finder:
+    """The server's finder of ``region`` for this session, within its switch budget.
+
+    A region in memory, France and the server's own region are always served; any other
+    counts against the session's :class:`SwitchBudget`.
+
+    Raises
+    ------
+    RegionSwitchError
+        This session caused too many builds lately; nothing is built (French message).
+    """
+    cache, budget = finder_cache(), _session_budget()
+    if not budget.admit(free=cache.is_free(region, key), now=time.monotonic()):
+        served = region_spec().code
+        stay = [c for c in reversed(budget.recent) if cache.is_free(c, registry_key(region=c))]
+        raise RegionSwitchError(stay_on=[*stay, served])
+    finder = get_finder(key, region)
+    budget.served(region)
+    return finder
+
+
+def _session_budget() -> SwitchBudget:
+    budget = st.session_state.get(BUDGET_STATE)
+    if not isinstance(budget, SwitchBudget):
+        budget = SwitchBudget(
+            limit=region_budget.SWITCH_LIMIT, window_s=region_budget.SWITCH_WINDOW_S
+        )
+        st.session_state[BUDGET_STATE] = budget
+    return budget
 
 
 def current_finder() -> Finder:

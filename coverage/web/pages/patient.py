@@ -13,6 +13,7 @@ from coverage.web.cards import structure_card_html
 from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.geolocate import geolocate_component
 from coverage.web.messages import guarded
+from coverage.web.region_budget import RegionSwitchError
 from coverage.web.search import SearchOutcome
 from coverage.web.session import current_source, session_region, set_region
 from coverage.web.sources import Source
@@ -103,10 +104,7 @@ def patient_page() -> None:
     if q and st.query_params.get("q") != q:  # back from another page: keep the URL shareable
         st.query_params["q"] = q
     if q:
-        with st.spinner("Recherche en cours…"):
-            source = current_source()
-            outcome = search.run_search(source.finder, q)
-        show_outcome(outcome, source)
+        _answer(q)
     with st.expander("Ce que couvre le forfait, et ce qu'il faut apporter"):
         st.html(markup.list_html(finder_text.forfait_lines()))
         st.markdown(
@@ -114,6 +112,18 @@ def patient_page() -> None:
             "obligatoire), la liste de vos traitements et vos derniers comptes rendus si vous "
             "les avez. Appelez la structure avant de vous déplacer pour prendre rendez-vous."
         )
+
+
+def _answer(q: str) -> None:
+    """The answer to ``q`` in the session's region, or why that region is not served now."""
+    with st.spinner("Recherche en cours…"):
+        try:
+            source = current_source()
+        except RegionSwitchError as exc:  # too many region builds lately: nothing built
+            notice(str(exc), tone="warning")
+            return
+        outcome = search.run_search(source.finder, q)
+    show_outcome(outcome, source)
 
 
 #: ``st.session_state`` key of the region picker.
