@@ -19,11 +19,13 @@ import pandas as pd
 
 from coverage import french
 from coverage._atomic import write_text
-from coverage.analysis.analyse import Analysis, e2sfca_summary
+from coverage.analysis.analyse import Analysis
 from coverage.french import share as format_share
 from coverage.geography import departement_names
+from coverage.outputs import labels
 from coverage.outputs.charts import histogram_svg, lorenz_svg
 from coverage.outputs.html import esc
+from coverage.outputs.labels import Column
 from coverage.outputs.text import (
     _between_share,
     _cost,
@@ -31,6 +33,7 @@ from coverage.outputs.text import (
     _int,
     _num,
     data_date_fr,
+    e2sfca_figures,
     scenario_lines,
     siting_lines,
     social_lines,
@@ -44,17 +47,25 @@ from coverage.outputs.text import (
 
 # The terminal text and the charts have their own modules; these names stay importable here.
 __all__ = [
+    "aja_zones_frame_fr",
     "departements_frame_fr",
+    "display_frame",
+    "gaps_epci_frame_fr",
+    "gaps_frame_fr",
+    "headline_rows",
     "histogram_svg",
     "lorenz_svg",
     "render_report",
     "scenario_lines",
+    "sites_change",
+    "sites_frame_fr",
     "siting_lines",
     "summary_lines",
     "write_report",
 ]
 
 if TYPE_CHECKING:
+    from coverage.analysis.analyse import SiteSuggestions
     from coverage.analysis.scenario import ScenarioResult
 
 #: Rows of the gap lists shown in the report (the CSV export has every commune).
@@ -110,103 +121,113 @@ def _card(value: str, label: str) -> str:
     return f'<div class="card"><div class="v">{value}</div><div class="l">{label}</div></div>'
 
 
-def _headline_html(a: Analysis) -> str:
+def headline_rows(a: Analysis) -> list[tuple[str, str]]:
+    """The indicators as (French label, value) rows: the report's table, and the desk's."""
     head = a.main
     if head is None:
-        return (
-            '<p class="warn">Non calculé : aucune structure tous publics localisée dans le '
-            "registre.</p>"
-        )
-    u = a.unit
-    z = french.decimal(a.threshold)
-    cards = [
-        _card(format_share(head.share_beyond), f"des habitants à plus de {z} {esc(u)}"),
-        _card(_int(head.population_beyond), f"habitants à plus de {z} {esc(u)}"),
-        _card(
-            _cost(head.mean, esc(u)),
-            "distance moyenne par habitant"
-            if a.by == "distance_km"
-            else "durée moyenne par habitant",
-        ),
-        _card(_cost(head.median, esc(u)), "médiane"),
-        _card(_cost(head.p90, esc(u)), "P90 (90 % des habitants en deçà)"),
-        _card(_idx(head.gini), "indice de Gini"),
-    ]
-    rows = []
+        return []
+    u, z = a.unit, a.threshold
+    rows: list[tuple[str, str]] = []
     for cost, h in a.headline.items():
         if h is None:
             continue
         unit = "km" if cost == "distance_km" else "min"
-        what = "Distance" if cost == "distance_km" else "Durée"
-        rows.append([f"{what} : moyenne", _cost(h.mean, unit)])
-        rows.append([f"{what} : médiane", _cost(h.median, unit)])
-        rows.append([f"{what} : P90", _cost(h.p90, unit)])
-        rows.append([f"{what} : maximum", _cost(h.max, unit)])
         rows.extend(
-            [
-                f"{what} : part des habitants au-delà de {french.decimal(t.threshold)} {unit}",
+            (labels.cost_figure(cost, labels.HEADLINE[key]), _cost(getattr(h, key), unit))
+            for key in ("mean", "median", "p90", "max")
+        )
+        rows.extend(
+            (
+                labels.cost_figure(cost, labels.share_beyond_at(t.threshold, unit)),
                 f"{format_share(t.share)} ({_int(t.population)} hab.)",
-            ]
+            )
             for t in h.thresholds
         )
     at = head.at_threshold
     rows += [
-        ["Indice de Gini", _idx(head.gini)],
-        ["Indice de Theil (T)", _idx(head.theil_t)],
-        [
-            "Theil : part due aux écarts entre départements",
-            format_share(_between_share(head, "dep")),
-        ],
-        [
-            "Theil : part due aux écarts entre zones AJA",
-            format_share(_between_share(head, "aja")),
-        ],
-        [f"Indice d'Atkinson (ε = 1, score d'accès 2^(−d/{z}))", _idx(head.atkinson)],
-        ["Ratio de Palma (10 % les plus éloignés / 40 % les plus proches)", _num(head.palma, 2)],
-        [f"FGT α = 1 (écart moyen au seuil de {z} {u})", _idx(at.fgt_gap)],
-        [f"FGT α = 2 (sévérité au seuil de {z} {u})", _idx(at.fgt_severity)],
-        ["Communes sans itinéraire", _int(head.communes_no_route)],
+        (labels.GINI, _idx(head.gini)),
+        (labels.THEIL, _idx(head.theil_t)),
+        (labels.THEIL_BETWEEN["dep"], format_share(_between_share(head, "dep"))),
+        (labels.THEIL_BETWEEN["aja"], format_share(_between_share(head, "aja"))),
+        (labels.atkinson(z), _idx(head.atkinson)),
+        (labels.PALMA_READING, _num(head.palma, 2)),
+        (labels.fgt(1, z, u), _idx(at.fgt_gap)),
+        (labels.fgt(2, z, u), _idx(at.fgt_severity)),
+        (labels.NO_ROUTE, _int(head.communes_no_route)),
     ]
-    table = _table([("Indicateur", False), ("Valeur", True)], [[esc(r[0]), r[1]] for r in rows])
+    return rows
+
+
+def _headline_html(a: Analysis) -> str:
+    head = a.main
+    if head is None:
+        return f'<p class="warn">{esc(labels.NOT_COMPUTED)}</p>'
+    u = a.unit
+    cards = [
+        _card(format_share(head.share_beyond), esc(labels.beyond(a.threshold, u))),
+        _card(_int(head.population_beyond), esc(labels.POPULATION_CONCERNED)),
+        _card(_cost(head.mean, esc(u)), esc(labels.MEAN_PER_INHABITANT)),
+        _card(_cost(head.median, esc(u)), esc(labels.MEDIAN)),
+        _card(_cost(head.p90, esc(u)), esc(labels.P90)),
+        _card(_idx(head.gini), esc(labels.GINI)),
+    ]
+    table = _table(
+        [(labels.INDICATOR, False), (labels.VALUE, True)],
+        [[esc(label), value] for label, value in headline_rows(a)],
+    )
     return f'<div class="cards">{"".join(cards)}</div>{table}'
 
 
+# --------------------------------------------------------------------------------------------
+# Tables: one column list (coverage.outputs.labels) gives the report's and the desk's headers
+# --------------------------------------------------------------------------------------------
+
+
+def _cell(column: Column, value: object) -> str:
+    """One escaped cell of the report's tables."""
+    if column.kind == "text":
+        return esc(value)
+    if column.kind == "share":
+        return _num(None if french.is_missing(value) else 100 * float(value))  # type: ignore[arg-type]
+    if column.kind == "index":
+        return _idx(value)
+    return _num(value) if column.kind == "cost" else _int(value)
+
+
+def _columns_table(columns: tuple[Column, ...], frame: pd.DataFrame, unit: str) -> str:
+    """An HTML table of ``frame``'s ``columns``, headed as on the desk."""
+    return _table(
+        [(esc(c.header(unit)), c.numeric) for c in columns],
+        [[_cell(c, r[c.key]) for c in columns] for r in frame.to_dict("records")],
+    )
+
+
+def display_frame(columns: tuple[Column, ...], frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """``frame``'s ``columns`` for display: French headers, numbers rounded as in the report."""
+    shown: dict[str, pd.Series] = {}
+    for c in columns:
+        values = frame[c.key]
+        if c.kind == "share":
+            values = (100 * values).round(1)
+        elif c.kind != "text":
+            values = values.round({"count": 0, "cost": 1, "index": 3}[c.kind])
+        shown[c.header(unit)] = values
+    return pd.DataFrame(shown)
+
+
+def _departements(a: Analysis) -> pd.DataFrame:
+    d = a.departements
+    return d.assign(departement=d["dep"] + " " + d["dep_name"])
+
+
+def _aja_zones(a: Analysis) -> pd.DataFrame:
+    z = a.aja_zones
+    name = z["device_name"].fillna("")
+    return z.assign(device=name.where(name != "", z["device_id"]))
+
+
 def _departements_html(a: Analysis) -> str:
-    u = esc(a.unit)
-    headers = [
-        ("Département", False),
-        ("Communes", True),
-        ("Habitants", True),
-        (f"Moyenne ({u})", True),
-        (f"Médiane ({u})", True),
-        (f"P90 ({u})", True),
-        (f"Max. ({u})", True),
-        ("Au-delà du seuil", True),
-        ("Habitants au-delà", True),
-        ("Theil interne", True),
-        ("Structures tous publics", True),
-        ("Dispositifs AJA", True),
-        ("Non localisées", True),
-    ]
-    rows = [
-        [
-            esc(f"{r['dep']} {r['dep_name']}"),
-            _int(r["communes"]),
-            _int(r["population"]),
-            _num(r["mean"]),
-            _num(r["median"]),
-            _num(r["p90"]),
-            _num(r["max"]),
-            format_share(r["share_beyond"]),
-            _int(r["population_beyond"]),
-            _idx(r["theil"]),
-            _int(r["tous_publics"]),
-            _int(r["aja"]),
-            _int(r["not_located"]),
-        ]
-        for r in a.departements.to_dict("records")
-    ]
-    return _table(headers, rows)
+    return _columns_table(labels.DEPARTEMENT_COLUMNS, _departements(a), esc(a.unit))
 
 
 def _aja_html(a: Analysis) -> str:
@@ -214,34 +235,10 @@ def _aja_html(a: Analysis) -> str:
     label = esc(meta.aja_zones_label)
     if a.aja_zones.empty:
         return f"<p>Aucune zone AJA : aucun dispositif localisé. ({label})</p>"
-    u = esc(a.unit)
-    headers = [
-        ("Dispositif", False),
-        ("Commune", False),
-        ("Communes", True),
-        ("Habitants", True),
-        (f"Moyenne ({u})", True),
-        (f"P90 ({u})", True),
-        (f"Max. ({u})", True),
-        ("Au-delà du seuil", True),
-    ]
-    rows = [
-        [
-            esc(r["device_name"] or r["device_id"]),
-            esc(r["device_commune"]),
-            _int(r["communes"]),
-            _int(r["population"]),
-            _num(r["mean"]),
-            _num(r["p90"]),
-            _num(r["max"]),
-            format_share(r["share_beyond"]),
-        ]
-        for r in a.aja_zones.to_dict("records")
-    ]
     zone_kind = "Zonage officiel" if meta.aja_zones_official else "Zones calculées"
     return (
         f'<p class="warn"><strong>{esc(zone_kind)}</strong> : {label}.</p>'
-        + _table(headers, rows)
+        + _columns_table(labels.AJA_ZONE_COLUMNS, _aja_zones(a), esc(a.unit))
         + f'<p class="note">{esc(meta.aja_population_note)} Distance au dispositif de la '
         "zone de chaque commune.</p>"
     )
@@ -257,54 +254,13 @@ def _gaps_html(a: Analysis) -> str:
         f"sont à plus de {z} {u} d'une structure tous publics localisée. Les plus peuplées "
         "d'abord : c'est là que sont les habitants à rapprocher.</p>"
     )
-    what = "Distance" if a.by == "distance_km" else "Durée"
-    headers = [
-        ("Commune", False),
-        ("Code INSEE", False),
-        ("Dép.", False),
-        ("EPCI", False),
-        ("Habitants", True),
-        (f"{what} ({u})", True),
-        ("Structure la plus proche", False),
-    ]
-    rows = [
-        [
-            esc(r["name"]),
-            esc(r["insee"]),
-            esc(r["dep"]),
-            esc(r["epci_name"]),
-            _int(r["population"]),
-            _num(r[a.by]),
-            esc(r["nearest_name"]),
-        ]
-        for r in a.gaps.head(TOP_COMMUNES).to_dict("records")
-    ]
-    e_headers = [
-        ("EPCI", False),
-        ("Dép.", False),
-        ("Communes au-delà", True),
-        ("Habitants au-delà", True),
-        ("Part de l'EPCI", True),
-        (f"Moyenne ({u})", True),
-    ]
-    e_rows = [
-        [
-            esc(r["epci_name"]),
-            esc(r["deps"]),
-            f"{_int(r['communes_beyond'])} / {_int(r['communes'])}",
-            _int(r["population_beyond"]),
-            format_share(r["share_beyond"]),
-            _num(r["mean"]),
-        ]
-        for r in a.gaps_epci.head(TOP_EPCI).to_dict("records")
-    ]
     return (
         intro + f"<h3>Les {min(TOP_COMMUNES, len(a.gaps))} communes les plus peuplées au-delà du "
         "seuil</h3>"
-        + _table(headers, rows)
+        + _columns_table(labels.gap_columns(a.by), a.gaps.head(TOP_COMMUNES), u)
         + f"<h3>Les {min(TOP_EPCI, len(a.gaps_epci))} EPCI avec le plus d'habitants au-delà du "
         "seuil</h3>"
-        + _table(e_headers, e_rows)
+        + _columns_table(labels.GAP_EPCI_COLUMNS, a.gaps_epci.head(TOP_EPCI), u)
         + '<p class="note">Liste complète : export CSV (parcours analyse --csv).</p>'
     )
 
@@ -319,47 +275,27 @@ def _siting_html(a: Analysis) -> str:
         if s.objective == "mclp"
         else "p-médiane : la plus petite distance totale parcourue"
     )
-    headers = [
-        ("Rang", True),
-        ("Commune", False),
-        ("Dép.", False),
-        ("EPCI", False),
-        (f"Habitants ramenés à moins de {french.decimal(s.threshold)} {u}", True),
-        ("Part au-delà du seuil ensuite", True),
-    ]
-    rows = [
-        [
-            _int(r["rank"]),
-            esc(r["name"]),
-            esc(r["dep"]),
-            esc(r["epci_name"]),
-            _int(r["people_within"]),
-            format_share(r["share_beyond_after"]),
-        ]
-        for r in s.table.to_dict("records")
-    ]
     return (
         f"<p>Objectif : {esc(what)}. Recherche gloutonne (chaque site choisi apporte le plus "
         "compte tenu des précédents), puis échanges de sites depuis 8 départs tant qu'un "
         f"échange améliore l'objectif, parmi les {esc(s.candidates_fr)} ; "
-        "les structures existantes restent ouvertes. Part des habitants au-delà du seuil : "
-        f"{format_share(None if s.before is None else s.before.share_beyond)} → "
-        f"{format_share(None if s.after is None else s.after.share_beyond)}.</p>"
-        + _table(headers, rows)
+        f"les structures existantes restent ouvertes. {esc(sites_change(s))}</p>"
+        + _columns_table(labels.SITE_COLUMNS, s.table, u)
         + '<p class="note">Suggestions de calcul, à confronter au terrain (offre de soins, '
         "locaux, équipes) ; elles ne désignent aucune structure existante.</p>"
     )
 
 
+def sites_change(s: SiteSuggestions) -> str:
+    """The share beyond the threshold before and after the suggested sites, in one sentence."""
+    before = format_share(None if s.before is None else s.before.share_beyond)
+    after = format_share(None if s.after is None else s.after.share_beyond)
+    return f"{labels.SHARE_OF_INHABITANTS_BEYOND} : {before} → {after}."
+
+
 def _e2sfca_html(a: Analysis) -> str:
-    e2 = e2sfca_summary(a.communes)
-    if e2 is None:
-        return ""
-    return (
-        f" : moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
-        f"P10 {_num(e2['p10'], 2)} ; {_int(e2['population_zero'])} habitants "
-        f"({format_share(e2['share_zero'])}) sans structure accessible dans les zones de temps."
-    )
+    e2 = e2sfca_figures(a)
+    return f" : {esc(e2)}." if e2 else ""
 
 
 def _method_html(a: Analysis) -> str:
@@ -378,17 +314,8 @@ def _method_html(a: Analysis) -> str:
         ("Zones AJA", esc(meta.aja_zones_label)),
         ("Données", esc(data_date_fr(meta)) + " ; " + esc(meta.data.source)),
         ("Registre des structures", esc(meta.registry.completeness)),
-        ("Accessibilité E2SFCA", esc(a.e2sfca_note) + _e2sfca_html(a)),
-        (
-            "Définitions",
-            "Chaque commune compte pour ses habitants (population municipale) à la distance de "
-            "la structure tous publics la plus proche. P90 : distance en deçà de laquelle vivent "
-            "90 % des habitants. Gini et Theil : 0 quand tous parcourent la même distance. "
-            "Theil se décompose exactement en écarts entre groupes (départements, zones AJA) et "
-            "écarts internes. Atkinson : sur le score d'accès 2^(−d/seuil), part de l'accès moyen "
-            "perdue par sa répartition inégale. FGT : part (α = 0), écart moyen (α = 1) et "
-            "sévérité (α = 2) du dépassement du seuil.",
-        ),
+        (labels.E2SFCA, esc(a.e2sfca_note) + _e2sfca_html(a)),
+        ("Définitions", esc(labels.DEFINITIONS)),
     ]
     dl = "".join(f"<dt>{esc(t)}</dt><dd>{d}</dd>" for t, d in items)
     if not_located:
@@ -489,7 +416,7 @@ def render_report(a: Analysis, *, scenario: ScenarioResult | None = None) -> str
 <h1>{esc(title(meta.region))}</h1>
 <p class="lead">Mesure : {esc(meta.travel.label)}, seuil de {french.decimal(a.threshold)} {u}.
 Données : {esc(data_date_fr(meta))}. Les {len(meta.departements)} départements : {esc(deps)}.</p>
-<p class="warn"><strong>Registre :</strong> {esc(meta.registry.completeness)}</p>
+<p class="warn"><strong>{labels.REGISTRY} :</strong> {esc(meta.registry.completeness)}</p>
 {_scenario_banner(a)}
 <p class="note">{esc(meta.origins)}</p>
 <p class="note">{esc(weights_line(meta))}</p>
@@ -534,15 +461,28 @@ def write_report(
 
 
 def departements_frame_fr(a: Analysis) -> pd.DataFrame:
-    """The per-département table with French headers (for notebooks and displays)."""
-    d = a.departements
-    return pd.DataFrame(
-        {
-            "Département": d["dep"] + " " + d["dep_name"],
-            "Habitants": d["population"],
-            f"Moyenne ({a.unit})": d["mean"].round(1),
-            f"P90 ({a.unit})": d["p90"].round(1),
-            "Part au-delà du seuil": (100 * d["share_beyond"]).round(1),
-            "Structures tous publics": d["tous_publics"],
-        }
-    )
+    """The per-département table with the report's French headers (for notebooks and the desk)."""
+    return display_frame(labels.DEPARTEMENT_COLUMNS, _departements(a), a.unit)
+
+
+def aja_zones_frame_fr(a: Analysis) -> pd.DataFrame:
+    """The per-AJA-zone table with the report's French headers (empty without a zone)."""
+    if a.aja_zones.empty:
+        return pd.DataFrame()
+    return display_frame(labels.AJA_ZONE_COLUMNS, _aja_zones(a), a.unit)
+
+
+def gaps_frame_fr(a: Analysis, *, top: int = TOP_COMMUNES) -> pd.DataFrame:
+    """The ``top`` most populated communes beyond the threshold, French headers."""
+    return display_frame(labels.gap_columns(a.by), a.gaps.head(top), a.unit)
+
+
+def gaps_epci_frame_fr(a: Analysis, *, top: int = TOP_EPCI) -> pd.DataFrame:
+    """The ``top`` EPCI with the most inhabitants beyond the threshold, French headers."""
+    return display_frame(labels.GAP_EPCI_COLUMNS, a.gaps_epci.head(top), a.unit)
+
+
+def sites_frame_fr(sites: SiteSuggestions) -> pd.DataFrame:
+    """The suggested sites with the report's French headers."""
+    unit = "km" if sites.by == "distance_km" else "min"
+    return display_frame(labels.SITE_COLUMNS, sites.table, unit)

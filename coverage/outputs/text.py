@@ -9,9 +9,15 @@ from coverage.analysis.analyse import Analysis, e2sfca_summary
 from coverage.analysis.results import Headline, Provenance
 from coverage.french import share as format_share
 from coverage.geography import region_spec
+from coverage.outputs import labels
+from coverage.outputs.labels import in_sentence
 
 if TYPE_CHECKING:
     from coverage.analysis.scenario import ScenarioResult
+
+
+#: The columns of the per-département table that the terminal shows, in this order.
+_DEP_SHOWN = ("mean", "share_beyond", "tous_publics")
 
 
 def title(region: str) -> str:
@@ -53,7 +59,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     meta = a.meta
     unit = a.unit
     out = [title(meta.region), ""]
-    out.append(f"Mesure : {meta.travel.label}. {meta.origins}")
+    out.append(labels.measure(meta.travel.label, meta.origins))
     out.append(f"Seuil : {french.decimal(a.threshold)} {unit}.")
     out.append(weights_line(meta))
     out.extend(travel_coverage_lines(meta))
@@ -66,7 +72,7 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
     out.append("")
     head = a.main
     if head is None:
-        out.append("Non calculé : aucune structure tous publics localisée dans le registre.")
+        out.append(labels.NOT_COMPUTED)
     else:
         out.append(
             f"Population couverte par la mesure : {_int(head.population)} habitants "
@@ -74,34 +80,40 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
         )
         if head.communes_no_route:
             out.append(
-                f"Sans itinéraire vers une structure : {_int(head.communes_no_route)} "
-                f"commune(s), {_int(head.population_no_route)} habitants."
+                f"{labels.NO_ROUTE} : {_int(head.communes_no_route)} "
+                f"({_int(head.population_no_route)} habitants)."
             )
         for cost, h in a.headline.items():
             if h is None:
                 continue
             u = "km" if cost == "distance_km" else "min"
-            what = "Distance" if cost == "distance_km" else "Durée"
+            figures = ", ".join(
+                f"{in_sentence(labels.HEADLINE[key])} {_cost(getattr(h, key), u)}"
+                for key in ("mean", "median", "p90", "max")
+            )
             out.append(
-                f"{what} à la structure tous publics la plus proche : moyenne "
-                f"{_cost(h.mean, u)}, médiane {_cost(h.median, u)}, P90 "
-                f"{_cost(h.p90, u)}, maximum {_cost(h.max, u)}."
+                f"{labels.COST_NAMES[cost]} à la structure tous publics la plus proche : {figures}."
             )
             out.append("  " + _beyond_fr(h, u) + ".")
         out.append(
-            f"Inégalité : Gini {_idx(head.gini)} ; Theil {_idx(head.theil_t)} (dont "
+            f"Inégalité : {in_sentence(labels.GINI)} {_idx(head.gini)} ; "
+            f"{in_sentence(labels.THEIL)} {_idx(head.theil_t)} (dont "
             f"{format_share(_between_share(head, 'dep'))} entre départements, "
             f"{format_share(_between_share(head, 'aja'))} entre zones AJA) ; "
-            f"Atkinson {_idx(head.atkinson)} ; Palma {_num(head.palma, 2)}."
+            f"{in_sentence(labels.ATKINSON)} {_idx(head.atkinson)} ; "
+            f"{in_sentence(labels.PALMA)} {_num(head.palma, 2)}."
         )
         at = head.at_threshold
+        fgt = labels.FGT_TERMS
         out.append(
-            f"FGT au seuil de {french.decimal(a.threshold)} {unit} : part "
-            f"{format_share(at.share)}, écart moyen {_idx(at.fgt_gap)}, sévérité "
+            f"FGT au seuil de {labels.threshold(a.threshold, unit)} : {fgt[0]} "
+            f"{format_share(at.share)}, {fgt[1]} {_idx(at.fgt_gap)}, {fgt[2]} "
             f"{_idx(at.fgt_severity)}."
         )
         out.append("")
-        out.append("Par département (moyenne ; part au-delà du seuil ; structures tous publics) :")
+        named = {c.key: c.label for c in labels.DEPARTEMENT_COLUMNS}
+        shown = " ; ".join(in_sentence(named[key]) for key in _DEP_SHOWN)
+        out.append(f"Par département ({shown}) :")
         for r in a.departements.to_dict("records"):
             out.append(
                 f"  {r['dep']} {r['dep_name']} : {_cost(r['mean'], unit)} ; "
@@ -133,14 +145,9 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
         out.append(f"  {meta.aja_population_note}")
     else:
         out.append("Dispositifs AJA : aucun dispositif localisé ou aucune zone.")
-    out.append(f"Accessibilité E2SFCA : {a.e2sfca_note}.")
-    e2 = e2sfca_summary(a.communes)
-    if e2 is not None:
-        out.append(
-            f"  moyenne par habitant {_num(e2['mean'], 2)}, médiane {_num(e2['median'], 2)}, "
-            f"P10 {_num(e2['p10'], 2)} ; sans structure accessible : "
-            f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
-        )
+    out.append(f"{labels.E2SFCA} : {a.e2sfca_note}.")
+    if e2 := e2sfca_figures(a):
+        out.append(f"  {e2}")
     if a.siting is not None:
         out.append("")
         out.extend(siting_lines(a))
@@ -150,8 +157,21 @@ def summary_lines(a: Analysis, *, top: int = 10) -> list[str]:
             out.extend(block)
     out.append("")
     out.append(f"Données : {data_date_fr(meta)}.")
-    out.append(f"Registre : {meta.registry.completeness}")
+    out.append(f"{labels.REGISTRY} : {meta.registry.completeness}")
     return out
+
+
+def e2sfca_figures(a: Analysis) -> str:
+    """The E2SFCA accessibility per inhabitant in one clause ("" when it is not computed)."""
+    e2 = e2sfca_summary(a.communes)
+    if e2 is None:
+        return ""
+    return (
+        f"{in_sentence(labels.MEAN_PER_INHABITANT)} {_num(e2['mean'], 2)}, "
+        f"{in_sentence(labels.MEDIAN)} {_num(e2['median'], 2)}, P10 {_num(e2['p10'], 2)} ; "
+        "sans structure accessible dans les zones de temps : "
+        f"{_int(e2['population_zero'])} hab. ({format_share(e2['share_zero'])})"
+    )
 
 
 def _headline_or_none(head: object) -> Headline | None:
@@ -202,16 +222,16 @@ def scenario_lines(result: ScenarioResult) -> list[str]:
         )
         return out
     rows = [
-        ("Part au-delà du seuil", format_share(b.share_beyond), format_share(a.share_beyond)),
-        ("Habitants au-delà du seuil", _int(b.population_beyond), _int(a.population_beyond)),
-        ("Moyenne", _cost(b.mean, unit), _cost(a.mean, unit)),
-        ("Médiane", _cost(b.median, unit), _cost(a.median, unit)),
-        ("P90", _cost(b.p90, unit), _cost(a.p90, unit)),
-        ("Gini", _idx(b.gini), _idx(a.gini)),
-        ("Theil", _idx(b.theil_t), _idx(a.theil_t)),
+        ("share_beyond", format_share(b.share_beyond), format_share(a.share_beyond)),
+        ("population_beyond", _int(b.population_beyond), _int(a.population_beyond)),
+        ("mean", _cost(b.mean, unit), _cost(a.mean, unit)),
+        ("median", _cost(b.median, unit), _cost(a.median, unit)),
+        ("p90", _cost(b.p90, unit), _cost(a.p90, unit)),
+        ("gini", _idx(b.gini), _idx(a.gini)),
+        ("theil_t", _idx(b.theil_t), _idx(a.theil_t)),
     ]
-    for label, x, y in rows:
-        out.append(f"  {label} : {x} → {y}")
+    for key, x, y in rows:
+        out.append(f"  {labels.headline_label(key)} : {x} → {y}")
     return out
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from coverage._errors import ValidationError
 from coverage.analysis.suggestions import with_applicants
 from coverage.outputs.html import esc
+from coverage.outputs.labels import GLOSSARY
 from coverage.patient.finder import Finder
 from coverage.web import frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES
@@ -22,43 +23,6 @@ from coverage.web.widgets import html_frame, metrics, table, text
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective
-
-#: One line for each term of the desk, the report and the exports that a planner may not know.
-GLOSSARY: tuple[tuple[str, str], ...] = (
-    ("P90", "90 % des habitants ont un trajet plus court que cette valeur."),
-    (
-        "Indice de Gini",
-        "0 quand tous les habitants sont à la même distance d'une structure ; plus il "
-        "approche de 1, plus l'accès est inégal.",
-    ),
-    (
-        "Indice de Theil (T)",
-        "une autre mesure d'inégalité, qui se partage entre les écarts entre départements "
-        "et les écarts à l'intérieur de chacun.",
-    ),
-    (
-        "Ratio de Palma",
-        "trajet total des 10 % d'habitants les plus éloignés rapporté à celui des 40 % les "
-        "plus proches.",
-    ),
-    (
-        "FGT α",
-        "indices de Foster, Greer et Thorbecke au seuil : α = 0 la part des habitants "
-        "au-delà, α = 1 l'écart moyen au seuil, α = 2 la sévérité (les grands écarts "
-        "comptent davantage).",
-    ),
-    (
-        "E2SFCA",
-        "accessibilité « à deux étapes » : l'offre de chaque structure rapportée aux "
-        "habitants à sa portée, puis additionnée pour chaque commune ; plus elle est "
-        "élevée, meilleur est l'accès.",
-    ),
-    (
-        "Communes sans itinéraire",
-        "communes d'où le calcul ne trouve aucun trajet vers une structure (aucune route "
-        "connue) : elles sont comptées à part, pas comme proches.",
-    ),
-)
 
 
 def glossary_html() -> str:
