@@ -212,6 +212,25 @@ SITE_COLUMNS: tuple[Column, ...] = (
     Column("share_beyond_after", f"{SHARE_BEYOND} ensuite", "share"),
 )
 
+#: The intervention territories; ``territory`` is the name and the id ("Lyon Est (T3)"),
+#: ``served`` "oui"/"non".
+TERRITORY_COLUMNS: tuple[Column, ...] = (
+    Column("territory", "Territoire", "text"),
+    Column("communes", "Communes"),
+    Column("population", "Habitants"),
+    Column("structures", "Structures qui le servent", "text"),
+    Column("located_structures", "Localisées"),
+    Column("served", "Couvert", "text"),
+)
+
+#: The social gradient's quintiles (1 least deprived, 5 most).
+QUINTILE_COLUMNS: tuple[Column, ...] = (
+    Column("quintile", "Quintile (1 : le moins défavorisé)"),
+    Column("communes", "Communes"),
+    Column("weight", "Habitants (pondération)"),
+    Column("mean_cost", MEAN, "cost"),
+)
+
 # --------------------------------------------------------------------------- sentences
 
 NOT_COMPUTED = "Non calculé : aucune structure tous publics localisée dans le registre."

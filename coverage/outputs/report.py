@@ -55,12 +55,14 @@ __all__ = [
     "headline_rows",
     "histogram_svg",
     "lorenz_svg",
+    "quintiles_frame_fr",
     "render_report",
     "scenario_lines",
     "sites_change",
     "sites_frame_fr",
     "siting_lines",
     "summary_lines",
+    "territories_frame_fr",
     "write_report",
 ]
 
@@ -338,32 +340,32 @@ def _scenario_banner(a: Analysis) -> str:
     )
 
 
+def _territories(a: Analysis) -> pd.DataFrame:
+    t = a.territories
+    assert t is not None
+    table = t.table
+    return table.assign(
+        territory=table["name"] + " (" + table["territory_id"] + ")",
+        structures=table["structures"].where(table["structures"] != "", "aucune"),
+        served=table["covered"].map({True: "oui", False: "non"}),
+    )
+
+
 def _territories_html(a: Analysis) -> str:
     """Covered and uncovered territories: the summary lines, then one row per territory."""
     lines = "".join(f"<p>{esc(line.strip())}</p>" for line in territory_lines(a))
-    t = a.territories
-    if t is None:
+    if a.territories is None:
         return lines
-    headers = [
-        ("Territoire", False),
-        ("Communes", True),
-        ("Habitants", True),
-        ("Structures qui le servent", False),
-        ("Localisées", True),
-        ("Couvert", False),
-    ]
-    rows = [
-        [
-            esc(f"{r['name']} ({r['territory_id']})"),
-            _int(r["communes"]),
-            _int(r["population"]),
-            esc(r["structures"] or "aucune"),
-            _int(r["located_structures"]),
-            "oui" if r["covered"] else "<strong>non</strong>",
-        ]
-        for r in t.table.to_dict("records")
-    ]
-    return lines + _table(headers, rows)
+    return lines + _columns_table(labels.TERRITORY_COLUMNS, _territories(a), esc(a.unit))
+
+
+def _social_html(a: Analysis) -> str:
+    """The social gradient: its sentence, then the quintile table (nothing without)."""
+    lines = social_lines(a)
+    if a.social is None or not lines:
+        return ""
+    table = _columns_table(labels.QUINTILE_COLUMNS, a.social.quintiles, esc(a.unit))
+    return f'<h2 id="gradient-social">Gradient social</h2><p>{esc(lines[0])}</p>{table}'
 
 
 def _lines_section(anchor: str, title: str, lines: list[str]) -> str:
@@ -436,7 +438,7 @@ Données : {esc(data_date_fr(meta))}. Les {len(meta.departements)} départements
 {_siting_html(a)}
 <h2 id="territoires">Territoires d'intervention</h2>
 {_territories_html(a)}
-{_lines_section("gradient-social", "Gradient social", social_lines(a))}
+{_social_html(a)}
 {_lines_section("lignes-droites", "Coût des lignes droites", straight_line_lines(a))}
 {scen}
 <h2 id="methode">Méthode et sources</h2>
@@ -480,6 +482,20 @@ def gaps_frame_fr(a: Analysis, *, top: int = TOP_COMMUNES) -> pd.DataFrame:
 def gaps_epci_frame_fr(a: Analysis, *, top: int = TOP_EPCI) -> pd.DataFrame:
     """The ``top`` EPCI with the most inhabitants beyond the threshold, French headers."""
     return display_frame(labels.GAP_EPCI_COLUMNS, a.gaps_epci.head(top), a.unit)
+
+
+def territories_frame_fr(a: Analysis) -> pd.DataFrame:
+    """The intervention territories with the report's French headers (empty without)."""
+    if a.territories is None:
+        return pd.DataFrame()
+    return display_frame(labels.TERRITORY_COLUMNS, _territories(a), a.unit)
+
+
+def quintiles_frame_fr(a: Analysis) -> pd.DataFrame:
+    """The social gradient's quintiles with the report's French headers (empty without)."""
+    if a.social is None:
+        return pd.DataFrame()
+    return display_frame(labels.QUINTILE_COLUMNS, a.social.quintiles, a.unit)
 
 
 def sites_frame_fr(sites: SiteSuggestions) -> pd.DataFrame:
