@@ -9,6 +9,7 @@ them out; nothing here renders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -234,6 +235,46 @@ QUINTILE_COLUMNS: tuple[Column, ...] = (
 # --------------------------------------------------------------------------- sentences
 
 NOT_COMPUTED = "Non calculé : aucune structure tous publics localisée dans le registre."
+
+
+def incomplete_registry(
+    counts: Mapping[str, int],
+    *,
+    is_default: bool,
+    labelled_all_patients: int | None,
+    how: str,
+) -> str | None:
+    """The warning shown beside the headline figures when they describe an incomplete
+    registry (``None`` when nothing is known to be missing).
+
+    ``counts`` are ``Registry.counts()``; ``labelled_all_patients`` the ARS's published number
+    of all-patients structures when known; ``how`` says how to load the ARS's list there
+    ("page « Registre »", "--registry FICHIER").
+    """
+    located = counts.get("tous_publics_located", 0)
+    missing = counts.get("not_located", 0)
+    tail = (
+        "ces chiffres décrivent ce registre, pas la couverture réelle ; chargez la liste de "
+        f"l'ARS ({how})."
+    )
+    if is_default and labelled_all_patients:
+        return (
+            f"{located} des {labelled_all_patients} structures tous publics labellisées par "
+            f"l'ARS sont localisées dans ce registre : {tail}"
+        )
+    if is_default:
+        return (
+            "Ce registre ne contient que les structures nommées par des sources publiques "
+            f"({located} tous publics localisées) : {tail}"
+        )
+    if missing:
+        return (
+            f"{missing} structure(s) du registre sans commune connue ne sont pas comptées "
+            "dans ces chiffres."
+        )
+    return None
+
+
 REGISTRY = "Registre"
 
 
