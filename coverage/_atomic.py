@@ -18,6 +18,10 @@ Rules every write follows (``check_target`` applies them before anything is writ
   8 random characters of ``tempfile``, suffix), never as a glob of the user's file name.
 
 ``refuse_inputs`` refuses an output path that is also an input (or another output).
+
+``cache_write`` wraps every write of a rebuildable cache file: a cache folder that cannot
+be written (read-only mount, forbidden, full) is warned about in French (``CoverageWarning``)
+and the work goes on without it.
 """
 
 from __future__ import annotations
@@ -30,12 +34,13 @@ import shutil
 import stat
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, NoReturn
 
 from coverage import settings
-from coverage._errors import CoverageError, DataSourceError, ValidationError
+from coverage._errors import CoverageError, CoverageWarning, DataSourceError, ValidationError
 
 #: A temporary file or folder left by a writer is swept once it is this old (seconds): by then
 #: its writer is dead (killed mid-write); a younger one may belong to a writer still running.
@@ -127,10 +132,22 @@ def _in_cache(path: Path) -> bool:
     return path == cache or cache in path.parents
 
 
+def _also(path: Path, shown: str | None) -> str:
+    """What to add after the path as typed: the file a symbolic link leads to, else nothing (a
+    relative path, or ``..`` in it, is not a link: the file is the one the user named)."""
+    if shown is None or shown == str(path):
+        return ""
+    if os.path.islink(shown):
+        return f" (lien vers {str(path)!r})"
+    if os.path.abspath(shown) != str(path):  # a folder of the path is a link
+        return f" (chemin réel {str(path)!r})"
+    return ""
+
+
 def _refuse(path: Path, reason: str, *, shown: str | None = None) -> NoReturn:
     """Raise the French error for ``path`` (shown as typed: ``shown``)."""
     where = shown if shown is not None else str(path)
-    also = f" (lien vers {str(path)!r})" if shown is not None and shown != str(path) else ""
+    also = _also(path, shown)
     if _in_cache(path):
         raise DataSourceError(f"Le cache {where!r}{also} ne peut pas être écrit : {reason}.")
     raise ValidationError(f"Impossible d'écrire {where!r}{also} : {reason}.")
@@ -182,6 +199,13 @@ def check_target(target: str | os.PathLike[str]) -> Path:
         _refuse(real, kind, shown=shown)
     _check_parents(real, shown=shown)
     return real
+
+
+def write_error_fr(exc: OSError) -> str:
+    """Why a write failed, in French ("le dossier est en lecture seule", "le disque est plein")."""
+    if exc.errno is None:
+        return f"erreur du système ({exc})"
+    return _os_reason(exc)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -323,3 +347,33 @@ def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     with atomic_open(target, "wb") as fh:
         fh.write(data)
     return Path(target)
+
+
+class CacheWarning(CoverageWarning):
+    """A cache file could not be written; the work went on without it."""
+
+
+@contextlib.contextmanager
+def cache_write(*, what: str = "") -> Iterator[None]:
+    """Around the atomic write of a rebuildable cache file: a cache that cannot be written
+    (read-only or forbidden folder, full disk: the French ``DataSourceError`` or
+    ``ValidationError`` of ``atomic_path``) is not an error. A ``CacheWarning`` says so in
+    French, naming the folder and why, and the block's failure is suppressed::
+
+        with cache_write(what="de la matrice 'm.csv'"), atomic_open(path, "wb") as fh:
+            np.savez(fh, ...)
+
+    ``what`` names the cached data in the warning.
+    """
+    try:
+        yield
+    except (DataSourceError, ValidationError) as exc:
+        kept = f"le cache {what}" if what else "ce cache"
+        warnings.warn(
+            CacheWarning(
+                f"{exc} Le calcul continue sans l'enregistrer (il sera refait la prochaine "
+                f"fois) ; pour garder {kept}, choisissez un dossier de cache inscriptible avec "
+                f"${settings.CACHE_ENV}."
+            ),
+            stacklevel=3,
+        )

@@ -32,6 +32,7 @@ import geopandas as gpd
 import pytest
 
 from coverage import settings
+from coverage._errors import DataSourceError
 from coverage.cli import main as cli
 from coverage.data import region as region_mod
 from coverage.data.registry import COLUMNS
@@ -239,7 +240,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_cache(
         real(self, *args, **kwargs)
 
     monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", failing)
-    with pytest.raises(OSError, match="disque plein"):
+    with pytest.raises(DataSourceError, match=r"ne peut pas être écrit : .*disque plein"):
         region_mod.build_cache(cache)
     assert _valid(folder) == good
     assert sorted(p.name for p in cache.iterdir()) == [folder.name]  # no temporary folder

@@ -196,8 +196,8 @@ def test_a_code_that_is_not_insee_or_lost_its_zero_is_refused(tmp_path: Path, re
 def test_a_commune_outside_the_region_is_refused(tmp_path: Path, region: Region):
     with pytest.raises(
         ValidationError,
-        match=r"^Matrice 'm\.csv' : 1 commune\(s\) hors de la région Auvergne-Rhône-Alpes : "
-        r"\['75056'\]",
+        match=r"^Matrice 'm\.csv' : 1 commune\(s\) hors d'Auvergne-Rhône-Alpes \(la région "
+        r"servie\) : \['75056'\] ; gardez seulement les communes d'Auvergne-Rhône-Alpes\.$",
     ):
         _model(region, _wide(tmp_path / "m.csv", ("38185", "38052", "75056"), SECONDS), unit="s")
 
@@ -368,7 +368,7 @@ def test_the_access_table_holds_the_cells_for_isere_communes(region: Region, ise
             r"\(destination\)\.$",
         ),
         ("minutes", r"ne semble pas être en minutes"),
-        ("paris", r"1 commune\(s\) hors de la région Auvergne-Rhône-Alpes : \['75056'\]"),
+        ("paris", r"1 commune\(s\) hors d'Auvergne-Rhône-Alpes \(la région servie\) : \['75056'"),
     ],
 )
 def test_damaged_copies_of_the_real_matrix_are_refused(

@@ -264,3 +264,27 @@ def test_find_refuses_an_output_that_is_its_registry(
     err = _run([*PLACE, "--registry", str(registry), "--html", str(registry)], capsys)
     assert "--html" in err and "--registry" in err
     assert registry.read_bytes() == before
+
+
+def test_an_empty_read_only_cache_says_in_french_that_it_must_be_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 10: an empty cache folder on a read-only mount gave an OSError traceback."""
+    with tmpfs(tmp_path / "cache", size_kb=1024) as cache:
+        _read_only(cache)
+        monkeypatch.setenv(settings.CACHE_ENV, str(cache))
+        monkeypatch.setattr("coverage.data.region._load_region_cached", _uncached(), raising=True)
+        code = cli.main(["analyse"])
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err and "Errno" not in err, err
+        assert "\nErreur : Le cache des communes (Auvergne-Rhône-Alpes) doit être construit" in err
+        assert "le dossier est en lecture seule" in err
+
+
+def _uncached():  # type: ignore[no-untyped-def]
+    """A fresh ``_load_region_cached`` (the session's region must not answer from memory)."""
+    import functools
+
+    from coverage.data import region as region_mod
+
+    return functools.cache(region_mod._load_region_cached.__wrapped__)

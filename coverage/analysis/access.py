@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -34,8 +33,8 @@ import pandas as pd
 from scipy import sparse
 
 from coverage import settings
-from coverage._atomic import atomic_open
-from coverage._errors import ArgumentError, CoverageWarning, DataSourceError, ValidationError
+from coverage._atomic import atomic_open, cache_write
+from coverage._errors import ArgumentError, ValidationError
 from coverage.data.region import Region, load_region
 from coverage.data.registry import KINDS, Registry, load_registry
 from coverage.data.zones import AjaZones
@@ -676,16 +675,8 @@ class AccessTable:
             block = origins.iloc[cols[s : s + _CANDIDATE_CHUNK]]
             dist, dur = _matrices(self.model, origins, block)
             out[:, s : s + len(block)] = np.asarray(dist if by == "distance_km" else dur)
-        if path is not None:
-            try:
-                _write_checked(path, out)
-            except DataSourceError as exc:  # a cache only saves time: go on without it
-                warnings.warn(
-                    f"{exc} Le calcul continue sans l'enregistrer (il sera refait la prochaine "
-                    "fois).",
-                    CoverageWarning,
-                    stacklevel=2,
-                )
+        if path is not None:  # a cache only saves time: unwritable, it is warned and skipped
+            _write_checked(path, out)
         self._memo[key] = out
         return out
 
@@ -754,8 +745,9 @@ def _checksum(arr: np.ndarray) -> np.ndarray:
 
 
 def _write_checked(path: Path, arr: np.ndarray) -> None:
-    """Write ``arr`` and its checksum in one ``.npz`` (atomically)."""
-    with atomic_open(path, "wb") as fh:
+    """Write ``arr`` and its checksum in one ``.npz`` (atomically); a cache folder that cannot
+    be written is warned about in French and skipped (``_atomic.cache_write``)."""
+    with cache_write(what="des coûts des communes candidates"), atomic_open(path, "wb") as fh:
         np.savez(fh, costs=arr, sha256=_checksum(arr))
 
 

@@ -292,7 +292,17 @@ def e2sfca_for_access(
     """
     cols = access.kind_columns(kind)
     if cols.size == 0:
-        return None, "non calculé : aucune structure localisée"
+        what = (
+            "aucun dispositif AJA localisé"
+            if kind == "aja"
+            else ("aucune structure tous publics localisée")
+        )
+        return None, f"non calculé : {what} dans le registre"
+    if not np.asarray(access.population, dtype=float).sum() > 0:
+        return None, (
+            "non calculé : la demande est nulle dans toutes les communes (population ou "
+            "poids de demande tous à 0), il n'y a rien à répartir"
+        )
     if not access.has_time:
         return None, (
             "non calculé : le modèle de trajet ne donne pas de durée "

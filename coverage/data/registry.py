@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from coverage import settings
+from coverage._csv import neutralise_cell, restore_cell
 from coverage._errors import RegistryError, ValidationError
 from coverage.data.headers import HeaderMap, Schema, fold, map_header, read_rows
 from coverage.data.locate import Location, locate_row
@@ -163,7 +164,8 @@ DEFAULT_MAX_FIELD = 300
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,25}$")
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+#: An address; never one a spreadsheet would run as a formula (``=2+5+HYPERLINK(A1)@x.org``).
+_EMAIL_RE = re.compile(r"^(?![=+\-@])[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 _URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _FORMULA_START = ("=", "+", "-", "@")
 _POSTCODE_RE = re.compile(r"^\d{5}$")
@@ -363,13 +365,13 @@ class RegistryImport:
     records: tuple[dict[str, str], ...]
 
     def canonical_csv(self) -> bytes:
-        """The registry in the canonical schema (UTF-8, ``,``, every column, in order)."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for rec in self.records:
-            writer.writerow([rec.get(c, "") for c in COLUMNS])
-        return out.getvalue().encode("utf-8")
+        """The registry in the canonical schema (UTF-8, ``,``, every column, in order).
+
+        Cells a spreadsheet would run as a formula (``+33 4 …``, ``-abc``) are neutralised
+        with a leading ``'`` (``coverage._csv``, as every CSV export); reading the file back
+        removes it, so the same registry comes back, and a coordinate (``-0.5``) stays a
+        number."""
+        return canonical_csv(self.records)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -379,6 +381,16 @@ class RegistryImport:
             "locations": [loc.to_dict() for loc in self.locations],
             "counts": self.registry.counts(),
         }
+
+
+def canonical_csv(records: tuple[dict[str, str], ...] | list[dict[str, str]]) -> bytes:
+    """Canonical rows as the canonical CSV, every cell neutralised (``RegistryImport``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for rec in records:
+        writer.writerow([neutralise_cell(rec.get(c, "")) for c in COLUMNS])
+    return out.getvalue().encode("utf-8")
 
 
 def import_registry(
@@ -451,8 +463,10 @@ def _canonical_records(
     lenient = {c for h, c in hmap.columns if h != c or table.kind in {"xlsx", "ods"}}
     records = []
     for line, cells in table.rows:
+        # ``'=x`` is ``=x``, as a spreadsheet reads it (the canonical CSV neutralises cells).
         rec = {
-            c: _normal(c, v.strip(), lenient=c in lenient) for c, v in zip(cols, cells, strict=True)
+            c: _normal(c, restore_cell(v.strip()), lenient=c in lenient)
+            for c, v in zip(cols, cells, strict=True)
         }
         if "kind" in lenient:
             rec["kind"] = KIND_VALUES.get(fold(rec["kind"]), rec["kind"])

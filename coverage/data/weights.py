@@ -18,7 +18,10 @@ Deprivation file columns: ``insee``, ``index`` (finite number, any sign), ``dire
 and ``source``. Communes absent from it are counted and have no index (NaN).
 
 Negative (for weights), non-numeric or non-finite values, a commune given twice and an
-undeclared or contradictory direction refuse the file with the line.
+undeclared or contradictory direction refuse the file with the line. A weight above
+``MAX_WEIGHT`` is refused too: each value may be finite while their sum over the region is
+not (three weights of 1e308 add up to infinity), and every figure divides by that sum. A
+demand whose total over the region is 0 weighs nothing and is refused, saying so.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from coverage import french
 from coverage._errors import RegistryError
 from coverage.data.headers import Schema, fold, read_rows
 from coverage.data.region import Region
@@ -78,6 +82,10 @@ _LOWER = {
     "decroissant",
 }
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f]")
+#: Largest demand weight of one commune: ten thousand times the population of France. Sums and
+#: products of the weights over every commune of France (about 35,000) stay far from the
+#: largest float (1.8e308), so every figure weighted by them is finite.
+MAX_WEIGHT: float = 1e12
 
 
 @dataclass(frozen=True)
@@ -154,9 +162,28 @@ def load_demand(
 ) -> DemandWeights:
     """Read a demand file (``--demand``; ``kind="aja"`` for ``--demand-aja``)."""
     reader = _Reader(path, DEMAND, region, sheet)
-    reader.read("weight", lambda v: v >= 0, "un nombre positif ou nul (la demande de la commune)")
+    reader.read(
+        "weight",
+        lambda v: 0 <= v <= MAX_WEIGHT,
+        f"un nombre positif ou nul d'au plus {french.number(MAX_WEIGHT)} (la demande de la "
+        "commune)",
+    )
     values = reader.values.reindex(region.communes["insee"]).fillna(0.0)
     label, source, missing = reader.common()
+    if not values.sum() > 0:
+        given = len(region.communes) - len(missing)
+        outside = (
+            f" ; {reader.outside} ligne(s) hors de la région laissée(s) de côté"
+            if reader.outside
+            else ""
+        )
+        reader.bad(
+            1,
+            f"la demande totale des communes {region.spec.of_name} est nulle ({given} commune(s) "
+            f"de la région données, toutes de poids 0{outside}) : aucun chiffre ne peut être "
+            "pondéré par ce fichier",
+        )
+        reader.raise_if_any()
     return DemandWeights(values, label, source, reader.name, missing, reader.outside, kind=kind)
 
 

@@ -9,7 +9,8 @@ CSV format (chosen for French spreadsheets, documented in the README):
 - CRLF line ends, fields quoted only when needed (RFC 4180);
 - spreadsheet formula injection neutralised: every cell that begins with ``=``, ``+``, ``-``,
   ``@``, a tab or a carriage return gets a leading ``'`` (OWASP "CSV injection"), unless it
-  is a plain number such as ``-3,5`` that the tool wrote itself.
+  is a plain number such as ``-3,5`` that the tool wrote itself (``coverage._csv``: the same
+  rule for every CSV the tool writes, the canonical registry included).
 
 GeoPackage: layer ``communes`` (commune polygons, EPSG:4326, with the same columns as the CSV
 plus the origin point's ``lon``/``lat``) and layer ``structures`` (points of the located
@@ -24,7 +25,6 @@ import csv
 import io
 import math
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ import pyogrio.errors
 
 from coverage import settings
 from coverage._atomic import atomic_path, write_bytes
+from coverage._csv import neutralise_cell
 from coverage._errors import ValidationError
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ GPKG_LAYERS: tuple[str, str] = ("communes", "structures")
 CSV_SEPARATOR = ";"
 CSV_DECIMAL = ","
 
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(,\d+)?$")
 #: Files SQLite may create beside a GeoPackage being written.
 _SQLITE_COMPANIONS: tuple[str, ...] = ("-journal", "-wal", "-shm")
 
@@ -80,17 +79,6 @@ COMMUNE_EXPORT: tuple[tuple[str, str, int | None], ...] = (
     ("lon", "longitude_origine", 6),
     ("lat", "latitude_origine", 6),
 )
-
-
-def neutralise_cell(text: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would run as a formula.
-
-    A cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed,
-    except a plain number (``-3,5``), which spreadsheets read as a number, never a formula.
-    """
-    if text.startswith(_DANGEROUS_START) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
 
 
 def _format(value: Any, decimals: int | None) -> str:

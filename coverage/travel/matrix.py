@@ -23,6 +23,7 @@ import shapely
 
 from coverage._errors import ArgumentError
 from coverage._geodesy import geodesic_km
+from coverage.geography import RegionSpec, all_regions, france_spec
 from coverage.travel.base import TABLE_COLUMNS, TravelModel, check_points, cross_index
 from coverage.travel.matrix_file import CommuneMatrix, check_region, read_matrix
 
@@ -85,6 +86,17 @@ def commune_points(communes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(communes[list(COMMUNE_COLUMNS)]).reset_index(drop=True)
 
 
+def region_of(communes: pd.DataFrame) -> RegionSpec | None:
+    """The region whose départements are exactly those of ``communes`` (France for all of
+    them), to name it in messages; ``None`` for any other set of communes."""
+    deps = set(communes["dep"].astype(str))
+    france = france_spec()
+    for spec in (*all_regions(), france):
+        if set(spec.departements) == deps:
+            return spec
+    return None
+
+
 def _coord_keys(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, float]]:
     return list(zip(np.round(lon, 7).tolist(), np.round(lat, 7).tolist(), strict=True))
 
@@ -111,6 +123,9 @@ class MatrixModel:
         commune's own point; without them such points are not covered.
     fallback
         Model measuring the pairs the matrix does not cover; ``None`` leaves them NaN.
+    region
+        The region served, named in messages; default: the region whose départements are
+        those of ``communes`` (``region_of``).
     """
 
     name: ClassVar[str] = "matrix"
@@ -122,10 +137,12 @@ class MatrixModel:
         communes: pd.DataFrame,
         polygons: pd.DataFrame | None = None,
         fallback: TravelModel | None = None,
+        region: RegionSpec | None = None,
     ) -> None:
         self.matrix = matrix
         self.communes = commune_points(communes)
-        check_region(matrix, region_codes=set(self.communes["insee"]))
+        self.region = region if region is not None else region_of(self.communes)
+        check_region(matrix, region_codes=set(self.communes["insee"]), region=self.region)
         self.polygons = polygons
         self.fallback = fallback
 
@@ -140,12 +157,19 @@ class MatrixModel:
         unit: str | None = None,
         fallback: TravelModel | None = None,
         cache: bool = True,
+        region: RegionSpec | None = None,
     ) -> MatrixModel:
-        """Read ``path`` (``read_matrix``), check its codes, and build the model."""
+        """Read ``path`` (``read_matrix``: no larger than the region's communes allow), check
+        its codes, and build the model."""
         points = commune_points(communes)
-        matrix = read_matrix(path, unit=unit, points=points, cache=cache)
-        check_region(matrix, region_codes=set(points["insee"]), known_codes=known_codes)
-        return cls(matrix, communes=points, polygons=polygons, fallback=fallback)
+        region = region if region is not None else region_of(points)
+        matrix = read_matrix(
+            path, unit=unit, points=points, cache=cache, communes=int(points["insee"].nunique())
+        )
+        check_region(
+            matrix, region_codes=set(points["insee"]), known_codes=known_codes, region=region
+        )
+        return cls(matrix, communes=points, polygons=polygons, fallback=fallback, region=region)
 
     @property
     def label_fr(self) -> str:

@@ -3,8 +3,10 @@
 ``read_matrix`` reads a wide or long file (``matrix_layouts``), settles each quantity's unit
 (``matrix_units``: declared, named by its column, or inferred from the speeds it implies and
 warned) and scales durations to minutes and distances to kilometres. Parsed matrices are cached
-on disk, keyed by the file's sha256 and the declared unit. ``check_region`` refuses codes that
-are no commune, or a commune outside the region.
+on disk, keyed by the file's sha256 and the declared unit; a cache that cannot be written is
+warned about and skipped (``_atomic.cache_write``). A file larger than the region allows is
+refused before it is read (``matrix_layouts.check_size``). ``check_region`` refuses codes that
+are no commune, or a commune outside the region, naming the region in use.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from coverage import settings
-from coverage._atomic import atomic_path
-from coverage._errors import DataSourceError, ValidationError
-from coverage.travel.matrix_layouts import is_long, read_long, read_wide
+from coverage._atomic import atomic_open, cache_write
+from coverage._errors import ValidationError
+from coverage.geography import RegionSpec
+from coverage.travel.matrix_layouts import check_size, is_long, read_long, read_wide
 from coverage.travel.matrix_units import (
     UNIT_HINT,
     UNIT_NAMES,
@@ -134,22 +137,27 @@ def _to_cache(path: Path, m: CommuneMatrix) -> None:
         "has_distance": m.distance_km is not None,
     }
     empty = np.empty((0, 0))
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                meta=np.array(json.dumps(meta)),
-                codes=np.array(m.codes, dtype=str),
-                duration_min=m.duration_min if m.duration_min is not None else empty,
-                distance_km=m.distance_km if m.distance_km is not None else empty,
-            )
-    except DataSourceError:
-        pass  # an unwritable cache only costs the next read
+    with cache_write(what=f"de la matrice {m.name!r}"), atomic_open(path, "wb") as fh:
+        np.savez(
+            fh,
+            meta=np.array(json.dumps(meta)),
+            codes=np.array(m.codes, dtype=str),
+            duration_min=m.duration_min if m.duration_min is not None else empty,
+            distance_km=m.distance_km if m.distance_km is not None else empty,
+        )
 
 
-def _parse(file: Path, *, sha: str, unit: str | None, points: pd.DataFrame | None) -> CommuneMatrix:
+def _parse(
+    file: Path,
+    *,
+    sha: str,
+    unit: str | None,
+    points: pd.DataFrame | None,
+    communes: int | None = None,
+) -> CommuneMatrix:
     name = file.name
     declared = parse_units(unit)
+    check_size(file, name=name, communes=communes)
     if is_long(file):
         codes, found = read_long(file, name=name)
         layout = "long"
@@ -214,6 +222,7 @@ def read_matrix(
     unit: str | None = None,
     points: pd.DataFrame | None = None,
     cache: bool = True,
+    communes: int | None = None,
 ) -> CommuneMatrix:
     """Read and validate a commune matrix file (values only; codes: ``check_region``).
 
@@ -228,6 +237,10 @@ def read_matrix(
         Communes' points (``insee``, ``lon``, ``lat``) to check (or infer) the unit.
     cache
         Keep the parsed matrix under ``settings.cache_dir() / "matrices"``.
+    communes
+        Number of communes of the region: a larger file (more than ``n`` codes a side, more
+        than ``n²`` long rows) is refused before it is read; default ``len(points)`` when
+        points are given, else ``matrix_layouts.MAX_MATRIX_COMMUNES``.
     """
     file = Path(path).expanduser()
     if not file.is_file():
@@ -245,7 +258,9 @@ def read_matrix(
                 stacklevel=2,
             )
         return found
-    matrix = _parse(file, sha=sha, unit=unit, points=points)
+    if communes is None and points is not None:
+        communes = int(pd.DataFrame(points)["insee"].nunique())
+    matrix = _parse(file, sha=sha, unit=unit, points=points, communes=communes)
     if cache:
         _to_cache(where, matrix)
     return matrix
@@ -256,21 +271,30 @@ def check_region(
     *,
     region_codes: Collection[str],
     known_codes: Collection[str] | None = None,
+    region: RegionSpec | None = None,
 ) -> None:
-    """Refuse codes that are not communes (``known_codes``) or lie outside the region."""
-    region = set(region_codes)
+    """Refuse codes that are not communes (``known_codes``) or lie outside the region.
+
+    ``region`` names the region in the message ("hors de Bretagne"); without it the message
+    says "hors de la région servie".
+    """
+    codes = set(region_codes)
     if known_codes is not None:
         known = set(known_codes)
-        unknown = [c for c in matrix.codes if c not in known and c not in region]
+        unknown = [c for c in matrix.codes if c not in known and c not in codes]
         if unknown:
             raise ValidationError(
                 f"Matrice {matrix.name!r} : {len(unknown)} code(s) INSEE inconnu(s) (aucune "
                 f"commune de France) : {unknown[:5]!r}."
             )
-    outside = [c for c in matrix.codes if c not in region]
+    outside = [c for c in matrix.codes if c not in codes]
     if outside:
+        where, keep = (
+            (f"{region.out_name} (la région servie)", f"les communes {region.of_name}")
+            if region is not None
+            else ("hors de la région servie", "les communes de la région")
+        )
         raise ValidationError(
-            f"Matrice {matrix.name!r} : {len(outside)} commune(s) hors de la région "
-            f"Auvergne-Rhône-Alpes : {outside[:5]!r} ; gardez seulement les communes de la "
-            "région."
+            f"Matrice {matrix.name!r} : {len(outside)} commune(s) {where} : {outside[:5]!r} ; "
+            f"gardez seulement {keep}."
         )
