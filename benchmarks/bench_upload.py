@@ -99,7 +99,7 @@ def upload_session(name: str, data: bytes, region, model, *, maps: bool = False)
     the maps' code, ``coverage.outputs.maps``).
     """
     from coverage.web.budget import upload_slot
-    from coverage.web.loaders import finder_for_registry
+    from coverage.web.builders import finder_for_registry
     from coverage.web.sources import UploadSource
     from coverage.web.uploads import load_upload, upload_key
 

@@ -32,7 +32,7 @@ from coverage.outputs import finder_text, prescription
 from coverage.outputs.html import esc
 from coverage.patient import forfait
 from coverage.travel.geodesic import GeodesicModel
-from coverage.web import cards, frames, loaders, messages, search, uploads
+from coverage.web import builders, cards, frames, loaders, messages, search, uploads
 from coverage.web.markup import md_escape
 from coverage.web.sources import UploadSource
 
@@ -209,7 +209,7 @@ def test_uploaded_registry_stays_in_its_session(region, registry, tmp_path):
         f"essai-1,Structure d'essai,tous_publics,{row['insee']},{row['source']}\n"
     ).encode()
     uploaded = uploads.load_upload("essai.csv", data, region=region)
-    finder = loaders.finder_for_registry(region, uploaded, model=GeodesicModel())
+    finder = builders.finder_for_registry(region, uploaded, model=GeodesicModel())
     mine = page_test("registry_page")
     mine.session_state["upload"] = UploadSource(
         key=uploads.upload_key(data, name="essai.csv"), name="essai.csv", finder=finder
@@ -443,7 +443,7 @@ def test_export_bytes_read_back(finder, region, tmp_path):
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
-    data = loaders.communes_csv(a)
+    data = builders.communes_csv(a)
     assert data.startswith("\ufeff".encode())
     table = pd.read_csv(
         io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig", dtype={"code_insee": str}
@@ -451,7 +451,7 @@ def test_export_bytes_read_back(finder, region, tmp_path):
     assert len(table) == len(region.communes)
     assert set(table["code_insee"]) == set(region.communes["insee"])
     gpkg = tmp_path / "x.gpkg"
-    gpkg.write_bytes(loaders.communes_gpkg(a, region))
+    gpkg.write_bytes(builders.communes_gpkg(a, region))
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert layers == {"communes", "structures"}
 

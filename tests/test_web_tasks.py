@@ -16,7 +16,7 @@ from coverage._errors import CoverageError, ValidationError
 from coverage.data.region import Region
 from coverage.patient.finder import Finder
 from coverage.web import tasks, worker
-from coverage.web.loaders import finder_for_registry
+from coverage.web.builders import finder_for_registry
 from coverage.web.search import run_search
 from coverage.web.sources import UploadSource
 from coverage.web.uploads import import_upload

@@ -1,7 +1,8 @@
 """Typed cached loaders of the page: finders, analyses, what-ifs, maps and export files.
 
-Every loader takes hashable identifiers (registry key, threshold, cost, query) that make the
-Streamlit cache key, and the objects it derives from as leading-underscore arguments, which
+The builders themselves are :mod:`coverage.web.builders` (no Streamlit there). Every loader
+takes hashable identifiers (registry key, threshold, cost, query) that make the Streamlit cache
+key, and the objects it derives from as leading-underscore arguments, which
 Streamlit does not hash. The returned objects are shared between reruns and sessions: they
 must not be mutated. Heavy modules (maps, report, exports) are imported when first needed.
 """
@@ -10,28 +11,32 @@ from __future__ import annotations
 
 import importlib
 import logging
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from coverage._errors import CoverageError
 from coverage.data.region import Region
-from coverage.data.registry import Registry, template_xlsx
+from coverage.data.registry import template_xlsx
 from coverage.geography import region_spec
 from coverage.patient.finder import Finder, FinderResult
-from coverage.travel.base import TravelModel
-from coverage.travel.catchments import load_zones
+from coverage.web.builders import (
+    build_access_for,
+    build_analysis,
+    build_sites,
+    build_whatif,
+    render_charts,
+    render_coverage_map,
+    render_finder_map,
+    render_report,
+)
 from coverage.web.config import travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
-    import folium
-
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
-    from coverage.analysis.scenario import ScenarioResult, WhatIf
+    from coverage.analysis.scenario import WhatIf
 
 log = logging.getLogger("coverage.app")
 
@@ -107,19 +112,6 @@ def _warm_up(finder: Finder) -> None:
     importlib.import_module("streamlit.emojis")  # 5,000 objects, on a page's first icon check
 
 
-def finder_for_registry(region: Region, registry: Registry, *, model: TravelModel) -> Finder:
-    """A finder using an uploaded registry (AJA zones computed or read for it)."""
-    zones = load_zones(region=region, registry=registry, model=model)
-    return Finder(region, registry, zones, model)
-
-
-def render_finder_map(result: FinderResult, finder: Finder) -> str:
-    """The patient's map as one HTML document (Leaflet inline)."""
-    from coverage.outputs.maps.finder import finder_map
-
-    return _to_html(finder_map(result, finder))
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def finder_map_html(
     key: str, query: str, young: bool, _result: FinderResult, _finder: Finder
@@ -127,12 +119,6 @@ def finder_map_html(
     """:func:`render_finder_map`, cached per registry, query and age switch."""
     del key, query, young
     return render_finder_map(_result, _finder)
-
-
-def _to_html(m: folium.Map) -> str:
-    from coverage.outputs.maps import base as maps
-
-    return maps.to_html(m)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -147,54 +133,6 @@ def commune_options(code: str, _region: Region) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- planners' desk
-
-
-def build_access_for(finder: Finder) -> AccessTable:
-    """Commune x structure costs of the finder's registry (``access.build_access``)."""
-    from coverage.analysis.access import build_access
-
-    return build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
-
-
-def build_analysis(access: AccessTable, finder: Finder, *, threshold: float, by: Cost) -> Analysis:
-    """The coverage analysis (``analyse.analyse``) at ``threshold`` on cost ``by``."""
-    from coverage.analysis.analyse import analyse
-
-    return analyse(
-        access, region=finder.region, registry=finder.registry, threshold=threshold, by=by
-    )
-
-
-def build_whatif(access: AccessTable, region: Region, *, threshold: float, by: Cost) -> WhatIf:
-    """A ``WhatIf`` whose base figures are computed once."""
-    from coverage.analysis.scenario import WhatIf
-
-    return WhatIf(access, region, threshold=threshold, by=by)
-
-
-def run_scenario(whatif: WhatIf, add: tuple[str, ...], remove: tuple[str, ...]) -> ScenarioResult:
-    """``WhatIf.run`` for structures added at communes ``add`` (INSEE codes) and ``remove``."""
-    from coverage.analysis.scenario import Scenario
-
-    return whatif.run(Scenario(add=add, remove=remove))
-
-
-def build_sites(
-    access: AccessTable,
-    *,
-    threshold: float,
-    by: Cost,
-    k: int,
-    objective: Objective,
-    candidates: tuple[str, ...] | None = None,
-) -> SiteSuggestions:
-    """Siting suggestions (``coverage.analysis.analyse.suggest_sites``) among ``candidates``
-    (INSEE codes; every commune when ``None``)."""
-    from coverage.analysis.analyse import suggest_sites
-
-    return suggest_sites(
-        access, k=k, objective=objective, threshold=threshold, by=by, candidates=candidates
-    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -239,50 +177,7 @@ def get_sites(
     )
 
 
-def render_sites_map(sites: SiteSuggestions, analysis: Analysis) -> str:
-    """The suggested sites beside the existing structures, as one HTML document."""
-    from coverage.outputs.maps.coverage import sites_map
-
-    return _to_html(sites_map(sites, analysis))
-
-
 # --------------------------------------------------------------------------- files
-
-
-def render_coverage_map(analysis: Analysis, region: Region) -> str:
-    """The coverage choropleth (``coverage.outputs.maps.coverage``) as one HTML document."""
-    from coverage.outputs.maps.coverage import coverage_map
-
-    return _to_html(coverage_map(analysis, region))
-
-
-def render_scenario_map(result: ScenarioResult, finder: Finder) -> str:
-    """The coverage map after a what-if (its choropleth and its added structures)."""
-    from coverage.analysis.analyse import analyse
-    from coverage.outputs.maps.coverage import coverage_map
-
-    after = analyse(
-        result.access,
-        region=finder.region,
-        registry=finder.registry,
-        threshold=result.threshold,
-        by=result.by,  # type: ignore[arg-type]
-    )
-    return _to_html(coverage_map(after, finder.region, scenario=result))
-
-
-def render_report(analysis: Analysis) -> str:
-    """The planners' HTML report (``coverage.outputs.report.render_report``)."""
-    from coverage.outputs.report import render_report as render
-
-    return render(analysis)
-
-
-def render_charts(analysis: Analysis) -> tuple[str, str]:
-    """(histogram, Lorenz curve) as inline SVG (``""`` when undefined)."""
-    from coverage.outputs.report import histogram_svg, lorenz_svg
-
-    return histogram_svg(analysis), lorenz_svg(analysis)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -306,23 +201,3 @@ def charts_svg(key: str, threshold: float, by: Cost, *, _analysis: Analysis) -> 
     """:func:`render_charts`, cached per registry key, threshold and cost."""
     del key, threshold, by
     return render_charts(_analysis)
-
-
-def communes_csv(analysis: Analysis) -> bytes:
-    """The per-commune table as the documented French CSV (``coverage.outputs.exports``)."""
-    from coverage.outputs import exports
-
-    table = exports.commune_table(analysis)
-    decimals = {dst: d for _, dst, d in exports.COMMUNE_EXPORT}
-    return exports.to_csv_bytes(table, decimals=decimals)
-
-
-def communes_gpkg(analysis: Analysis, region: Region) -> bytes:
-    """The GeoPackage export as bytes (written in a private temporary folder)."""
-    from coverage.outputs import exports
-
-    with tempfile.TemporaryDirectory(prefix="parcours-export-") as folder:
-        path = exports.write_gpkg(
-            analysis, Path(folder) / exports.EXPORT_NAMES["gpkg"], region=region
-        )
-        return path.read_bytes()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import streamlit as st
 
 from coverage.patient.finder import Finder, FinderResult
-from coverage.web import budget, loaders, tasks
+from coverage.web import budget, builders, loaders, tasks
 from coverage.web.worker import offload
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class ServerSource:
         # with it, never in a process-wide cache that other visitors' scenarios would fill.
         w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
         key = ("scenario", self.key, a.threshold, _by(a), changes)
-        return session_memo().get(key, lambda: loaders.run_scenario(w, *changes))
+        return session_memo().get(key, lambda: builders.run_scenario(w, *changes))
 
     def sites(
         self,

@@ -4,7 +4,7 @@ Each task is a module-level function of picklable arguments (``coverage.web.work
 sends them to a worker): the registry's :class:`FinderParts` instead of its finder (whose
 region, four thousand commune shapes, every process loads for itself), access tables,
 analyses and what-if results. Each returns what the page shows: a table, figures, or a map
-or report as HTML text. The builders themselves are :mod:`coverage.web.loaders`'s.
+or report as HTML text. The builders themselves are :mod:`coverage.web.builders`'s.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coverage.web import loaders
+from coverage.web import builders
 
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
@@ -98,20 +98,20 @@ class FinderParts:
 
 def access(parts: FinderParts) -> AccessTable:
     """Commune x structure costs of the registry."""
-    return loaders.build_access_for(parts.finder())
+    return builders.build_access_for(parts.finder())
 
 
 def analysis(parts: FinderParts, table: AccessTable, threshold: float, by: Cost) -> Analysis:
     """The coverage analysis at ``threshold`` on cost ``by``."""
-    return loaders.build_analysis(table, parts.finder(), threshold=threshold, by=by)
+    return builders.build_analysis(table, parts.finder(), threshold=threshold, by=by)
 
 
 def scenario(
     region: str, table: AccessTable, threshold: float, by: Cost, changes: Changes
 ) -> ScenarioResult:
     """A what-if: structures added at the communes ``changes[0]``, ``changes[1]`` removed."""
-    whatif = loaders.build_whatif(table, _region(region), threshold=threshold, by=by)
-    return loaders.run_scenario(whatif, *changes)
+    whatif = builders.build_whatif(table, _region(region), threshold=threshold, by=by)
+    return builders.run_scenario(whatif, *changes)
 
 
 def sites(
@@ -123,31 +123,31 @@ def sites(
     candidates: tuple[str, ...] | None,
 ) -> SiteSuggestions:
     """Siting suggestions among ``candidates`` (every commune when ``None``)."""
-    return loaders.build_sites(
+    return builders.build_sites(
         table, threshold=threshold, by=by, k=k, objective=objective, candidates=candidates
     )
 
 
 def finder_map(parts: FinderParts, result: FinderResult) -> str:
     """The patient's map of ``result``, as one HTML document."""
-    return loaders.render_finder_map(result, parts.finder())
+    return builders.render_finder_map(result, parts.finder())
 
 
 def coverage_map(region: str, a: Analysis) -> str:
     """The coverage choropleth of ``a``, as one HTML document."""
-    return loaders.render_coverage_map(a, _region(region))
+    return builders.render_coverage_map(a, _region(region))
 
 
 def scenario_map(parts: FinderParts, result: ScenarioResult) -> str:
     """The coverage map after a what-if, as one HTML document."""
-    return loaders.render_scenario_map(result, parts.finder())
+    return builders.render_scenario_map(result, parts.finder())
 
 
 def report(a: Analysis) -> str:
     """The planners' HTML report of ``a``."""
-    return loaders.render_report(a)
+    return builders.render_report(a)
 
 
 def charts(a: Analysis) -> tuple[str, str]:
     """(histogram, Lorenz curve) of ``a`` as inline SVG."""
-    return loaders.render_charts(a)
+    return builders.render_charts(a)

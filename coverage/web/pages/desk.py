@@ -13,7 +13,7 @@ from coverage.analysis.suggestions import with_applicants
 from coverage.outputs.html import esc
 from coverage.outputs.labels import GLOSSARY
 from coverage.patient.finder import Finder
-from coverage.web import frames, loaders, markup, uploads
+from coverage.web import builders, frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import current_source
@@ -256,7 +256,7 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
     sites = with_applicants(sites, names)
     table(frames.sites_frame(sites))
     text(frames.sites_change(sites), css_class="pc-caption")
-    html_frame(loaders.render_sites_map(sites, a), height=480)
+    html_frame(builders.render_sites_map(sites, a), height=480)
 
 
 def _candidates(
@@ -302,14 +302,14 @@ def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:
     )
     st.download_button(
         "Table des communes (CSV pour tableur)",
-        lambda: loaders.communes_csv(a),
+        lambda: builders.communes_csv(a),
         file_name=DOWNLOAD_NAMES["csv"],
         mime="text/csv",
         on_click="ignore",
     )
     st.download_button(
         "Communes et structures (GeoPackage pour SIG)",
-        lambda: loaders.communes_gpkg(a, region),
+        lambda: builders.communes_gpkg(a, region),
         file_name=DOWNLOAD_NAMES["gpkg"],
         mime="application/geopackage+sqlite3",
         on_click="ignore",

@@ -9,7 +9,7 @@ from coverage._errors import ValidationError
 from coverage.data.registry import Registry, template_csv, template_xlsx
 from coverage.web import markup
 from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
-from coverage.web.loaders import finder_for_registry
+from coverage.web.builders import finder_for_registry
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
 from coverage.web.sources import UploadSource
