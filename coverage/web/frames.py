@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from coverage import french
+from coverage import french, settings
 from coverage.outputs import labels, report
+from coverage.outputs.report import quintiles_frame_fr, territories_frame_fr
+from coverage.outputs.text import weights_line
 
 if TYPE_CHECKING:
     from coverage.analysis.analyse import Analysis, SiteSuggestions
     from coverage.analysis.scenario import ScenarioResult
+    from coverage.data.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,40 @@ def headline_rows(a: Analysis) -> list[tuple[str, str]]:
 def measure_caption(a: Analysis) -> str:
     """How costs were measured and from where."""
     return labels.measure(a.meta.travel.label, a.meta.origins)
+
+
+def registry_warning(a: Analysis, registry: Registry) -> str | None:
+    """The warning beside the headline figures when the registry is incomplete (``None``
+    when nothing is known to be missing)."""
+    labelled = settings.ARS_LABELLED_2021.get(registry.region)
+    return labels.incomplete_registry(
+        a.meta.registry.counts,
+        is_default=a.meta.registry.is_default,
+        labelled_all_patients=None if labelled is None else labelled[1],
+        how="page « Registre »",
+    )
+
+
+def weights_caption(a: Analysis) -> str:
+    """What weighs each commune: the population, or the demand file used."""
+    return weights_line(a.meta)
+
+
+#: The gradient's place on the desk without an index file.
+NO_SOCIAL_FR = (
+    "Aucun indice de défavorisation chargé : ajoutez-en un dans « Vos fichiers » pour voir "
+    "le gradient social."
+)
+
+
+def territories_frame(a: Analysis) -> pd.DataFrame:
+    """The intervention territories, headed as in the report (empty without)."""
+    return territories_frame_fr(a)
+
+
+def quintiles_frame(a: Analysis) -> pd.DataFrame:
+    """The social gradient's quintiles, headed as in the report (empty without)."""
+    return quintiles_frame_fr(a)
 
 
 def registry_statement(a: Analysis) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import streamlit as st
 
+from coverage.analysis.planning import Plan
 from coverage.patient.finder import Finder, FinderResult
 from coverage.web import budget, builders, loaders, tasks
 from coverage.web.worker import offload
@@ -25,6 +26,7 @@ from coverage.web.worker import offload
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.planning import PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
 
 T = TypeVar("T")
@@ -40,6 +42,7 @@ class Source(Protocol):
     def finder(self) -> Finder: ...
     def access(self) -> AccessTable: ...
     def analysis(self, threshold: float, by: Cost) -> Analysis: ...
+    def plan(self, request: PlanningRequest, key: Hashable) -> Plan: ...
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult: ...
     def sites(
         self,
@@ -72,6 +75,19 @@ class ServerSource:
 
     def analysis(self, threshold: float, by: Cost) -> Analysis:
         return loaders.get_analysis(self.key, threshold, by, self.access(), self.finder)
+
+    def plan(self, request: PlanningRequest, key: Hashable) -> Plan:
+        """The answer to ``request``, whose planner files and siting ``key`` identifies
+        (empty: none). The default request is shared by visitors; one with the visitor's
+        files or siting is computed in a worker and kept in the session only."""
+        if not key:
+            return Plan(self.analysis(request.threshold, request.by))
+        parts = tasks.FinderParts.of(self.key, self.finder)
+        access = self.access()
+        memo_key = ("plan", self.key, request.threshold, request.by, key)
+        return session_memo().get(
+            memo_key, _in_slot(lambda: offload(tasks.plan, parts, access, request))
+        )
 
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
         # A what-if is one visitor's (random communes, 0.1 s): kept in the session, freed
@@ -201,6 +217,15 @@ class UploadSource:
         return self._analyses.get(
             ("analysis", threshold, by),
             lambda: offload(tasks.analysis, self.parts, access, threshold, by),
+        )
+
+    def plan(self, request: PlanningRequest, key: Hashable) -> Plan:
+        if not key:
+            return Plan(self.analysis(request.threshold, request.by))
+        access = self.access()
+        return self._analyses.get(
+            ("plan", request.threshold, request.by, key),
+            _in_slot(lambda: offload(tasks.plan, self.parts, access, request)),
         )
 
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:

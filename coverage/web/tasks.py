@@ -19,6 +19,7 @@ from coverage.web import builders
 if TYPE_CHECKING:
     from coverage.analysis.access import AccessTable, Cost
     from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.planning import Plan, PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
     from coverage.data.region import Region
     from coverage.data.registry import Registry
@@ -104,6 +105,11 @@ def access(parts: FinderParts) -> AccessTable:
 def analysis(parts: FinderParts, table: AccessTable, threshold: float, by: Cost) -> Analysis:
     """The coverage analysis at ``threshold`` on cost ``by``."""
     return builders.build_analysis(table, parts.finder(), threshold=threshold, by=by)
+
+
+def plan(parts: FinderParts, table: AccessTable, request: PlanningRequest) -> Plan:
+    """The answer to a planning request (``coverage.analysis.planning.plan``)."""
+    return builders.build_plan(table, parts.finder(), request)
 
 
 def scenario(

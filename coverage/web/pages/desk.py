@@ -12,10 +12,12 @@ from coverage._errors import ValidationError
 from coverage.analysis.suggestions import with_applicants
 from coverage.outputs.html import esc
 from coverage.outputs.labels import GLOSSARY
+from coverage.outputs.text import social_lines, straight_line_lines, territory_lines
 from coverage.patient.finder import Finder
 from coverage.web import builders, frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES
 from coverage.web.messages import guarded, show_error
+from coverage.web.pages.desk_inputs import DeskFiles, planner_files
 from coverage.web.session import current_source
 from coverage.web.sources import Source
 from coverage.web.widgets import html_frame, metrics, table, text
@@ -42,6 +44,14 @@ DESK_TABS = [
     "Exports",
 ]
 View = Callable[["Analysis", "AccessTable", Source], None]
+#: ``st.session_state`` key of the planner files in use on this run (the views read them).
+_FILES = "desk_files"
+
+
+def desk_files() -> DeskFiles:
+    """The planner files in use on this run of the desk."""
+    files = st.session_state.get(_FILES)
+    return files if isinstance(files, DeskFiles) else DeskFiles()
 
 
 def _controls(access: AccessTable) -> tuple[float, Cost]:
@@ -65,14 +75,21 @@ def planner_page() -> None:
     """The planners' desk: threshold, then one tab per view (only the open tab runs)."""
     st.title("Couverture régionale des structures porteuses")
     source = current_source()
+    files = planner_files(source)
     with st.spinner("Calcul des distances commune par commune…"):
         access = source.access()
     threshold, by = _controls(access)
     with st.spinner("Analyse de la couverture…"):
-        a = source.analysis(threshold, by)
+        a = source.plan(files.request(threshold, by), files.key).analysis
+    st.session_state[_FILES] = files
+    if warning := frames.registry_warning(a, source.finder.registry):
+        st.warning(warning)
+    if a.meta.weights is not None and not a.meta.weights.is_population:
+        text(frames.weights_caption(a), css_class="pc-caption")
     # The notes are folded so that the tabs stay on the first screen.
     with st.expander("À propos des mesures et du registre"):
         text(frames.measure_caption(a))
+        text(frames.weights_caption(a))
         text(frames.registry_statement(a))
     tabs = st.tabs(DESK_TABS, key="onglet", bind="query-params")
     views: tuple[View, ...] = (
@@ -132,7 +149,8 @@ def desk_map(a: Analysis, access: AccessTable, source: Source) -> None:
 
 
 def desk_tables(a: Analysis, access: AccessTable, source: Source) -> None:
-    """Per-département and per-AJA-zone tables."""
+    """Per-département and per-AJA-zone tables, then what the report adds: the intervention
+    territories, the social gradient and the cost of straight lines."""
     st.subheader("Par département")
     table(frames.departements_frame(a))
     st.subheader("Par zone AJA (dispositifs 15-25 ans)")
@@ -142,6 +160,20 @@ def desk_tables(a: Analysis, access: AccessTable, source: Source) -> None:
         st.info("Aucun dispositif AJA localisé.")
     else:
         table(zones)
+    st.subheader("Territoires d'intervention")
+    for line in territory_lines(a):
+        text(line)
+    if not (territories := frames.territories_frame(a)).empty:
+        table(territories)
+    st.subheader("Gradient social")
+    social = social_lines(a)
+    text(social[0] if social else frames.NO_SOCIAL_FR)
+    if not (quintiles := frames.quintiles_frame(a)).empty:
+        table(quintiles)
+    if straight := straight_line_lines(a):
+        st.subheader("Coût des lignes droites")
+        for line in straight:
+            text(line)
 
 
 def desk_gaps(a: Analysis, access: AccessTable, source: Source) -> None:
