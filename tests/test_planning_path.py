@@ -176,3 +176,17 @@ def test_the_desk_says_on_its_first_screen_that_the_registry_is_incomplete(regis
     located = registry.counts()["tous_publics_located"]
     assert f"{located} des 18 structures tous publics labellisées" in warnings
     assert "pas la couverture réelle" in warnings
+
+
+def test_the_travel_model_chosen_on_the_desk_measures_as_the_cli_s():
+    cli = _cli("--travel", "estimate", "--by", "duree", "--threshold", "45")
+    at = _desk()
+    at.run()
+    at.selectbox(key="travel").set_value("estimate")
+    at.run()
+    at.radio(key="by").set_value("duration_min")
+    at.slider(key="seuil").set_value(45)
+    at.run()
+    assert not at.exception, at.exception
+    assert _metrics(at) == _headline_metrics(cli)
+    assert "Au-delà de 45 min" in _metrics(at)

@@ -32,6 +32,13 @@ def finder_for_registry(region: Region, registry: Registry, *, model: TravelMode
     return Finder(region, registry, zones, model)
 
 
+def finder_with_model(finder: Finder, model: TravelModel) -> Finder:
+    """The same registry measured by ``model``: the official AJA zoning is kept, computed
+    zones are computed again by ``model`` (as ``parcours analyse --travel`` computes them)."""
+    zones = finder.zones if finder.zones.official else None
+    return Finder(finder.region, finder.registry, zones, model, territories=finder.territories)
+
+
 def render_finder_map(result: FinderResult, finder: Finder) -> str:
     """The patient's map as one HTML document (Leaflet inline)."""
     from coverage.outputs.maps.finder import finder_map

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from coverage._errors import CoverageError
+from coverage.data.region import Region
 from coverage.data.registry import default_registry_path
 from coverage.geography import region_spec
-from coverage.travel import make_model
+from coverage.travel import MATRIX_ENV, make_model
 from coverage.travel.base import TravelModel
 from coverage.travel.geodesic import GeodesicModel
 
@@ -47,6 +48,37 @@ def travel_model_from_env() -> TravelModel:
     except CoverageError:
         log.exception("travel model %r unavailable; using the geodesic model", kind)
         return GeodesicModel()
+
+
+#: The travel models the desk offers, in its words (as ``parcours analyse --travel``).
+TRAVEL_FR: dict[str, str] = {
+    "geodesic": "À vol d'oiseau",
+    "estimate": "Estimation routière (durées estimées, erreur indiquée)",
+    "matrix": "Distancier de communes du serveur",
+    "osrm": "Par la route (OSRM)",
+}
+
+
+def desk_travel_kinds(current: str) -> list[str]:
+    """The travel models the desk can offer on this server: straight lines and the estimate
+    always, the commune matrix when ``$PARCOURS_MATRIX`` names one, OSRM when a dataset or a
+    running engine is configured; ``current`` (the server's model) first when it is another."""
+    kinds = ["geodesic", "estimate"]
+    if os.environ.get(MATRIX_ENV, "").strip():
+        kinds.append("matrix")
+    if os.environ.get(OSRM_DATASET_ENV) or os.environ.get(OSRM_URL_ENV):
+        kinds.append("osrm")
+    return kinds if current in kinds else [current, *kinds]
+
+
+def travel_model(kind: str, region: Region) -> TravelModel:
+    """The travel model ``kind`` as this server configures it (dataset, engine, matrix)."""
+    return make_model(
+        kind,
+        dataset=os.environ.get(OSRM_DATASET_ENV) or None,
+        url=os.environ.get(OSRM_URL_ENV) or None,
+        region=region,
+    )
 
 
 def registry_key(path: str | os.PathLike[str] | None = None, *, region: str | None = None) -> str:

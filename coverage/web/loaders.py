@@ -25,12 +25,13 @@ from coverage.web.builders import (
     build_analysis,
     build_sites,
     build_whatif,
+    finder_with_model,
     render_charts,
     render_coverage_map,
     render_finder_map,
     render_report,
 )
-from coverage.web.config import travel_model_from_env
+from coverage.web.config import travel_model, travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
@@ -133,6 +134,13 @@ def commune_options(code: str, _region: Region) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- planners' desk
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def get_model_finder(key: str, kind: str, _finder: Finder) -> Finder:
+    """The server's registry ``key`` measured by the travel model ``kind`` (the desk's choice)."""
+    del key
+    return finder_with_model(_finder, travel_model(kind, _finder.region))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

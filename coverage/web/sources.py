@@ -21,6 +21,7 @@ import streamlit as st
 from coverage.analysis.planning import Plan
 from coverage.patient.finder import Finder, FinderResult
 from coverage.web import budget, builders, loaders, tasks
+from coverage.web.config import travel_model
 from coverage.web.worker import offload
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Source(Protocol):
     def access(self) -> AccessTable: ...
     def analysis(self, threshold: float, by: Cost) -> Analysis: ...
     def plan(self, request: PlanningRequest, key: Hashable) -> Plan: ...
+    def with_model(self, kind: str) -> Source: ...
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult: ...
     def sites(
         self,
@@ -75,6 +77,13 @@ class ServerSource:
 
     def analysis(self, threshold: float, by: Cost) -> Analysis:
         return loaders.get_analysis(self.key, threshold, by, self.access(), self.finder)
+
+    def with_model(self, kind: str) -> ServerSource:
+        """The same registry measured by the travel model ``kind`` (itself for its own)."""
+        if kind == self.finder.model.name:
+            return self
+        finder = loaders.get_model_finder(self.key, kind, self.finder)
+        return ServerSource(f"{self.key}|{kind}", finder)
 
     def plan(self, request: PlanningRequest, key: Hashable) -> Plan:
         """The answer to ``request``, whose planner files and siting ``key`` identifies
@@ -197,6 +206,7 @@ class UploadSource:
     _analyses: Memo = field(default_factory=lambda: Memo(4), repr=False)
     _files: Memo = field(default_factory=lambda: Memo(6), repr=False)
     _parts: tasks.FinderParts | None = field(default=None, repr=False)
+    _variants: Memo = field(default_factory=lambda: Memo(2), repr=False)
 
     @property
     def parts(self) -> tasks.FinderParts:
@@ -218,6 +228,18 @@ class UploadSource:
             ("analysis", threshold, by),
             lambda: offload(tasks.analysis, self.parts, access, threshold, by),
         )
+
+    def with_model(self, kind: str) -> UploadSource:
+        """The upload measured by the travel model ``kind`` (itself for its own), kept here."""
+        if kind == self.finder.model.name:
+            return self
+
+        def build() -> UploadSource:
+            model = travel_model(kind, self.finder.region)
+            finder = builders.finder_with_model(self.finder, model)
+            return UploadSource(f"{self.key}|{kind}", self.name, finder)
+
+        return self._variants.get(kind, build)
 
     def plan(self, request: PlanningRequest, key: Hashable) -> Plan:
         if not key:

@@ -15,7 +15,7 @@ from coverage.outputs.labels import GLOSSARY
 from coverage.outputs.text import social_lines, straight_line_lines, territory_lines
 from coverage.patient.finder import Finder
 from coverage.web import builders, frames, loaders, markup, uploads
-from coverage.web.config import DOWNLOAD_NAMES
+from coverage.web.config import DOWNLOAD_NAMES, TRAVEL_FR, desk_travel_kinds
 from coverage.web.messages import guarded, show_error
 from coverage.web.pages.desk_inputs import DeskFiles, planner_files
 from coverage.web.session import current_source
@@ -54,6 +54,22 @@ def desk_files() -> DeskFiles:
     return files if isinstance(files, DeskFiles) else DeskFiles()
 
 
+def _travel(source: Source) -> str:
+    """The travel model chosen (the server's by default), among those this server offers."""
+    kinds = desk_travel_kinds(source.finder.model.name)
+    return str(
+        st.selectbox(
+            "Mesure des trajets",
+            kinds,
+            format_func=lambda k: TRAVEL_FR.get(k, k),
+            key="travel",
+            help="Comme « parcours analyse --travel » : la mesure de chaque trajet commune – "
+            "structure. Seules les durées (estimation, distancier, OSRM) permettent un seuil "
+            "en minutes.",
+        )
+    )
+
+
 def _controls(access: AccessTable) -> tuple[float, Cost]:
     left, right = st.columns([2, 1])
     by = "distance_km"
@@ -76,6 +92,7 @@ def planner_page() -> None:
     st.title("Couverture régionale des structures porteuses")
     source = current_source()
     files = planner_files(source)
+    source = source.with_model(_travel(source))
     with st.spinner("Calcul des distances commune par commune…"):
         access = source.access()
     threshold, by = _controls(access)
