@@ -1,21 +1,24 @@
 """Headline figures: the population-weighted distribution of one cost, as a typed ``Headline``.
 
-Also the checks of a threshold and a cost, the AJA zone groups, the what-if deltas and the
-JSON helpers shared by the analysis modules. Pure functions: arrays in, typed facts out.
+Also the AJA zone groups, the what-if deltas and the JSON helpers shared by the analysis
+modules (the checks of a threshold and a cost are in ``coverage.analysis.checks``). Pure
+functions: arrays in, typed facts out.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from coverage._errors import ValidationError
 from coverage.analysis import metrics
-from coverage.analysis.access import COSTS, AccessTable, Cost
+from coverage.analysis.access import AccessTable, Cost
+
+# The checks live in coverage.analysis.checks; analyse.py and scenario.py import them from here.
+from coverage.analysis.checks import check_cost as check_cost
+from coverage.analysis.checks import check_threshold as check_threshold
 from coverage.analysis.results import Headline, TheilSplit, ThresholdShare, clean, threshold_key
 
 #: Default acceptable distance (km), changeable by the planner.
@@ -26,28 +29,6 @@ REPORTED_THRESHOLDS: tuple[float, ...] = metrics.DEFAULT_THRESHOLDS
 NO_ZONE = "hors zone"
 #: French unit of each cost.
 UNITS: dict[str, str] = {"distance_km": "km", "duration_min": "min"}
-
-
-def check_threshold(threshold: object, *, name: str = "threshold") -> float:
-    """A threshold as a positive finite float, else a French error naming it."""
-    try:
-        z = float(threshold)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"Le seuil `{name}` doit être un nombre ; reçu {threshold!r}."
-        ) from None
-    if not (math.isfinite(z) and z > 0):
-        raise ValidationError(
-            f"Le seuil `{name}` doit être un nombre positif ; reçu {threshold!r}."
-        )
-    return z
-
-
-def check_cost(by: object) -> Cost:
-    """``distance_km`` or ``duration_min``, else an error naming ``by``."""
-    if by not in COSTS:
-        raise ValidationError(f"`by` must be one of {COSTS!r}; got {by!r}.")
-    return by  # type: ignore[return-value]
 
 
 def _thresholds(threshold: float) -> list[float]:

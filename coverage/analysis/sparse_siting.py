@@ -11,36 +11,15 @@ seeded starts, existing structures kept) and gives the same sites on the same pa
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from coverage._errors import ValidationError
 from coverage.analysis import _interchange as interchange
-from coverage.analysis.siting import Search, SitingResult
-
-
-def _check(
-    pairs: sparse.spmatrix, weights: npt.ArrayLike, existing: npt.ArrayLike | None, k: int
-) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
-    if not sparse.issparse(pairs) or pairs.ndim != 2 or min(pairs.shape) == 0:
-        raise ValidationError("`pairs` must be a non-empty scipy sparse matrix (demand x sites).")
-    csr = sparse.csr_matrix(pairs)
-    n, m = csr.shape
-    w = np.asarray(weights, dtype=float)
-    e = np.full(n, np.inf) if existing is None else np.asarray(existing, dtype=float)
-    if w.shape != (n,) or e.shape != (n,):
-        raise ValidationError(f"`weights` and `existing` must have one value per row ({n!r}).")
-    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ValidationError("`weights` must be finite, >= 0, with a positive sum.")
-    if np.isnan(e).any() or (e < 0).any() or np.isnan(csr.data).any() or (csr.data < 0).any():
-        raise ValidationError("`existing` and `pairs` must be >= 0 (inf: no structure).")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= m:
-        raise ValidationError(f"`k` must be an integer between 1 and {m!r}; got {k!r}.")
-    return csr, w, e
+from coverage.analysis.checks import check_pairs, check_siting_threshold
+from coverage.analysis.siting_base import Search, SitingResult
 
 
 def _greedy(reach: sparse.csr_matrix, open_w: np.ndarray, k: int) -> list[int]:
@@ -101,10 +80,9 @@ def coverage_from_pairs(
     """
     search = search or Search(method="interchange")
     started = time.perf_counter()
-    z = float(threshold)
-    if not (math.isfinite(z) and z >= 0):
-        raise ValidationError(f"`threshold` must be a finite number >= 0; got {threshold!r}.")
-    csr, w, e = _check(pairs, weights, existing, k)
+    z = check_siting_threshold("coverage", threshold)
+    assert z is not None
+    csr, w, e = check_pairs(pairs, weights, existing, k)
     within = csr.copy()
     within.data = (csr.data <= z).astype(float)  # 1 within reach, 0 beyond (then dropped)
     within.eliminate_zeros()

@@ -13,13 +13,8 @@ import pandas as pd
 
 from coverage._errors import ValidationError
 from coverage.analysis.access import AccessTable, Cost
-from coverage.analysis.figures import (
-    DEFAULT_THRESHOLD,
-    _records,
-    access_headline,
-    check_cost,
-    check_threshold,
-)
+from coverage.analysis.checks import check_cost, check_threshold
+from coverage.analysis.figures import DEFAULT_THRESHOLD, _records, access_headline
 from coverage.analysis.results import Headline
 
 #: Siting objectives as the planner names them -> ``coverage.analysis.siting`` objectives.
