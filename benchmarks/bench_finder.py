@@ -29,7 +29,9 @@ from _timing import Targets
 
 from coverage import settings
 from coverage.data import places
-from coverage.data.region import _read_lzma_csv, build_cache, load_region
+from coverage.data.region import load_region
+from coverage.data.region_cache import build_cache
+from coverage.geography import read_lzma_csv
 from coverage.patient.finder import Finder
 from coverage.travel.base import nearest
 from coverage.travel.geodesic import GeodesicModel
@@ -69,7 +71,7 @@ def main() -> int:
         cold = time.perf_counter() - t
 
     def raw_read() -> None:
-        raw = _read_lzma_csv("communes.csv.lzma", ["code", "type", "geometry", "departement_id"])
+        raw = read_lzma_csv("communes.csv.lzma", ["code", "type", "geometry", "departement_id"])
         shapely.from_wkb(raw["geometry"].dropna().map(bytes.fromhex).to_numpy())
 
     row("cold build of the cache", cold, best(raw_read, 1), "pandas+shapely raw read only")

