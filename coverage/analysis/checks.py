@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import COSTS, Cost
 from coverage.analysis.siting_base import OBJECTIVES, Problem
+
+if TYPE_CHECKING:
+    from coverage.analysis.access import Cost
 
 # --------------------------------------------------------------------------------------------
 # A planner's threshold and cost
@@ -42,6 +45,10 @@ def check_threshold(threshold: object, *, name: str = "threshold") -> float:
 
 def check_cost(by: object) -> Cost:
     """``distance_km`` or ``duration_min``, else an error naming ``by``."""
+    # Imported here so that siting, which uses only the checks below, does not load the
+    # commune table's module (and with it the data and travel layers).
+    from coverage.analysis.access import COSTS
+
     if by not in COSTS:
         raise ValidationError(f"`by` must be one of {COSTS!r}; got {by!r}.")
     return by  # type: ignore[return-value]
