@@ -384,3 +384,14 @@ def test_an_all_zero_demand_says_so(region: Region, tmp_path: Path) -> None:
     ) as info:
         load_demand(path, region=region)
     assert "structure" not in str(info.value)
+
+
+def test_a_proc_file_is_not_called_empty(tmp_path: Path) -> None:
+    # /proc files stat as 0 bytes yet have content: the reader must look, not trust the size.
+    code, err, _, _ = _run(["registry", "check", "/proc/self/environ"])
+    assert code == 2
+    assert "vide" not in err and "binaire" in err
+    empty = tmp_path / "vide.csv"
+    empty.write_bytes(b"")
+    code, err, _, _ = _run(["registry", "check", str(empty)])
+    assert code == 2 and "le fichier est vide" in err

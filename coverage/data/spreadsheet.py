@@ -131,8 +131,6 @@ def _read_bytes(path: Path, name: str) -> bytes:
     kind = file_kind_fr(st.st_mode)
     if kind is not None:
         raise RegistryError(name, [f"{name} : c'est {kind}, pas un fichier ordinaire."])
-    if st.st_size == 0:
-        raise RegistryError(name, [f"{name} : le fichier est vide."])
     if st.st_size > MAX_FILE_BYTES:
         raise RegistryError(
             name, [f"{name} : fichier trop gros ({st.st_size} octets ; au plus {MAX_FILE_BYTES})."]
@@ -144,6 +142,8 @@ def _read_bytes(path: Path, name: str) -> bytes:
         raise RegistryError(name, [f"{name} : fichier illisible ({exc.strerror})."]) from None
     if len(data) > MAX_FILE_BYTES:  # grew since stat
         raise RegistryError(name, [f"{name} : fichier trop gros (au plus {MAX_FILE_BYTES})."])
+    if not data:  # read, not stat: /proc files say 0 bytes and have content
+        raise RegistryError(name, [f"{name} : le fichier est vide."])
     return data
 
 
