@@ -5,25 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _facts import PREFECTURES
 from access import Access
 
 from coverage._errors import ValidationError
 from coverage.analysis import capacity as cap
-
-PREFECTURES = (
-    "01053",
-    "03190",
-    "07186",
-    "15014",
-    "26362",
-    "38185",
-    "42218",
-    "43157",
-    "63113",
-    "69123",
-    "73065",
-    "74010",
-)
 
 
 def _table(rows, by="duration_min"):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _facts import PREFECTURES
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from inequality.atkinson import atkinson as pysal_atkinson
@@ -19,21 +20,6 @@ from coverage.analysis import metrics as m
 # Four communes: distances (km) and populations, small enough to check by hand.
 D = np.array([0.0, 10.0, 20.0, 40.0])
 W = np.array([1.0, 2.0, 3.0, 4.0])  # total 10 inhabitants; weighted mean 240 / 10 = 24
-
-PREFECTURES = (
-    "01053",
-    "03190",
-    "07186",
-    "15014",
-    "26362",
-    "38185",
-    "42218",
-    "43157",
-    "63113",
-    "69123",
-    "73065",
-    "74010",
-)
 
 
 # ----------------------------------------------------------------------------- hand fixture

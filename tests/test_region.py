@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from conftest import ARA_BBOX, ARA_DEPARTEMENTS
+from _facts import ARA_BBOX, ARA_DEPARTEMENTS
 
 from coverage.data import region as region_mod
 from coverage.data.region import MAX_REGIONS_LOADED, Region, load_region

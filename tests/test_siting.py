@@ -8,25 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _facts import PREFECTURES
 
 from coverage._errors import CoverageError, ValidationError
 from coverage.analysis import metrics
 from coverage.analysis import siting as s
-
-PREFECTURES = (
-    "01053",
-    "03190",
-    "07186",
-    "15014",
-    "26362",
-    "38185",
-    "42218",
-    "43157",
-    "63113",
-    "69123",
-    "73065",
-    "74010",
-)
 
 # Coverage trap for the greedy: A covers the two heavy middle rows (6 people), B and C each
 # cover one end and one middle row (5 people); the best pair is B + C (10), not A + x (8).
