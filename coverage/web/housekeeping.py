@@ -4,7 +4,8 @@ Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScr
 20 visitors it was a third of the server's time (py-spy, ``benchmarks/soak.py``), so the
 project turns it off in ``.streamlit/config.toml``. Without it, the registries of closed
 sessions would wait for Python's own collector; this module starts one daemon thread per
-process that, every ``INTERVAL_S`` seconds, stops the upload workers idle for a minute
+process that (after sweeping the upload folders a killed server left), every ``INTERVAL_S``
+seconds, stops the upload workers idle for a minute
 (``coverage.web.worker``), collects, drops the dead views pandas keeps in long-lived frames
 (:func:`drop_dead_views`), then gives the freed memory back to the system (glibc's
 ``malloc_trim`` and pyarrow's pool, when present).
@@ -157,19 +158,29 @@ def allocator_advice() -> str | None:
     )
 
 
+def _start_thread(interval: float) -> None:
+    threading.Thread(
+        target=_loop, args=(interval,), name="memory-housekeeping", daemon=True
+    ).start()
+
+
 def start_housekeeping(interval: float = INTERVAL_S) -> bool:
-    """Start the process's housekeeping thread once; True when this call started it."""
+    """Start the process's housekeeping thread once; True when this call started it.
+
+    First, the upload folders a killed server left in the temporary directory are removed
+    (``coverage.web.worker.sweep_scratch``): the page promises uploads are not kept."""
     if not (interval > 0):
         raise ArgumentError(f"`interval` must be positive; got {interval!r}.")
+    from coverage.web import worker
+
     with _lock:
         if _started.is_set():
             return False
         if advice := allocator_advice():
             log.warning(advice)
+        if swept := worker.sweep_scratch():
+            log.info("removed %d upload folders left by a stopped server", swept)
         tune_malloc()
-        thread = threading.Thread(
-            target=_loop, args=(interval,), name="memory-housekeeping", daemon=True
-        )
-        thread.start()
+        _start_thread(interval)
         _started.set()
         return True

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 import streamlit as st
 
-from coverage._errors import ValidationError
+from coverage._errors import CoverageError, ValidationError
 from coverage.analysis.suggestions import with_applicants
 from coverage.outputs.html import esc
 from coverage.outputs.labels import GLOSSARY
 from coverage.outputs.text import social_lines, straight_line_lines, territory_lines
 from coverage.patient.finder import Finder
-from coverage.web import builders, frames, loaders, markup, uploads
+from coverage.web import budget, builders, frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES, TRAVEL_FR, desk_travel_kinds
 from coverage.web.messages import guarded, show_error
 from coverage.web.pages.desk_inputs import DeskFiles, planner_files
@@ -295,7 +295,7 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
         return
     try:
         candidates, names = _candidates(access, source, int(min_pop), applicants)
-    except ValidationError as exc:
+    except CoverageError as exc:  # refused, over the budget, or stopped in its worker
         show_error(exc)
         return
     with st.spinner("Recherche des meilleurs sites…"):
@@ -313,10 +313,7 @@ def _candidates(
 ) -> tuple[tuple[str, ...] | None, dict[str, str]]:
     """The candidate communes: the applicants' when a list is given, else the populous ones."""
     if upload is not None:
-        found = uploads.load_candidates_upload(
-            upload.name, upload.getvalue(), region=source.finder.region
-        )
-        names = found.names_by_commune()
+        names = _applicants(upload.name, upload.getvalue(), source)
         return tuple(names), names
     if min_pop <= 0:
         return None, {}
@@ -325,6 +322,28 @@ def _candidates(
     if not codes:
         raise ValidationError(f"Aucune commune n'a au moins {min_pop} habitants.")
     return codes, {}
+
+
+#: ``st.session_state`` key of the applicants read in this session: (upload key, names).
+_APPLICANTS = "site_applicants"
+
+
+def _applicants(name: str, data: bytes, source: Source) -> dict[str, str]:
+    """The applicants of an upload by commune, read once per distinct upload and region: in
+    a worker, in an upload slot, after the upload budget (a refused file reaches no worker)."""
+    key = f"{uploads.upload_key(data, name=name)}:{source.finder.region.code}"
+    kept = st.session_state.get(_APPLICANTS)
+    if isinstance(kept, tuple) and kept[0] == key:
+        return dict(kept[1])
+    uploads.check_candidates(name, data)
+    with budget.upload_slot(on_wait=_queued):
+        names = uploads.read_candidates_upload(name, data, region=source.finder.region)
+    st.session_state[_APPLICANTS] = (key, names)
+    return dict(names)
+
+
+def _queued() -> None:
+    st.info(budget.QUEUE_MESSAGE_FR)
 
 
 def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:
