@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 from _timing import Targets, peak_rss_mb, traced_peak_mb
 
-from coverage.analysis.access import build_access, load_access
-from coverage.analysis.analyse import analyse, suggest_sites
+from coverage.analysis.access_build import build_access, load_access
+from coverage.analysis.analyse import analyse
 from coverage.analysis.scenario import Scenario, WhatIf, resolve_site
+from coverage.analysis.suggestions import suggest_sites
 
 TARGET_ANALYSIS_S = 0.5
 TARGET_WHATIF_S = 0.050
@@ -67,7 +68,7 @@ def synthetic_registry(region, m: int, folder: Path) -> Path:
 def five_thousand(targets: Targets) -> None:
     """Build the access table and analyse with 5,000 structures: time and memory."""
     from coverage.data.region import load_region
-    from coverage.data.registry import load_registry
+    from coverage.data.registry_files import load_registry
 
     region = load_region()
     with tempfile.TemporaryDirectory() as tmp:

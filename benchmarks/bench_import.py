@@ -29,7 +29,7 @@ from _timing import Targets, line, peak_rss_mb, timed
 
 from coverage.data.locate import Location, locate_row
 from coverage.data.region import Region, load_region
-from coverage.data.registry import import_registry, load_registry
+from coverage.data.registry_files import import_registry, load_registry
 
 SRC = "https://example.org/banc-d-essai"
 MAX_SECONDS = 10.0

@@ -32,10 +32,10 @@ from _timing import Targets, line, peak_rss_mb, timed, traced_peak_mb
 from bench_analysis import synthetic_registry
 from scipy.spatial import cKDTree
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.data.region import clear_memory_cache, load_region
-from coverage.data.registry import load_registry
+from coverage.data.registry_files import load_registry
 
 TARGET_NATIONAL_S = 3.0
 TARGET_NATIONAL_MB = 500.0

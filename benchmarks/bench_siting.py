@@ -63,7 +63,7 @@ KS = (1, 3, 5, 10, 20)
 def existing_sites(region) -> tuple[pd.DataFrame, str]:
     """Located registry structures, else the préfectures (with a label saying which)."""
     try:
-        from coverage.data.registry import load_registry
+        from coverage.data.registry_files import load_registry
 
         located = load_registry(region=region).located("tous_publics")
         if len(located):

@@ -698,7 +698,7 @@ def upload_files(count: int, rows: int = UPLOAD_ROWS) -> list[bytes]:
     from bench_upload import registry_bytes
 
     from coverage.data.region import load_region
-    from coverage.data.registry import load_registry
+    from coverage.data.registry_files import load_registry
     from coverage.settings import DEFAULT_REGISTRY
 
     region = load_region()

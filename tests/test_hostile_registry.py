@@ -20,14 +20,9 @@ from hypothesis import strategies as st
 
 from coverage._errors import RegistryError
 from coverage.data.region import Region
-from coverage.data.registry import (
-    COLUMNS,
-    MAX_FIELD_CHARS,
-    MAX_FILE_BYTES,
-    MAX_PROBLEMS_SHOWN,
-    MAX_ROWS,
-    load_registry,
-)
+from coverage.data.registry_files import load_registry
+from coverage.data.registry_schema import COLUMNS, MAX_FIELD_CHARS
+from coverage.data.spreadsheet import MAX_FILE_BYTES, MAX_PROBLEMS_SHOWN, MAX_ROWS
 
 EXAMPLES = 100
 PROPERTY = settings(

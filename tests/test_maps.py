@@ -451,7 +451,7 @@ def test_a_map_is_centred_on_what_it_shows_never_on_a_default_region():
 def test_the_sites_map_of_another_region_shows_that_region():
     from coverage.analysis.planning import PlanningRequest, Siting, plan
     from coverage.data.region import load_region
-    from coverage.data.registry import load_registry
+    from coverage.data.registry_files import load_registry
     from coverage.outputs.maps.coverage import sites_map
 
     region = load_region(region="94")  # Corse

@@ -17,7 +17,8 @@ from coverage import settings
 from coverage._errors import PlaceError
 from coverage.data.places import lookup
 from coverage.data.region import Region
-from coverage.data.registry import Registry, load_registry
+from coverage.data.registry import Registry
+from coverage.data.registry_files import load_registry
 from coverage.outputs import finder_text
 from coverage.patient.finder import CLOSE_CALL_MIN, Finder
 from coverage.patient.next_step import ARS_PAGE_URL, ars_page

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ARA_DEPARTEMENT_NAMES
+from _facts import ARA_DEPARTEMENT_NAMES
 
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data.places import (
-    MAX_QUERY_CHARS,
-    OutsidePlaceError,
-    lookup,
-    normalize,
-    normalize_many,
-)
+from coverage.data.place_names import normalize, normalize_many
+from coverage.data.place_results import MAX_QUERY_CHARS, OutsidePlaceError
+from coverage.data.places import lookup
 from coverage.data.region import Region
 
 
@@ -218,15 +214,15 @@ def test_the_place_index_belongs_to_its_region_and_goes_with_it():
     import copy
     import gc
 
-    from coverage.data import places as pl
+    from coverage.data import place_names, places
     from coverage.data.region import load_region
 
     region = copy.copy(load_region())  # load_region keeps its own; this one is ours alone
-    first = pl.place_index(region)
-    assert pl.place_index(region) is first  # built once per region object
-    assert pl.lookup("Aurillac", region).place.insee == "15014"
+    first = place_names.place_index(region)
+    assert place_names.place_index(region) is first  # built once per region object
+    assert places.lookup("Aurillac", region).place.insee == "15014"
     assert "places_index" not in region._memo  # nothing stored on the region itself
     key = id(region)
     del region, first
     gc.collect()
-    assert key not in pl._PLACE_INDEXES
+    assert key not in place_names._PLACE_INDEXES

@@ -11,9 +11,10 @@ import functools
 
 import pandas as pd
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 
-from coverage.data.places import MAX_CANDIDATES, lookup
+from coverage.data.place_results import MAX_CANDIDATES
+from coverage.data.places import lookup
 from coverage.data.region import Region
 from coverage.geography import read_lzma_csv
 

@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import ARA_DEPARTEMENT_NAMES, ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENT_NAMES, ARA_DEPARTEMENTS
 from pyproj import Geod
 
 from coverage import geography, settings
 from coverage._errors import ValidationError
-from coverage.data.places import OutsidePlaceError, lookup
+from coverage.data.place_results import OutsidePlaceError
+from coverage.data.places import lookup
 from coverage.data.region import Region, load_region
-from coverage.data.registry import load_registry
+from coverage.data.registry_files import load_registry
 from coverage.data.territories import default_territories, load_territories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -338,7 +339,7 @@ def test_the_aja_zoning_of_one_region_is_not_applied_to_another(
 
 
 def test_france_measures_each_overseas_area_to_its_own_structures(france: Region) -> None:
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
     from coverage.geography import travel_areas
 
     reg = load_registry(region=france)
@@ -360,7 +361,7 @@ def test_france_measures_each_overseas_area_to_its_own_structures(france: Region
 def test_an_overseas_structure_serves_its_own_departement_only(
     tmp_path: Path, france: Region
 ) -> None:
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
     from coverage.patient.finder import Finder
     from coverage.travel.catchments import computed_zones
 

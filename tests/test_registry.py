@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 
 from coverage import settings
 from coverage._errors import RegistryError
 from coverage.data.region import Region
-from coverage.data.registry import COLUMNS, Registry, load_registry
+from coverage.data.registry import Registry
+from coverage.data.registry_files import load_registry
+from coverage.data.registry_schema import COLUMNS
 
 HEADER = ",".join(COLUMNS)
 SRC = "https://example.org/source"

@@ -14,11 +14,11 @@ import pytest
 from _browser import block_requests, chromium, is_file_url, require_chromium
 from _html_parse import Tags, parse
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.analysis.inputs import SitingRequest
 from coverage.analysis.scenario import Scenario, WhatIf
-from coverage.data.registry import load_registry
+from coverage.data.registry_files import load_registry
 from coverage.outputs.maps import vendor
 from coverage.outputs.maps.base import to_html
 from coverage.outputs.maps.coverage import coverage_map, write_coverage_map

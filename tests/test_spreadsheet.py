@@ -20,14 +20,9 @@ import pytest
 
 from coverage._errors import RegistryError
 from coverage.data.region import Region
-from coverage.data.registry import (
-    COLUMNS,
-    Registry,
-    import_registry,
-    load_registry,
-    template_csv,
-    template_xlsx,
-)
+from coverage.data.registry import Registry
+from coverage.data.registry_files import import_registry, load_registry, template_csv, template_xlsx
+from coverage.data.registry_schema import COLUMNS
 from coverage.data.spreadsheet import cell_text
 from coverage.patient.finder import Finder
 from coverage.travel.catchments import computed_zones

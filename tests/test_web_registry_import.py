@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from coverage._errors import RegistryError
-from coverage.data.registry import load_registry
+from coverage.data.registry_files import load_registry
 from coverage.web import budget, uploads
 
 TIMEOUT = 120

@@ -17,7 +17,7 @@ from coverage import _atomic
 from coverage._errors import ValidationError
 from coverage.cli import add_region_option
 from coverage.data.region import load_region
-from coverage.data.registry import (
+from coverage.data.registry_files import (
     RegistryImport,
     import_registry,
     load_registry,

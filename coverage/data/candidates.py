@@ -26,7 +26,8 @@ from coverage._errors import RegistryError
 from coverage.data.headers import Schema, fold, read_rows
 from coverage.data.locate import locate_row
 from coverage.data.region import Region
-from coverage.data.registry import FRENCH_HEADERS, load_registry
+from coverage.data.registry_files import load_registry
+from coverage.data.registry_schema import FRENCH_HEADERS
 from coverage.data.spreadsheet import read_table
 from coverage.data.weights import parse_number
 

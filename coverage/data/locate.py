@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass
 
 from coverage._errors import PlaceError
-from coverage.data.places import Place, lookup, name_key, place_index
+from coverage.data.place_names import name_key, place_index
+from coverage.data.place_results import Place
+from coverage.data.places import lookup
 from coverage.data.region import Region
 
 _CEDEX_RE = re.compile(r"\s*\bcedex\b(\s*\d{1,3})?\s*$", re.IGNORECASE)

@@ -26,9 +26,9 @@ import pandas as pd
 
 from coverage import settings
 from coverage._errors import RegistryError, ValidationError
-from coverage.data.headers import fold
+from coverage.data.headers import Schema, fold, read_rows
 from coverage.data.region import Region
-from coverage.data.registry import Registry, Schema, read_rows
+from coverage.data.registry import Registry
 from coverage.data.spreadsheet import read_table
 from coverage.data.territories import TERRITORIES, aja_assignment, load_territories
 

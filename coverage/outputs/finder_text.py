@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from coverage import french, settings
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data.places import Lookup, OutsidePlaceError
+from coverage.data.place_results import Lookup, OutsidePlaceError
 from coverage.geography import departement_names, region_spec
 from coverage.patient import forfait
 from coverage.patient.finder import FinderResult

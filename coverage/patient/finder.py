@@ -23,9 +23,11 @@ import pandas as pd
 
 from coverage import french, settings
 from coverage._errors import ArgumentError, ValidationError
-from coverage.data.places import Lookup, Place, locate_point, lookup
+from coverage.data.place_results import Lookup, Place
+from coverage.data.places import locate_point, lookup
 from coverage.data.region import Region, load_region
-from coverage.data.registry import Registry, load_registry
+from coverage.data.registry import Registry
+from coverage.data.registry_files import load_registry
 from coverage.data.territories import Territories, default_territories, load_territories
 from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
 from coverage.geography import travel_area, travel_areas

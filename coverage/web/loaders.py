@@ -17,7 +17,7 @@ import streamlit as st
 
 from coverage._errors import CoverageError
 from coverage.data.region import Region
-from coverage.data.registry import template_xlsx
+from coverage.data.registry_files import template_xlsx
 from coverage.geography import region_spec
 from coverage.patient.finder import Finder, FinderResult
 from coverage.web.builders import (
@@ -35,9 +35,11 @@ from coverage.web.config import travel_model, travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.scenario import WhatIf
+    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 log = logging.getLogger("coverage.app")
 
@@ -168,7 +170,6 @@ def get_whatif(
     return build_whatif(_access, _region, threshold=threshold, by=by)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
 def get_sites(
     key: str,
     threshold: float,

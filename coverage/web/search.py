@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from coverage._errors import OutsideRegionError, PlaceError
-from coverage.data.places import MAX_QUERY_CHARS, OutsidePlaceError, Place
+from coverage.data.place_results import MAX_QUERY_CHARS, OutsidePlaceError, Place
 from coverage.outputs import finder_text
 from coverage.patient.finder import Finder, FinderResult
 from coverage.patient.next_step import next_step

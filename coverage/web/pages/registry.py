@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from coverage._errors import ValidationError
-from coverage.data.registry import Registry, template_csv, template_xlsx
+from coverage.data.registry import Registry
+from coverage.data.registry_files import template_csv, template_xlsx
 from coverage.web import markup
 from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
 from coverage.web.builders import finder_for_registry
