@@ -5,9 +5,10 @@ commune x structure table): the most expensive thing a visitor can ask for. Thre
 
 - :func:`check_upload_budget` refuses, before parsing, a file over :data:`UPLOAD_MAX_BYTES`
   or with more than :data:`UPLOAD_MAX_ROWS` structures (rows counted on the raw bytes);
-- :func:`upload_slot` lets at most :data:`UPLOAD_SLOTS` uploads be processed at once in the
-  server process; the others wait in a queue (the page says so) for at most
-  :data:`QUEUE_WAIT_S` seconds, then are refused with a French message;
+- :func:`upload_slot` lets at most :data:`UPLOAD_SLOTS` uploads be processed at once (each
+  in a worker of ``coverage.web.worker``, bounded in time and memory); the others wait in a
+  queue (the page says so) for at most :data:`QUEUE_WAIT_S` seconds, then are refused with a
+  French message;
 - what an upload builds lives in the uploader's own session
   (:class:`coverage.web.sources.UploadSource`), never in a cache shared by the process, so
   it is freed when the session closes.
@@ -16,11 +17,10 @@ commune x structure table): the most expensive thing a visitor can ask for. Thre
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
-
-import streamlit as st
 
 from coverage import french
 from coverage._errors import RegistryError, ValidationError
@@ -117,9 +117,10 @@ def check_upload_budget(name: str, data: bytes) -> None:
         )
 
 
-@st.cache_resource(show_spinner=False)
+@functools.cache
 def _slots() -> threading.BoundedSemaphore:
-    """The process-wide semaphore of upload slots (one per server process)."""
+    """The process-wide semaphore of upload slots (one per server process; not a Streamlit
+    cache, so that the upload workers, which import this module, never import Streamlit)."""
     return threading.BoundedSemaphore(UPLOAD_SLOTS)
 
 

@@ -35,11 +35,9 @@ from coverage.web.config import travel_model, travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable
-    from coverage.analysis.access_matrix import Cost
-    from coverage.analysis.analyse import Analysis
+    from coverage.analysis.access import AccessTable, Cost
+    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
     from coverage.analysis.scenario import WhatIf
-    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 log = logging.getLogger("coverage.app")
 
@@ -170,6 +168,7 @@ def get_whatif(
     return build_whatif(_access, _region, threshold=threshold, by=by)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
 def get_sites(
     key: str,
     threshold: float,

@@ -1,11 +1,18 @@
-"""Registry uploads: validated from a private temporary file, kept in the session only."""
+"""Registry uploads: validated from a private temporary file, kept in the session only.
+
+The readers take the task's private folder (``folder``): the server makes it
+(``coverage.web.worker.scratch_folder``) and removes it whatever happens to the worker that
+reads there. Without one, a reader makes its own and removes it on return.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePath
 
 import pandas as pd
@@ -15,12 +22,35 @@ from coverage.data.candidates import CandidateSet, load_candidates
 from coverage.data.region import Region
 from coverage.data.registry import Registry
 from coverage.data.registry_files import RegistryImport, import_registry, load_registry
+from coverage.web import worker
 from coverage.web.budget import check_upload_budget
 
 #: Upload suffixes the registry reader understands.
 UPLOAD_SUFFIXES = (".csv", ".geojson", ".json", ".xlsx", ".ods")
 #: Longest file name shown (its extension always kept).
 MAX_NAME_CHARS = 120
+#: Suffixes of an applicants' list.
+CANDIDATE_SUFFIXES = (".csv", ".xlsx", ".ods")
+
+
+@contextlib.contextmanager
+def _scratch(folder: Path | None, name: str) -> Iterator[Path]:
+    """``name`` in ``folder`` (removed after the block), or in a private folder of its own
+    when ``folder`` is ``None`` (removed with it)."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix=worker.SCRATCH_PREFIX) as made:
+            yield Path(made) / name
+        return
+    path = Path(folder) / name
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _shown(problems: list[str], path: Path, shown: str) -> list[str]:
+    """``problems`` naming the uploaded file, not its temporary copy."""
+    return [p.replace(str(path), shown).replace(path.name, shown) for p in problems]
 
 
 def upload_name(name: str) -> str:
@@ -37,10 +67,11 @@ def upload_name(name: str) -> str:
     return base or "fichier"
 
 
-def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
+def load_upload(name: str, data: bytes, *, region: Region, folder: Path | None = None) -> Registry:
     """Validate an uploaded registry file and return it; nothing is written under ``data/``.
 
-    The bytes go to a private temporary folder (deleted on return), are read and validated by
+    The bytes go to the task's private ``folder`` (or one of its own, deleted on return), are
+    read and validated by
     :func:`coverage.data.registry_files.load_registry`, and the registry's ``path`` is set to the
     file's base name for display.
 
@@ -60,19 +91,22 @@ def load_upload(name: str, data: bytes, *, region: Region) -> Registry:
             ],
         )
     check_upload_budget(shown, data)
-    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
-        path = Path(folder) / f"registre{suffix}"
+    with _scratch(folder, f"registre{suffix}") as path:
         path.write_bytes(data)
         try:
             registry = load_registry(path, region=region)
         except RegistryError as exc:
-            problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
-            raise RegistryError(shown, problems) from None
+            raise RegistryError(shown, _shown(exc.problems, path, shown)) from None
     return dataclasses.replace(registry, path=shown, is_default=False)
 
 
 def import_upload(
-    name: str, data: bytes, *, region: Region, sheet: str | None = None
+    name: str,
+    data: bytes,
+    *,
+    region: Region,
+    sheet: str | None = None,
+    folder: Path | None = None,
 ) -> RegistryImport:
     """Read an uploaded registry as the ARS keeps it (CSV, XLSX, ODS, GeoJSON; French headers;
     communes found from postcode and town) with what each column became and how each row was
@@ -82,13 +116,12 @@ def import_upload(
     if suffix not in UPLOAD_SUFFIXES:
         load_upload(name, data, region=region)  # raises the French "format non reconnu"
     check_upload_budget(shown, data)
-    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
-        path = Path(folder) / f"registre{suffix}"
+    with _scratch(folder, f"registre{suffix}") as path:
         path.write_bytes(data)
         try:
             imp = import_registry(path, region=region, sheet=sheet or None)
         except RegistryError as exc:
-            problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
+            problems = _shown(exc.problems, path, shown)
             raise RegistryError(shown, problems, total=exc.total) from None
     registry = dataclasses.replace(imp.registry, path=shown, is_default=False)
     return dataclasses.replace(imp, registry=registry)
@@ -135,17 +168,21 @@ def summarise_import(imp: RegistryImport) -> UploadRead:
     return UploadRead(imp.registry, columns, locations, imp.canonical_csv())
 
 
-def import_by_code(name: str, data: bytes, region: str, sheet: str | None) -> RegistryImport:
+def import_by_code(
+    name: str, data: bytes, region: str, sheet: str | None, folder: Path | None = None
+) -> RegistryImport:
     """:func:`import_upload` for the region of INSEE code ``region`` (a worker's task: the
     worker loads the region once)."""
     from coverage.data.region import load_region
 
-    return import_upload(name, data, region=load_region(region=region), sheet=sheet)
+    return import_upload(name, data, region=load_region(region=region), sheet=sheet, folder=folder)
 
 
-def read_and_summarise(name: str, data: bytes, region: str, sheet: str | None) -> UploadRead:
+def read_and_summarise(
+    name: str, data: bytes, region: str, sheet: str | None, folder: Path | None = None
+) -> UploadRead:
     """:func:`import_by_code` then :func:`summarise_import` (a worker's task)."""
-    return summarise_import(import_by_code(name, data, region, sheet))
+    return summarise_import(import_by_code(name, data, region, sheet, folder))
 
 
 def read_upload(name: str, data: bytes, *, region: Region, sheet: str | None = None) -> UploadRead:
@@ -153,33 +190,71 @@ def read_upload(name: str, data: bytes, *, region: Region, sheet: str | None = N
     ``$PARCOURS_UPLOAD_WORKERS=0`` (``coverage.web.worker``: the reading's memory goes back
     to the system). The budget is checked here first, so that a refused file never reaches
     a worker."""
-    from coverage.web import worker
-
     check_upload_budget(upload_name(name), data)
     if not worker.workers_enabled():
         return summarise_import(import_upload(name, data, region=region, sheet=sheet))
-    return worker.run_in_worker(read_and_summarise, name, data, region.code, sheet)
+    with worker.scratch_folder() as folder:
+        return worker.run_in_worker(read_and_summarise, name, data, region.code, sheet, folder)
 
 
-def load_candidates_upload(name: str, data: bytes, *, region: Region) -> CandidateSet:
-    """Read an uploaded list of applicants (registry format, communes or points) privately,
-    under the same budget as a registry upload."""
+def check_candidates(name: str, data: bytes) -> str:
+    """The shown name of an applicants' upload whose format and budget are checked (in
+    milliseconds, before any reading).
+
+    Raises
+    ------
+    RegistryError
+        Not a .csv, .xlsx or .ods file, or over the upload budget.
+    """
     shown = upload_name(name)
     suffix = PurePath(shown).suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".ods"):
+    if suffix not in CANDIDATE_SUFFIXES:
         raise RegistryError(
             shown,
             [f"format non reconnu : {suffix or 'sans extension'!r} ; attendu .csv, .xlsx ou .ods."],
         )
     check_upload_budget(shown, data)
-    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
-        path = Path(folder) / f"candidats{suffix}"
+    return shown
+
+
+def _read_candidates(shown: str, data: bytes, region: Region, folder: Path | None) -> CandidateSet:
+    suffix = PurePath(shown).suffix.lower()
+    with _scratch(folder, f"candidats{suffix}") as path:
         path.write_bytes(data)
         try:
             return load_candidates(path, region=region)
         except RegistryError as exc:
-            problems = [p.replace(str(path), shown).replace(path.name, shown) for p in exc.problems]
+            problems = _shown(exc.problems, path, shown)
             raise RegistryError(shown, problems, what="de candidats", total=exc.total) from None
+
+
+def load_candidates_upload(
+    name: str, data: bytes, *, region: Region, folder: Path | None = None
+) -> CandidateSet:
+    """Read an uploaded list of applicants (registry format, communes or points) privately,
+    under the same budget as a registry upload."""
+    return _read_candidates(check_candidates(name, data), data, region, folder)
+
+
+def read_candidates(name: str, data: bytes, region: str, folder: Path | None) -> dict[str, str]:
+    """The applicants of an upload already checked (:func:`check_candidates`), by commune
+    (a worker's task: the worker loads the region of INSEE code ``region`` once)."""
+    from coverage.data.region import load_region
+
+    found = _read_candidates(upload_name(name), data, load_region(region=region), folder)
+    return found.names_by_commune()
+
+
+def read_candidates_upload(name: str, data: bytes, *, region: Region) -> dict[str, str]:
+    """The applicants of an upload by commune (:meth:`CandidateSet.names_by_commune`), read in
+    a worker process unless ``$PARCOURS_UPLOAD_WORKERS=0``, in the bounds of
+    ``coverage.web.worker``. Format and budget are checked here first: a refused file never
+    reaches a worker."""
+    check_candidates(name, data)
+    if not worker.workers_enabled():
+        return load_candidates_upload(name, data, region=region).names_by_commune()
+    with worker.scratch_folder() as folder:
+        return worker.run_in_worker(read_candidates, name, data, region.code, folder)
 
 
 def upload_key(data: bytes, *, name: str) -> str:
