@@ -8,6 +8,7 @@ docstrings are those of the files as built here.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 _ODS_MANIFEST = (
@@ -247,3 +248,115 @@ def ods_entities(folder: Path) -> Path:
         z.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
         z.writestr("content.xml", head + body + _ODS_TAIL)
     return folder / "entities.ods"
+
+
+# ---------------------------------------------------------------- the corpus and its variations
+
+
+def ods_repeats(folder: Path, *, rows: int, cells: int, name: str = "repeats.ods") -> Path:
+    """A header and one data row of ``cells`` repeated cells, repeated ``rows`` times (the
+    family of cases 1 and 2, at any size)."""
+    body = _header_row() + _row(_cell("x", cells), repeat=rows)
+    return write_ods(folder / name, body)
+
+
+def xlsx_entities(folder: Path) -> Path:
+    """An XLSX whose sheet declares nested entities (a billion laughs in a worksheet)."""
+    lol = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    path = write_xlsx(folder / "entities.xlsx", _xrow(1, list(HEADER)))
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    head, _, rest = sheet.partition("<worksheet")
+    parts["xl/worksheets/sheet1.xml"] = (
+        f'{head}<!DOCTYPE worksheet [<!ENTITY l0 "lol">{lol}]><worksheet{rest}'.replace(
+            "</sheetData>", _xrow(2, ["&l9;"] * 5) + "</sheetData>"
+        ).encode()
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for part, data in parts.items():
+            z.writestr(part, data)
+    return path
+
+
+def xlsx_deflate_bomb(folder: Path, megabytes: int = 150) -> Path:
+    """A zip bomb: a sheet whose XML inflates to ``megabytes`` MB of blanks inside a row (about
+    ``megabytes`` kB on disk; over the 100 MB unzip cap at the default). Written in chunks."""
+    path = write_xlsx(folder / "deflate-bomb.xlsx", "")
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist() if n != "xl/worksheets/sheet1.xml"}
+    head, _, tail = (
+        _SHEET_HEAD.format(p="", colon="", pn="", dim="")
+        + _xrow(1, list(HEADER))
+        + '<row r="2"><c><v>1</v></c>\x00</row></sheetData></worksheet>'
+    ).partition("\x00")
+    blanks = b" " * 1_000_000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for part, data in parts.items():
+            z.writestr(part, data)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(head.encode())
+            for _ in range(megabytes):
+                sheet.write(blanks)
+            sheet.write(tail.encode())
+    return path
+
+
+def xlsx_many_sheets(folder: Path, sheets: int = 30, rows: int = 800) -> Path:
+    """An XLSX of ``sheets`` sheets of ``rows`` data rows each, every one found through the
+    workbook's relationships (the budget counts every sheet, not the first one only)."""
+    path = folder / f"sheets-{sheets}x{rows}.xlsx"
+    data = _xrow(1, list(HEADER)) + "".join(
+        _xrow(i + 2, [f"s{i}", "Structure", "tous_publics", "69123", "x"]) for i in range(rows)
+    )
+    sheet = _SHEET_HEAD.format(p="", colon="", pn="", dim="") + data + "</sheetData></worksheet>"
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(2, sheets + 1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(2, sheets + 1)
+    )
+    listed = "".join(
+        f'<sheet name="Feuille{i}" sheetId="{i}" r:id="rId{i}"/>' for i in range(1, sheets + 1)
+    )
+    workbook = _XLSX_WORKBOOK.replace('<sheet name="Feuille1" sheetId="1" r:id="rId1"/>', listed)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            _XLSX_TYPES.format(sheet="xl/worksheets/sheet1.xml", extra=overrides),
+        )
+        z.writestr("_rels/.rels", _XLSX_ROOT_RELS)
+        z.writestr("xl/workbook.xml", workbook)
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _XLSX_WB_RELS.format(target="worksheets/sheet1.xml", extra=rels),
+        )
+        for i in range(1, sheets + 1):
+            z.writestr(f"xl/worksheets/sheet{i}.xml", sheet)
+    return path
+
+
+#: Issue 22's hostile files, each at the size the issue measured (or the smallest that passes
+#: a limit): the corpus of the fuzzing lane and of the hostile-upload soak. Every one must be
+#: refused, in French, in milliseconds.
+CORPUS: dict[str, Callable[[Path], Path]] = {
+    "ods-repeated-rows": ods_repeated_rows,
+    "ods-repeated-cells": ods_repeated_cells,
+    "ods-large-content": ods_large_content,
+    "ods-entities": ods_entities,
+    "xlsx-wide-row": xlsx_wide_row,
+    "xlsx-shared-strings": xlsx_shared_strings,
+    "xlsx-entities": xlsx_entities,
+    "xlsx-deflate-bomb": xlsx_deflate_bomb,
+    "xlsx-many-sheets": xlsx_many_sheets,
+    "xlsx-rows-outside-worksheets": lambda folder: xlsx_rows(
+        folder, 5_001, sheet_part="xl/feuilles/donnees.xml", name="rows-outside.xlsx"
+    ),
+    "xlsx-rows-prefixed": lambda folder: xlsx_rows(
+        folder, 5_001, prefix="x", name="rows-prefixed.xlsx"
+    ),
+}

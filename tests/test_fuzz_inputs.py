@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import tempfile
 import time
@@ -602,3 +603,308 @@ def test_the_time_bound_interrupts_a_hang() -> None:
     with stats.bounded():
         raise CoverageError("refusé")
     assert stats.refused == 1 and stats.inputs == 2
+
+
+# --------------------------------------------------------------------------- hostile workbooks
+# Issue 22's corpus (``tests/_bombs.py``: built here, never committed) and drawn variations of
+# it, through every entry point that reads a workbook. Each file, at each entry point, must be
+# refused in French (a ``RegistryError``: "… est refusé") or answered, within ``BOMB_CPU_S`` of
+# CPU time and ``BOMB_RSS_MB`` of peak RSS growth. The peak is this process's own high-water
+# mark (``VmHWM``), reset to the current RSS before each call through ``/proc/self/clear_refs``
+# (Linux >= 4.0): each call is measured alone, in-process, whatever ran before it in this
+# pytest worker (``-n auto``: each worker is its own process, and calls within one run one
+# after the other). A call that would expand a bomb meets an address-space cap first
+# (``BOMB_AS_HEADROOM``, a ``MemoryError`` that fails the test with its file), and the lane's
+# alarm (``BOUND_S``).
+
+#: CPU time one entry point may spend on one hostile file (``time.process_time``).
+BOMB_CPU_S = 2.0
+#: Peak RSS growth one entry point may cause on one hostile file, in MB.
+BOMB_RSS_MB = 300
+#: Address space a call may add before it fails with a ``MemoryError`` (the machine's guard).
+BOMB_AS_HEADROOM = 2 * 2**30
+#: Drawn variations of the corpus: one per 200 inputs of the lane (50 at the full count).
+BOMB_VARIATIONS = max(EXAMPLES // 200, 8)
+
+
+def _status_kb(name: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise LookupError(name)
+
+
+def _reset_peak() -> bool:
+    """Reset this process's peak RSS to its current RSS; False where Linux does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Cost:
+    """What one entry point spent on one file, and how it answered."""
+
+    entry: str
+    file: str
+    cpu_s: float
+    rss_mb: float
+    refused: bool
+    message: str = ""
+
+
+def measure(entry: str, file: str, call: Callable[[], object]) -> Cost:
+    """Run ``call`` under the lane's alarm and an address-space cap; its CPU time and peak
+    RSS growth. A ``RegistryError`` is a refusal; any other exception propagates."""
+    import resource
+
+    from coverage._errors import RegistryError
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = _status_kb("VmSize") * 1024 + BOMB_AS_HEADROOM
+    exact = _reset_peak()
+    before_kb = _status_kb("VmRSS") if exact else resource.getrusage(resource.RUSAGE_SELF)[2]
+    refused, message = False, ""
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard < 0 else min(cap, hard), hard))
+    start = time.process_time()
+    try:
+        with Stats(entry).bounded(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                call()
+            except RegistryError as exc:
+                refused, message = True, str(exc)
+    finally:
+        cpu = time.process_time() - start
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    peak_kb = _status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF)[2]
+    return Cost(entry, file, cpu, max(peak_kb - before_kb, 0) / 1024, refused, message)
+
+
+@pytest.fixture(scope="module")
+def workbook_entry_points(region: Any, registry: Any) -> dict[str, Callable[[Path], object]]:
+    """Every entry point that reads a workbook a visitor or a planner gives."""
+    from coverage.data.candidates import load_candidates
+    from coverage.data.registry_files import import_registry, load_registry
+    from coverage.data.territories import load_territories
+    from coverage.data.weights import load_demand, load_deprivation
+    from coverage.web.budget import check_upload_budget
+
+    return {
+        "registry.load_registry": lambda p: load_registry(p, region=region),
+        "registry.import_registry": lambda p: import_registry(p, region=region),
+        "territories.load_territories": lambda p: load_territories(
+            p, region=region, registry=registry
+        ),
+        "candidates.load_candidates": lambda p: load_candidates(p, region=region),
+        "weights.load_demand": lambda p: load_demand(p, region=region),
+        "weights.load_deprivation": lambda p: load_deprivation(p, region=region),
+        "budget.check_upload_budget": lambda p: check_upload_budget(p.name, p.read_bytes()),
+    }
+
+
+def _log_uniform(rng: random.Random, low: int, high: int) -> int:
+    return int(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+def bomb_variation(rng: random.Random, folder: Path, i: int) -> tuple[str, Path, bool]:
+    """One drawn variation of the corpus: (its recipe, its path, whether a limit refuses it
+    by construction). Sizes are drawn log-uniformly, from well under to far over the limits
+    for the ODS repeats (which the readers never expand), and over them for the XLSX files
+    the readers would expand (under them, see ``test_workbooks_at_the_limits``)."""
+    from coverage.data import workbook_scan as scan
+    from coverage.data.spreadsheet import MAX_ROWS
+    from tests import _bombs
+
+    family = rng.randrange(8)
+    if family == 0:
+        rows, cells = _log_uniform(rng, 1, 10**9), _log_uniform(rng, 1, 10**9)
+        path = _bombs.ods_repeats(folder, rows=rows, cells=cells, name=f"v{i}.ods")
+        over = rows + 1 > scan.MAX_WORKBOOK_ROWS or rows * cells > scan.MAX_WORKBOOK_CELLS
+        return f"ODS, {rows} rows x {cells} repeated cells", path, over
+    sub = folder / f"v{i}"
+    sub.mkdir()
+    if family == 1:
+        cells = _log_uniform(rng, scan.MAX_WORKBOOK_CELLS + 1, 6_000_000)
+        return f"XLSX, one row of {cells} cells", _bombs.xlsx_wide_row(sub, cells), True
+    if family == 2:
+        n = _log_uniform(rng, scan.MAX_SHARED_STRINGS + 1, 5_500_000)
+        return f"XLSX, {n} shared strings", _bombs.xlsx_shared_strings(sub, n), True
+    if family == 3:
+        mb = rng.randint(1, 94)
+        return f"ODS, {mb} MB of content.xml", _bombs.ods_large_content(sub, mb), False
+    if family == 4:
+        mb = rng.randint(scan.MAX_UNZIPPED_BYTES // 10**6 + 1, 400)
+        return f"XLSX, zip of {mb} MB of blanks", _bombs.xlsx_deflate_bomb(sub, mb), True
+    if family == 5:
+        sheets, rows = rng.randint(2, 40), _log_uniform(rng, 10, 2_000)
+        over = sheets * (rows + 1) > scan.MAX_WORKBOOK_ROWS
+        path = _bombs.xlsx_many_sheets(sub, sheets, rows)
+        return f"XLSX, {sheets} sheets of {rows} rows", path, over
+    if family == 6:
+        builder = rng.choice([_bombs.ods_entities, _bombs.xlsx_entities])
+        return f"entities ({builder.__name__})", builder(sub), True
+    count = _log_uniform(rng, 1, 4 * MAX_ROWS)
+    part = rng.choice(["xl/worksheets/sheet1.xml", "xl/feuilles/donnees.xml", "donnees.xml"])
+    prefix = rng.choice(["", "x", "ss"])
+    path = _bombs.xlsx_rows(sub, count, sheet_part=part, prefix=prefix, name="rows.xlsx")
+    return f"XLSX, {count} rows at {part} with prefix {prefix!r}", path, False
+
+
+def _check_costs(costs: list[Cost], recipe: str, *, must_refuse: bool) -> list[str]:
+    """The problems of one file's costs: over time or memory, or answered when it must not."""
+    out = []
+    for c in costs:
+        where = f"{recipe}: {c.entry}"
+        if c.cpu_s >= BOMB_CPU_S:
+            out.append(f"{where}: {c.cpu_s:.2f} s of CPU")
+        if c.rss_mb >= BOMB_RSS_MB:
+            out.append(f"{where}: {c.rss_mb:.0f} MB of peak RSS growth")
+        if c.refused and "est refusé" not in c.message:
+            out.append(f"{where}: refused without the French message: {c.message[:200]!r}")
+        if must_refuse and not c.refused:
+            out.append(f"{where}: answered, though over a limit")
+    return out
+
+
+def _summary(costs: list[Cost]) -> None:
+    by_entry: dict[str, list[Cost]] = {}
+    for c in costs:
+        by_entry.setdefault(c.entry, []).append(c)
+    for entry, cs in by_entry.items():
+        slow = max(cs, key=lambda c: c.cpu_s)
+        big = max(cs, key=lambda c: c.rss_mb)
+        print(
+            f"\n{entry}: {len(cs)} files, {sum(c.refused for c in cs)} refused, slowest "
+            f"{slow.cpu_s * 1000:.0f} ms ({slow.file}), largest peak RSS growth "
+            f"{big.rss_mb:.0f} MB ({big.file})"
+        )
+
+
+def test_the_bomb_corpus_costs_milliseconds_at_every_entry_point(
+    workbook_entry_points: dict[str, Callable[[Path], object]],
+    tmp_path: Path,
+) -> None:
+    from tests import _bombs
+
+    Maker = Callable[[Path], tuple[str, Path, bool]]
+    makers: list[Maker] = [
+        lambda folder, name=name, build=build: (name, build(folder), True)
+        for name, build in _bombs.CORPUS.items()
+    ]
+    rng = random.Random(22)
+    for i in range(BOMB_VARIATIONS):
+        seed = rng.getrandbits(64)
+
+        def variation(folder: Path, seed: int = seed, i: int = i) -> tuple[str, Path, bool]:
+            what, path, over = bomb_variation(random.Random(seed), folder, i)
+            return f"variation {i} (seed {seed}): {what}", path, over
+
+        makers.append(variation)
+    if not _reset_peak():
+        print("\n/proc/self/clear_refs refused: RSS growth measured above the earlier peak")
+    costs: list[Cost] = []
+    problems: list[str] = []
+    for index, make in enumerate(makers):
+        folder = tmp_path / f"f{index}"
+        folder.mkdir()
+        recipe, path, must_refuse = make(folder)
+        mine = [
+            measure(entry, recipe, lambda read=read, p=path: read(p))
+            for entry, read in workbook_entry_points.items()
+        ]
+        problems += _check_costs(mine, recipe, must_refuse=must_refuse)
+        costs += mine
+        shutil.rmtree(folder)
+    _summary(costs)
+    assert len(costs) == len(makers) * len(workbook_entry_points)
+    assert not problems, "\n".join(problems)
+
+
+def _at_the_limits() -> dict[str, Callable[[Path], Path]]:
+    """Workbooks at the scan's limits (``check_workbook``): the largest a reader is asked to
+    read in full (the upload budget refuses the 5,001 rows of the first three, headers
+    included, and the 20,000 of the fourth; the command line reads them)."""
+    from coverage.data import workbook_scan as scan
+    from coverage.data.spreadsheet import MAX_ROWS
+    from tests import _bombs
+
+    header = len(_bombs.HEADER)
+    return {
+        "ods-5000-rows-of-49-repeated-cells": lambda f: _bombs.ods_repeats(
+            f, rows=MAX_ROWS, cells=scan.MAX_WORKBOOK_CELLS // (MAX_ROWS + 1) - 1
+        ),
+        "ods-11-mb-of-content": lambda f: _bombs.ods_large_content(f, 11),
+        "xlsx-5000-rows": lambda f: _bombs.xlsx_rows(f, MAX_ROWS),
+        "xlsx-20-sheets-of-999-rows": lambda f: _bombs.xlsx_many_sheets(
+            f, 20, scan.MAX_WORKBOOK_ROWS // 20 - 1
+        ),
+        "xlsx-one-row-at-the-cell-limit": lambda f: _bombs.xlsx_wide_row(
+            f, scan.MAX_WORKBOOK_CELLS - header
+        ),
+        "xlsx-shared-strings-at-the-limit": lambda f: _bombs.xlsx_shared_strings(
+            f, scan.MAX_SHARED_STRINGS
+        ),
+    }
+
+
+#: Files at the limits that the readers still take too long over (CPU s at the slowest
+#: entry points, measured): the scan lets them through, then openpyxl builds every cell and
+#: every shared string (about 10 µs each), and the applicants' reader
+#: (``candidates.load_candidates``) reads the file twice. Known, not yet fixed: strict, so
+#: that the fix shows.
+SLOW_AT_THE_LIMITS = {
+    "xlsx-one-row-at-the-cell-limit": "2.6-2.9 s (registry), 3.9-4.2 s (applicants)",
+    "xlsx-shared-strings-at-the-limit": "2.6-2.9 s (every reader), 5.2-5.5 s (applicants)",
+}
+#: At the bound: the applicants' reader spends 1.8-2.0 s of CPU on these (the registry's
+#: reader ~1 s, once), so they pass or fail with the machine's load. Not strict.
+BORDERLINE_AT_THE_LIMITS = {
+    "xlsx-5000-rows": "1.78-1.92 s (applicants, the file read twice)",
+    "xlsx-20-sheets-of-999-rows": "1.98 s (applicants, the file read twice)",
+}
+
+
+def _limit_marks(name: str) -> list[pytest.MarkDecorator]:
+    if name in SLOW_AT_THE_LIMITS:
+        reason = f"over {BOMB_CPU_S} s of CPU: {SLOW_AT_THE_LIMITS[name]}"
+        return [pytest.mark.xfail(reason=reason, strict=True)]
+    if name in BORDERLINE_AT_THE_LIMITS:
+        reason = f"at {BOMB_CPU_S} s of CPU: {BORDERLINE_AT_THE_LIMITS[name]}"
+        return [pytest.mark.xfail(reason=reason, strict=False)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=_limit_marks(name))
+        for name in (
+            "ods-5000-rows-of-49-repeated-cells",
+            "ods-11-mb-of-content",
+            "xlsx-5000-rows",
+            "xlsx-20-sheets-of-999-rows",
+            "xlsx-one-row-at-the-cell-limit",
+            "xlsx-shared-strings-at-the-limit",
+        )
+    ],
+)
+def test_workbooks_at_the_limits_are_read_within_the_same_bounds(
+    workbook_entry_points: dict[str, Callable[[Path], object]], tmp_path: Path, name: str
+) -> None:
+    from coverage.data.workbook_scan import check_workbook
+
+    path = _at_the_limits()[name](tmp_path)
+    kind = "ods" if path.suffix == ".ods" else "xlsx"
+    check_workbook(path.read_bytes(), path.name, kind=kind)  # the scan lets it through
+    costs = [
+        measure(entry, name, lambda read=read: read(path))
+        for entry, read in workbook_entry_points.items()
+    ]
+    _summary(costs)
+    problems = _check_costs(costs, name, must_refuse=False)
+    assert not problems, "\n".join(problems)

@@ -7,6 +7,9 @@
   last third of the samples is not more than 15 % above the middle third) and stays under
   the soak's budget. The server keeps closed sessions 5 s here (``disconnectedSessionTTL``)
   so that the test also sees them expire. Figures for longer runs: ``benchmarks/soak.py``.
+- The hostile-upload soak for 45 s (``benchmarks/soak_hostile.py``): two of six sessions
+  upload issue 22's bombs through both upload widgets; each is refused in French, the valid
+  searches' p95 stays under 2 s and no valid upload meets a full queue.
 - Two ``AppTest`` sessions: one uploads a registry through the file widget, then runs a
   what-if on the planners' desk; the other, before and after, sees the server's registry and
   unchanged figures. (AppTest instances cannot run at the same time in one process: they
@@ -29,8 +32,10 @@ TIMEOUT = 120
 pytestmark = pytest.mark.skipif(not APP.is_file(), reason="app.py has not landed yet")
 
 
-def _soak_module():
-    spec = importlib.util.spec_from_file_location("parcours_soak", ROOT / "benchmarks" / "soak.py")
+def _soak_module(name: str = "soak"):
+    spec = importlib.util.spec_from_file_location(
+        f"parcours_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -52,6 +57,29 @@ def test_concurrent_sessions_for_20_seconds() -> None:
     assert report.settled and len(report.samples) >= 30
     assert report.growth_pct() < 15.0, report.lines()
     assert report.peak_mb() < soak.MEMORY_BUDGET_MB, report.lines()
+
+
+@pytest.mark.slow
+def test_valid_visitors_beside_bombers_for_45_seconds() -> None:
+    """Issue 22: two of six sessions upload the corpus's bombs without pause, through the
+    registry page and the desk's applicants list; the others search, upload and run what-ifs.
+    Every bomb is refused in French; valid searches keep their p95 under 2 s; no valid upload
+    is refused for a full queue (``benchmarks/soak_hostile.py`` at full size)."""
+    hostile = _soak_module("soak_hostile")
+    base = hostile.base
+    with base.running_server(session_ttl_s=5) as server:
+        report = hostile.hostile_soak(server, sessions=6, bombers=2, seconds=45, wait_workers=False)
+    print("\n".join(report.lines()))
+    assert report.valid.errors == [] and report.errors == []
+    assert report.not_refused == []
+    # Both widgets were aimed at, and most of the corpus went through.
+    assert {a.target for a in report.answers} == {"registre", "candidatures"}
+    assert len({a.bomb for a in report.answers}) >= 6
+    assert len(report.valid_searches()) >= 10
+    assert hostile._p95(report.valid_searches()) < 2.0, report.lines()
+    assert report.valid.count("dépôt") >= 1 and report.valid.busy == 0
+    assert report.valid.uploads_in_use == report.valid.count("dépôt")
+    assert report.valid.peak_mb() < base.MEMORY_BUDGET_MB, report.lines()
 
 
 # --------------------------------------------------------------------------- isolation
