@@ -27,7 +27,7 @@ import pandas as pd
 from _timing import Targets, fmt_s, timed, traced_peak_mb
 from scipy.spatial import cKDTree
 
-from coverage.analysis.access import access_from_frames
+from coverage.analysis.access_build import access_from_frames
 from coverage.data.region import load_region
 from coverage.travel.base import nearest as pairwise_nearest
 from coverage.travel.geodesic import GeodesicModel

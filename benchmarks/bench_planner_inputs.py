@@ -16,7 +16,7 @@ from pathlib import Path
 
 from _timing import Targets, line, timed
 
-from coverage.analysis.access import load_access
+from coverage.analysis.access_build import load_access
 from coverage.analysis.analyse import analyse
 from coverage.analysis.inputs import PlannerInputs
 from coverage.data.territories import load_territories

@@ -10,7 +10,8 @@ from pyproj import Geod
 
 from coverage import settings
 from coverage._errors import ValidationError
-from coverage.analysis.access import LONG_COLUMNS, ORIGIN_NOTE_FR, access_from_frames, build_access
+from coverage.analysis.access import LONG_COLUMNS, ORIGIN_NOTE_FR
+from coverage.analysis.access_build import access_from_frames, build_access
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
 

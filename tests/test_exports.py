@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.outputs.exports import (
     EXPORT_NAMES,

@@ -12,7 +12,7 @@ import re
 import pytest
 from _html_parse import parse
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import Analysis, analyse
 from coverage.analysis.inputs import SitingRequest
 from coverage.outputs import labels

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import access_from_frames
+from coverage.analysis.access_build import access_from_frames
 from coverage.cli import main
 from coverage.data.region import Region
 from coverage.patient.finder import Finder

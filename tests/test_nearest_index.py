@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import access_from_frames
+from coverage.analysis.access_build import access_from_frames
 from coverage.geography import travel_areas
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import CircuityModel, GeodesicModel

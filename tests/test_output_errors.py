@@ -197,7 +197,7 @@ def test_a_cache_root_that_is_a_file(
 
 @pytest.fixture(scope="module")
 def access_table(region, registry):  # type: ignore[no-untyped-def]
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
     from coverage.travel.catchments import computed_zones
     from coverage.travel.geodesic import GeodesicModel
 
@@ -236,7 +236,7 @@ def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
 ) -> None:
     import numpy as np
 
-    from coverage.analysis import metrics
+    from coverage.analysis import inequality_indices as ineq
     from coverage.analysis.analyse import analyse
 
     a = analyse(access_table, region=region, registry=registry, threshold=45.0)
@@ -244,8 +244,8 @@ def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
     ok = np.isfinite(c["distance_km"].to_numpy(dtype=float))
     x = c["distance_km"].to_numpy(dtype=float)[ok]
     w = c["population"].to_numpy(dtype=float)[ok]
-    by_threshold = metrics.atkinson(x, w, half_distance=45.0)
-    fixed = metrics.atkinson(x, w, half_distance=metrics.DEFAULT_HALF_DISTANCE)
+    by_threshold = ineq.atkinson(x, w, half_distance=45.0)
+    fixed = ineq.atkinson(x, w, half_distance=ineq.DEFAULT_HALF_DISTANCE)
     assert abs(by_threshold - fixed) > 1e-6  # the two readings differ on the region
     code_uses = "threshold" if abs(a.main["atkinson"] - by_threshold) < 1e-12 else "30"
     assert abs(a.main["atkinson"] - (by_threshold if code_uses == "threshold" else fixed)) < 1e-12

@@ -19,7 +19,7 @@ import pytest
 from inequality.gini import Gini
 from inequality.theil import Theil
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.analysis.inputs import PlannerInputs
 from coverage.cli import main
@@ -217,7 +217,7 @@ def test_siting_among_applicants_only_picks_them_and_equals_spopt(region, tmp_pa
     # spopt's exact MCLP (coverage.analysis.siting.exact: spopt + CBC) on the same problem,
     # the existing structures kept open.
     from coverage.analysis import siting
-    from coverage.analysis.access import load_access
+    from coverage.analysis.access_build import load_access
 
     access, _, _ = load_access()
     existing = access.nearest_cost("tous_publics", "distance_km").copy()

@@ -10,7 +10,7 @@ from pyproj import Geod
 
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError, ValidationError
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.scenario import Scenario, Site, WhatIf, resolve_site, what_if
 from coverage.outputs.text import scenario_lines
 from coverage.travel.catchments import computed_zones

@@ -17,7 +17,7 @@ import pytest
 
 from coverage._errors import ArgumentError
 from coverage._geodesy import geodesic_km
-from coverage.analysis.access import access_from_frames
+from coverage.analysis.access_build import access_from_frames
 from coverage.analysis.straight_line import (
     straight_line_cost,
     straight_line_for_access,

@@ -24,27 +24,25 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import ArgumentError
+from coverage.analysis import inequality_indices as ineq
 from coverage.analysis import metrics
-from coverage.analysis.access import COSTS, AccessTable, Cost
+from coverage.analysis.access import AccessTable
+from coverage.analysis.access_matrix import COSTS, Cost
 from coverage.analysis.breakdowns import (
     by_aja_zone,
     by_departement,
     gap_communes,
     gap_epci,
 )
-from coverage.analysis.e2sfca import E2SFCA_UNKNOWN_FR, e2sfca_status, e2sfca_summary
+from coverage.analysis.checks import check_cost, check_threshold
+from coverage.analysis.e2sfca import e2sfca_status, e2sfca_summary
 from coverage.analysis.figures import (
     DEFAULT_THRESHOLD,
-    NO_ZONE,
     REPORTED_THRESHOLDS,
     UNITS,
     _clean_dict,
     _records,
-    access_headline,
-    check_cost,
-    check_threshold,
     headline,
-    headline_deltas,
     zone_groups,
 )
 from coverage.analysis.inputs import (
@@ -69,46 +67,12 @@ from coverage.analysis.results import (
 )
 from coverage.analysis.straight_line import StraightLineReport, straight_line_for_access
 from coverage.analysis.suggestions import (
-    SITING_OBJECTIVES,
-    Objective,
     SiteSuggestions,
     suggest_sites,
     with_applicants,
 )
 from coverage.data.region import Region
 from coverage.data.registry import Registry
-
-# The analysis gathers the pieces above; they are re-exported for callers of this module.
-__all__ = [
-    "DEFAULT_THRESHOLD",
-    "E2SFCA_UNKNOWN_FR",
-    "NO_ZONE",
-    "REPORTED_THRESHOLDS",
-    "SITING_OBJECTIVES",
-    "UNITS",
-    "Analysis",
-    "Cost",
-    "Objective",
-    "PlannerInputs",
-    "SiteSuggestions",
-    "SitingRequest",
-    "_clean_dict",
-    "_records",
-    "access_headline",
-    "analyse",
-    "analysis_meta",
-    "by_aja_zone",
-    "by_departement",
-    "check_cost",
-    "check_threshold",
-    "e2sfca_status",
-    "e2sfca_summary",
-    "gap_communes",
-    "gap_epci",
-    "headline",
-    "headline_deltas",
-    "zone_groups",
-]
 
 
 @dataclass(frozen=True, eq=False)
@@ -354,7 +318,7 @@ def _inequality(
     deps = access.col("dep")
     zones = zone_groups(access)
     return (
-        metrics.lorenz(x[ok], w[ok]),
+        ineq.lorenz(x[ok], w[ok]),
         metrics.theil_decomposition(x[ok], w[ok], deps[ok]),
         metrics.theil_decomposition(x[ok], w[ok], zones[ok]),
     )

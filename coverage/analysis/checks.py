@@ -21,7 +21,7 @@ from coverage._errors import ValidationError
 from coverage.analysis.siting_base import OBJECTIVES, Problem
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import Cost
+    from coverage.analysis.access_matrix import Cost
 
 # --------------------------------------------------------------------------------------------
 # A planner's threshold and cost
@@ -47,7 +47,7 @@ def check_cost(by: object) -> Cost:
     """``distance_km`` or ``duration_min``, else an error naming ``by``."""
     # Imported here so that siting, which uses only the checks below, does not load the
     # commune table's module (and with it the data and travel layers).
-    from coverage.analysis.access import COSTS
+    from coverage.analysis.access_matrix import COSTS
 
     if by not in COSTS:
         raise ValidationError(f"`by` must be one of {COSTS!r}; got {by!r}.")

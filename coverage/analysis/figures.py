@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from coverage.analysis import metrics
-from coverage.analysis.access import AccessTable, Cost
+from coverage.analysis.access import AccessTable
+from coverage.analysis.access_matrix import Cost
 
 # The checks live in coverage.analysis.checks; analyse.py and scenario.py import them from here.
 from coverage.analysis.checks import check_cost as check_cost

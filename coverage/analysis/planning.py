@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import AccessTable, Cost, build_access
+from coverage.analysis.access import AccessTable
+from coverage.analysis.access_build import build_access
+from coverage.analysis.access_matrix import Cost
 from coverage.analysis.analyse import Analysis, analyse
 from coverage.analysis.figures import DEFAULT_THRESHOLD
 from coverage.analysis.inputs import PlannerInputs, SitingRequest

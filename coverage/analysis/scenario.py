@@ -22,15 +22,15 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import AccessTable, Cost
-from coverage.analysis.analyse import (
+from coverage.analysis.access import AccessTable
+from coverage.analysis.access_matrix import Cost
+from coverage.analysis.checks import check_cost, check_threshold
+from coverage.analysis.figures import (
     DEFAULT_THRESHOLD,
     UNITS,
     _clean_dict,
     _records,
     access_headline,
-    check_cost,
-    check_threshold,
     headline,
     headline_deltas,
 )

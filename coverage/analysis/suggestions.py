@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from coverage._errors import ValidationError
-from coverage.analysis.access import AccessTable, Cost
+from coverage.analysis.access import AccessTable
+from coverage.analysis.access_matrix import Cost
 from coverage.analysis.checks import check_cost, check_threshold
 from coverage.analysis.figures import DEFAULT_THRESHOLD, _records, access_headline
 from coverage.analysis.results import Headline

@@ -10,7 +10,8 @@ from coverage._errors import ValidationError
 from coverage.cli._common import add_data_options, model_from_args, print_json
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
     from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import Plan, PlanningRequest, Siting
     from coverage.analysis.scenario import ScenarioResult
@@ -193,7 +194,7 @@ def _refuse_outputs_onto_inputs(args: argparse.Namespace) -> None:
 
 
 def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Registry]:
-    from coverage.analysis.access import load_access
+    from coverage.analysis.access_build import load_access
 
     model = model_from_args(args)
     if by == "duration_min" and not model.has_time:

@@ -67,8 +67,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from coverage.analysis.analyse import SiteSuggestions
     from coverage.analysis.scenario import ScenarioResult
+    from coverage.analysis.suggestions import SiteSuggestions
 
 #: Rows of the gap lists shown in the report (the CSV export has every commune).
 TOP_COMMUNES = 25

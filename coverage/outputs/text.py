@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from coverage import french
-from coverage.analysis.analyse import Analysis, e2sfca_summary
+from coverage.analysis.analyse import Analysis
+from coverage.analysis.e2sfca import e2sfca_summary
 from coverage.analysis.results import Headline, Provenance
 from coverage.french import share as format_share
 from coverage.geography import region_spec

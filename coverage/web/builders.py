@@ -20,10 +20,12 @@ from coverage.travel.catchments import load_zones
 if TYPE_CHECKING:
     import folium
 
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import Plan, PlanningRequest
     from coverage.analysis.scenario import ScenarioResult, WhatIf
+    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 
 def finder_for_registry(region: Region, registry: Registry, *, model: TravelModel) -> Finder:
@@ -54,7 +56,7 @@ def _to_html(m: folium.Map) -> str:
 
 def build_access_for(finder: Finder) -> AccessTable:
     """Commune x structure costs of the finder's registry (``access.build_access``)."""
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     return build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
 
@@ -100,7 +102,7 @@ def build_sites(
 ) -> SiteSuggestions:
     """Siting suggestions (``coverage.analysis.analyse.suggest_sites``) among ``candidates``
     (INSEE codes; every commune when ``None``)."""
-    from coverage.analysis.analyse import suggest_sites
+    from coverage.analysis.suggestions import suggest_sites
 
     return suggest_sites(
         access, k=k, objective=objective, threshold=threshold, by=by, candidates=candidates

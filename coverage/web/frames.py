@@ -20,8 +20,9 @@ from coverage.outputs.report import quintiles_frame_fr, territories_frame_fr
 from coverage.outputs.text import weights_line
 
 if TYPE_CHECKING:
-    from coverage.analysis.analyse import Analysis, SiteSuggestions
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.scenario import ScenarioResult
+    from coverage.analysis.suggestions import SiteSuggestions
     from coverage.data.registry import Registry
 
 

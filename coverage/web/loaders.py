@@ -35,9 +35,11 @@ from coverage.web.config import travel_model, travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.scenario import WhatIf
+    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 log = logging.getLogger("coverage.app")
 

@@ -25,10 +25,12 @@ from coverage.web.config import travel_model
 from coverage.web.worker import offload
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
+    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 T = TypeVar("T")
 Changes = tuple[tuple[str, ...], tuple[str, ...]]

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from coverage.web import builders
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective, SiteSuggestions
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import Plan, PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
+    from coverage.analysis.suggestions import Objective, SiteSuggestions
     from coverage.data.region import Region
     from coverage.data.registry import Registry
     from coverage.data.territories import Territories

@@ -21,7 +21,8 @@ import geopandas as gpd
 import pandas as pd
 
 from coverage import french, settings
-from coverage.analysis.analyse import Analysis, SiteSuggestions
+from coverage.analysis.analyse import Analysis
+from coverage.analysis.suggestions import SiteSuggestions
 from coverage.french import number as format_number
 from coverage.outputs.maps import base as maps
 

@@ -23,8 +23,10 @@ from coverage.web.sources import Source
 from coverage.web.widgets import html_frame, metrics, table, text
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import AccessTable, Cost
-    from coverage.analysis.analyse import Analysis, Objective
+    from coverage.analysis.access import AccessTable
+    from coverage.analysis.access_matrix import Cost
+    from coverage.analysis.analyse import Analysis
+    from coverage.analysis.suggestions import Objective
 
 
 def glossary_html() -> str:

@@ -17,7 +17,7 @@ from coverage.web.uploads import upload_key, upload_name
 from coverage.web.worker import offload
 
 if TYPE_CHECKING:
-    from coverage.analysis.access import Cost
+    from coverage.analysis.access_matrix import Cost
     from coverage.analysis.planning import Siting
     from coverage.data.territories import Territories
     from coverage.data.weights import DemandWeights, DeprivationIndex
