@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 from _timing import Targets, peak_rss_mb, traced_peak_mb
 
-from coverage.analysis.access import build_access, load_access
-from coverage.analysis.analyse import analyse, suggest_sites
+from coverage.analysis.access_build import build_access, load_access
+from coverage.analysis.analyse import analyse
 from coverage.analysis.scenario import Scenario, WhatIf, resolve_site
+from coverage.analysis.suggestions import suggest_sites
 
 TARGET_ANALYSIS_S = 0.5
 TARGET_WHATIF_S = 0.050

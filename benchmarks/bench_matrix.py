@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _timing import Targets, line, timed  # noqa: E402
 
 from coverage import settings  # noqa: E402
-from coverage.analysis.access import access_from_frames  # noqa: E402
+from coverage.analysis.access_build import access_from_frames  # noqa: E402
 from coverage.analysis.analyse import analyse  # noqa: E402
 from coverage.analysis.straight_line import straight_line_cost  # noqa: E402
 from coverage.data.region import load_region  # noqa: E402

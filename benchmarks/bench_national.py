@@ -32,7 +32,7 @@ from _timing import Targets, line, peak_rss_mb, timed, traced_peak_mb
 from bench_analysis import synthetic_registry
 from scipy.spatial import cKDTree
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.data.region import clear_memory_cache, load_region
 from coverage.data.registry_files import load_registry

@@ -17,114 +17,35 @@ coverage.py. ``coverage.PROJECT_MARKER`` lets a test check that the imported pac
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 PROJECT_MARKER = "parcours-coverage"
 
-#: Public name -> module that defines it.
-_API: dict[str, str] = {
-    # errors
-    "CoverageError": "coverage._errors",
-    "ValidationError": "coverage._errors",
-    "ArgumentError": "coverage._errors",
-    "PlaceError": "coverage._errors",
-    "OutsideRegionError": "coverage._errors",
-    "RegistryError": "coverage._errors",
-    "CoverageWarning": "coverage._errors",
-    # geography
-    "RegionSpec": "coverage.geography",
-    "all_regions": "coverage.geography",
-    "region_spec": "coverage.geography",
-    # data
-    "Region": "coverage.data.region",
-    "load_region": "coverage.data.region",
-    "Registry": "coverage.data.registry",
-    "load_registry": "coverage.data.registry_files",
-    "lookup": "coverage.data.places",
-    # travel
-    "TravelModel": "coverage.travel",
-    "GeodesicModel": "coverage.travel",
-    "make_model": "coverage.travel",
-    # patient
-    "Finder": "coverage.patient.finder",
-    "FinderResult": "coverage.patient.finder",
-    # analysis
-    "AccessTable": "coverage.analysis.access",
-    "build_access": "coverage.analysis.access",
-    "load_access": "coverage.analysis.access",
-    "Analysis": "coverage.analysis.analyse",
-    "SiteSuggestions": "coverage.analysis.analyse",
-    "analyse": "coverage.analysis.analyse",
-    "suggest_sites": "coverage.analysis.analyse",
-    "Headline": "coverage.analysis.results",
-    "ThresholdShare": "coverage.analysis.results",
-    "Provenance": "coverage.analysis.results",
-    "PlannerInputs": "coverage.analysis.inputs",
-    "SitingRequest": "coverage.analysis.inputs",
-    "Scenario": "coverage.analysis.scenario",
-    "ScenarioResult": "coverage.analysis.scenario",
-    "WhatIf": "coverage.analysis.scenario",
-    # outputs
-    "departements_frame_fr": "coverage.outputs.report",
-    "scenario_lines": "coverage.outputs.text",
-    "siting_lines": "coverage.outputs.text",
-    "summary_lines": "coverage.outputs.text",
-    "write_report": "coverage.outputs.report",
-    "write_coverage_map": "coverage.outputs.maps.coverage",
-    "write_csv": "coverage.outputs.exports",
-}
 
-__all__ = [
-    "PROJECT_MARKER",
-    "AccessTable",
-    "Analysis",
-    "ArgumentError",
-    "CoverageError",
-    "CoverageWarning",
-    "Finder",
-    "FinderResult",
-    "GeodesicModel",
-    "Headline",
-    "OutsideRegionError",
-    "PlaceError",
-    "PlannerInputs",
-    "Provenance",
-    "Region",
-    "RegionSpec",
-    "Registry",
-    "RegistryError",
-    "Scenario",
-    "ScenarioResult",
-    "SiteSuggestions",
-    "SitingRequest",
-    "ThresholdShare",
-    "TravelModel",
-    "ValidationError",
-    "WhatIf",
-    "__version__",
-    "all_regions",
-    "analyse",
-    "build_access",
-    "departements_frame_fr",
-    "load_access",
-    "load_region",
-    "load_registry",
-    "lookup",
-    "make_model",
-    "region_spec",
-    "scenario_lines",
-    "siting_lines",
-    "suggest_sites",
-    "summary_lines",
-    "write_coverage_map",
-    "write_csv",
-    "write_report",
-]
+def _public_api() -> dict[str, str]:
+    """Public name -> module that defines it, read from the ``TYPE_CHECKING`` imports at the end
+    of this file. They are the one list of the API: type checkers and editors read them, and so
+    does the loader below (``_API``, and ``__all__`` derived from it), on first use, so that
+    ``import coverage`` does not parse them at every start of the command line."""
+    import ast
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name):
+            if node.test.id == "TYPE_CHECKING":
+                return {
+                    alias.name: str(imp.module)
+                    for imp in node.body
+                    if isinstance(imp, ast.ImportFrom)
+                    for alias in imp.names
+                }
+    raise ImportError("coverage/__init__.py has lost its TYPE_CHECKING block of public names.")
 
 
 def _version() -> str:
-    """The installed distribution's version (``importlib.metadata``, ~30 ms to import: read
-    on first use of ``coverage.__version__``, not at every start of the command line)."""
+    """The installed distribution's version (``importlib.metadata``, slow to import: read on
+    first use of ``coverage.__version__``, not at every start of the command line)."""
     from importlib import metadata
 
     try:
@@ -138,7 +59,13 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         globals()[name] = value = _version()
         return value
-    module = _API.get(name)
+    if name == "_API":
+        globals()[name] = api = _public_api()
+        return api
+    if name == "__all__":
+        globals()[name] = names = ["PROJECT_MARKER", "__version__", *__getattr__("_API")]
+        return names
+    module = __getattr__("_API").get(name)
     if module is None:
         raise AttributeError(f"module 'coverage' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -147,32 +74,49 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(__getattr__("_API")))
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
-    from coverage._errors import (
-        ArgumentError,
-        CoverageError,
-        CoverageWarning,
-        OutsideRegionError,
-        PlaceError,
-        RegistryError,
-        ValidationError,
-    )
-    from coverage.analysis.access import AccessTable, build_access, load_access
-    from coverage.analysis.analyse import Analysis, SiteSuggestions, analyse, suggest_sites
-    from coverage.analysis.inputs import PlannerInputs, SitingRequest
-    from coverage.analysis.results import Headline, Provenance, ThresholdShare
-    from coverage.analysis.scenario import Scenario, ScenarioResult, WhatIf
-    from coverage.data.places import lookup
-    from coverage.data.region import Region, load_region
-    from coverage.data.registry import Registry
-    from coverage.data.registry_files import load_registry
-    from coverage.geography import RegionSpec, all_regions, region_spec
-    from coverage.outputs.exports import write_csv
-    from coverage.outputs.maps.coverage import write_coverage_map
-    from coverage.outputs.report import departements_frame_fr, write_report
-    from coverage.outputs.text import scenario_lines, siting_lines, summary_lines
-    from coverage.patient.finder import Finder, FinderResult
-    from coverage.travel import GeodesicModel, TravelModel, make_model
+    from coverage._errors import ArgumentError as ArgumentError
+    from coverage._errors import CoverageError as CoverageError
+    from coverage._errors import CoverageWarning as CoverageWarning
+    from coverage._errors import OutsideRegionError as OutsideRegionError
+    from coverage._errors import PlaceError as PlaceError
+    from coverage._errors import RegistryError as RegistryError
+    from coverage._errors import ValidationError as ValidationError
+    from coverage.analysis.access import AccessTable as AccessTable
+    from coverage.analysis.access_build import build_access as build_access
+    from coverage.analysis.access_build import load_access as load_access
+    from coverage.analysis.analyse import Analysis as Analysis
+    from coverage.analysis.analyse import analyse as analyse
+    from coverage.analysis.inputs import PlannerInputs as PlannerInputs
+    from coverage.analysis.inputs import SitingRequest as SitingRequest
+    from coverage.analysis.results import Headline as Headline
+    from coverage.analysis.results import Provenance as Provenance
+    from coverage.analysis.results import ThresholdShare as ThresholdShare
+    from coverage.analysis.scenario import Scenario as Scenario
+    from coverage.analysis.scenario import ScenarioResult as ScenarioResult
+    from coverage.analysis.scenario import WhatIf as WhatIf
+    from coverage.analysis.suggestions import SiteSuggestions as SiteSuggestions
+    from coverage.analysis.suggestions import suggest_sites as suggest_sites
+    from coverage.data.places import lookup as lookup
+    from coverage.data.region import Region as Region
+    from coverage.data.region import load_region as load_region
+    from coverage.data.registry import Registry as Registry
+    from coverage.data.registry_files import load_registry as load_registry
+    from coverage.geography import RegionSpec as RegionSpec
+    from coverage.geography import all_regions as all_regions
+    from coverage.geography import region_spec as region_spec
+    from coverage.outputs.exports import write_csv as write_csv
+    from coverage.outputs.maps.coverage import write_coverage_map as write_coverage_map
+    from coverage.outputs.report import departements_frame_fr as departements_frame_fr
+    from coverage.outputs.report import write_report as write_report
+    from coverage.outputs.text import scenario_lines as scenario_lines
+    from coverage.outputs.text import siting_lines as siting_lines
+    from coverage.outputs.text import summary_lines as summary_lines
+    from coverage.patient.finder import Finder as Finder
+    from coverage.patient.finder import FinderResult as FinderResult
+    from coverage.travel import GeodesicModel as GeodesicModel
+    from coverage.travel import TravelModel as TravelModel
+    from coverage.travel import make_model as make_model

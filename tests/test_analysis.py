@@ -14,19 +14,12 @@ from _plane import COMMUNES, STRUCTURES, PlaneModel
 from pyproj import Geod
 
 from coverage._errors import ValidationError
-from coverage.analysis import metrics
-from coverage.analysis.access import access_from_frames, build_access
-from coverage.analysis.analyse import (
-    NO_ZONE,
-    analyse,
-    by_aja_zone,
-    by_departement,
-    gap_communes,
-    gap_epci,
-    headline,
-    headline_deltas,
-    suggest_sites,
-)
+from coverage.analysis import inequality_indices as ineq
+from coverage.analysis.access_build import access_from_frames, build_access
+from coverage.analysis.analyse import analyse
+from coverage.analysis.breakdowns import by_aja_zone, by_departement, gap_communes, gap_epci
+from coverage.analysis.figures import NO_ZONE, headline, headline_deltas
+from coverage.analysis.suggestions import suggest_sites
 from coverage.outputs.text import summary_lines
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
@@ -309,5 +302,5 @@ def test_atkinson_uses_the_threshold_as_half_distance(plane):
     for z in (2.0, 20.0):
         h = headline(x, w, threshold=z)
         assert h is not None
-        assert h.atkinson == pytest.approx(metrics.atkinson(x, w, epsilon=1.0, half_distance=z))
+        assert h.atkinson == pytest.approx(ineq.atkinson(x, w, epsilon=1.0, half_distance=z))
     assert headline(x, w, threshold=2.0).atkinson != headline(x, w, threshold=20.0).atkinson

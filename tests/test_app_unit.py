@@ -232,7 +232,7 @@ def _planner(**params: str) -> AppTest:
 def test_planner_desk_metrics_match_the_analysis(finder):
     at = _planner()
     assert not at.exception
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -412,7 +412,7 @@ def test_prescription_refuses_a_plan_outside_the_forfait():
 
 
 def test_frames_for_display_have_french_headers(finder):
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
@@ -439,7 +439,7 @@ def test_exports_tab_offers_the_four_files():
 def test_export_bytes_read_back(finder, region, tmp_path):
     import pyogrio
 
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
 
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)

@@ -342,7 +342,7 @@ def test_finder_text_and_json_keep_payloads_as_data(region: Region, hostile: Reg
 @pytest.fixture(scope="module")
 def analysis(region: Region, hostile_path: Path):
     importlib.import_module("coverage.analysis.analyse")
-    from coverage.analysis.access import load_access
+    from coverage.analysis.access_build import load_access
     from coverage.analysis.analyse import analyse
     from coverage.analysis.inputs import SitingRequest
 
@@ -428,7 +428,7 @@ def test_template_syntax_in_data_is_never_evaluated(region: Region, tmp_path: Pa
     assert_shown(shown, *(r["name"] for r in TEMPLATE_ROWS), TEMPLATE_ROWS[2]["services"])
     if importlib.util.find_spec("coverage.outputs.maps.coverage") is None:
         return
-    from coverage.analysis.access import load_access
+    from coverage.analysis.access_build import load_access
     from coverage.analysis.analyse import analyse
     from coverage.outputs.maps.coverage import coverage_map
 

@@ -339,7 +339,7 @@ def test_the_aja_zoning_of_one_region_is_not_applied_to_another(
 
 
 def test_france_measures_each_overseas_area_to_its_own_structures(france: Region) -> None:
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
     from coverage.geography import travel_areas
 
     reg = load_registry(region=france)
@@ -361,7 +361,7 @@ def test_france_measures_each_overseas_area_to_its_own_structures(france: Region
 def test_an_overseas_structure_serves_its_own_departement_only(
     tmp_path: Path, france: Region
 ) -> None:
-    from coverage.analysis.access import build_access
+    from coverage.analysis.access_build import build_access
     from coverage.patient.finder import Finder
     from coverage.travel.catchments import computed_zones
 

@@ -14,7 +14,7 @@ import pytest
 from _browser import block_requests, chromium, is_file_url, require_chromium
 from _html_parse import Tags, parse
 
-from coverage.analysis.access import build_access
+from coverage.analysis.access_build import build_access
 from coverage.analysis.analyse import analyse
 from coverage.analysis.inputs import SitingRequest
 from coverage.analysis.scenario import Scenario, WhatIf

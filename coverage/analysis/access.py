@@ -20,37 +20,30 @@ nearest structure of that kind and is reported apart, never counted as infinitel
 
 from __future__ import annotations
 
-import hashlib
-import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from coverage import settings
-from coverage._atomic import atomic_open, cache_write
-from coverage._errors import ArgumentError, ValidationError
-from coverage.data.region import Region, load_region
-from coverage.data.registry import Registry
-from coverage.data.registry_files import load_registry
+from coverage._errors import ValidationError
+from coverage.analysis import candidate_costs
+from coverage.analysis.access_matrix import (
+    COMMUNE_COLUMNS,
+    COSTS,
+    Cost,
+    CostMatrix,
+    check_added,
+    cost_matrices,
+    join_columns,
+    select_columns,
+    structures_frame,
+    with_areas,
+)
 from coverage.data.registry_schema import KINDS
-from coverage.data.zones import AjaZones
-from coverage.geography import travel_areas
-from coverage.travel.base import TravelModel, row_models
-from coverage.travel.catchments import load_zones
-from coverage.travel.geodesic import GeodesicModel
-from coverage.travel.nearest import GeodesicIndex, GeodesicMatrix, straight_line_factor
-
-Cost = Literal["distance_km", "duration_min"]
-COSTS: tuple[str, ...] = ("distance_km", "duration_min")
-#: A commune x structure cost matrix: dense (road and other models), or computed when asked
-#: (straight-line models: only the points are kept, see ``coverage.travel.nearest``).
-CostMatrix = np.ndarray | GeodesicMatrix
+from coverage.travel.base import TravelModel
+from coverage.travel.nearest import GeodesicMatrix
 
 #: Where distances are measured from, in French (every output repeats it).
 ORIGIN_NOTE_FR = (
@@ -60,172 +53,8 @@ ORIGIN_NOTE_FR = (
     "distance."
 )
 
-#: Columns of ``AccessTable.communes``.
-COMMUNE_COLUMNS: tuple[str, ...] = (
-    "insee",
-    "name",
-    "dep",
-    "population",
-    "epci_code",
-    "epci_name",
-    "lon",
-    "lat",
-    "point_source",
-    "aja_zone_device",
-)
-#: Columns of ``AccessTable.structures``.
-STRUCTURE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "kind",
-    "commune_insee",
-    "commune_name",
-    "dep",
-    "lon",
-    "lat",
-    "capacity",
-    "added",
-)
 #: Columns of the long table (``AccessTable.long``).
 LONG_COLUMNS: tuple[str, ...] = ("commune", "structure", "distance_km", "duration_min", "model")
-
-#: Candidate sites' columns asked of the travel model at once (bounds memory to ~n x 256).
-_CANDIDATE_CHUNK = 256
-
-
-def _as_cost(values: pd.Series) -> np.ndarray:
-    """Travel costs as floats, NaN (no route) turned into ``inf``."""
-    if values.dtype.kind == "f":
-        arr = values.to_numpy(dtype=float, copy=True)
-    else:
-        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
-    arr[np.isnan(arr)] = np.inf
-    return arr
-
-
-def _matrices(
-    model: TravelModel, origins: pd.DataFrame, points: pd.DataFrame
-) -> tuple[CostMatrix, np.ndarray | None]:
-    """(distance, duration) matrices origins x points from the travel model.
-
-    A straight-line model (``GeodesicModel``, ``CircuityModel``) gives a ``GeodesicMatrix``
-    that keeps the points only: its cells are the model's own values, computed when asked.
-    Any other model is asked for its table once; it is given positional ids (0..n-1,
-    0..m-1) rather than the INSEE codes and structure ids: the table is indexed back by
-    them, which is exact and avoids converting millions of strings.
-    """
-    n, m = len(origins), len(points)
-    factor = straight_line_factor(model)
-    oarea, darea = _areas(origins, points)
-    if factor is not None:
-        olon, olat = _lon_lat(origins, name="origins")
-        dlon, dlat = _lon_lat(points, name="destinations")
-        return GeodesicMatrix(olon, olat, dlon, dlat, factor, oarea, darea), None
-    if m == 0:
-        return np.empty((n, 0)), (np.empty((n, 0)) if model.has_time else None)
-    o = pd.DataFrame(
-        {
-            "id": np.arange(n),
-            "lon": origins["lon"].to_numpy(dtype=float),
-            "lat": origins["lat"].to_numpy(dtype=float),
-        }
-    )
-    d = pd.DataFrame(
-        {
-            "id": np.arange(m),
-            "lon": points["lon"].to_numpy(dtype=float),
-            "lat": points["lat"].to_numpy(dtype=float),
-        }
-    )
-    table = model.table(o, d)
-    models = set(pd.unique(table["model"].to_numpy()).tolist())
-    # A model may measure some pairs with a fallback it declares in the table (a matrix
-    # covering one département); its rows say so. Nothing else mixes (travel.base.row_models).
-    if not models <= {model.name} | row_models(table):
-        raise ArgumentError(
-            f"The travel model {model.name!r} returned a table of {sorted(models)!r}."
-        )
-    oi = table["origin"].to_numpy()
-    di = table["destination"].to_numpy()
-    if not (
-        np.issubdtype(oi.dtype, np.integer)
-        and np.issubdtype(di.dtype, np.integer)
-        and len(oi)
-        and 0 <= oi.min()
-        and oi.max() < n
-        and 0 <= di.min()
-        and di.max() < m
-    ):
-        raise ValidationError("The travel model returned ids it was not given.")
-    dist = np.full((n, m), np.inf)
-    dist[oi, di] = _as_cost(table["distance_km"])
-    dur = None
-    if model.has_time:
-        dur = np.full((n, m), np.inf)
-        dur[oi, di] = _as_cost(table["duration_min"])
-    if oarea is not None and darea is not None:  # no journey between two travel areas
-        across = oarea[:, None] != darea[None, :]
-        dist[across] = np.inf
-        if dur is not None:
-            dur[across] = np.inf
-    return dist, dur
-
-
-def _with_areas(origins: pd.DataFrame, deps: pd.Series | np.ndarray) -> pd.DataFrame:
-    """``origins`` with an ``area`` column when the communes span several travel areas (all
-    of France: a structure overseas serves its own area), else as they are."""
-    areas = travel_areas(deps)
-    if len(set(areas)) > 1:
-        origins["area"] = areas
-    return origins
-
-
-def _areas(
-    origins: pd.DataFrame, points: pd.DataFrame
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Travel areas of origins and points when the origins span several (all of France):
-    a point's area is its département's (``dep``; none given: metropolitan France)."""
-    if "area" not in origins.columns:
-        return None, None
-    if "area" in points.columns:  # communes as candidate sites
-        return origins["area"].to_numpy(dtype=object), points["area"].to_numpy(dtype=object)
-    deps = points["dep"] if "dep" in points.columns else pd.Series([""] * len(points))
-    return origins["area"].to_numpy(dtype=object), travel_areas(deps)
-
-
-#: Values of the structure columns a frame may lack.
-_STRUCTURE_DEFAULTS: dict[str, object] = {
-    "added": False,
-    "capacity": np.nan,
-    "commune_insee": "",
-    "commune_name": "",
-    "dep": "",
-}
-
-
-def _lon_lat(points: pd.DataFrame, *, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Longitudes and latitudes as floats, checked as ``travel.base.check_points`` does."""
-    lon = pd.to_numeric(points["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(points["lat"], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
-    if bad.any():
-        raise ValidationError(
-            f"`{name}` has {int(bad.sum())} point(s) without valid longitude/latitude: "
-            f"rows {np.flatnonzero(bad)[:3].tolist()!r}."
-        )
-    return lon, lat
-
-
-def _structures_frame(located: pd.DataFrame) -> pd.DataFrame:
-    """``STRUCTURE_COLUMNS`` of ``located`` (a new frame, built at once), defaults filled."""
-    n = len(located)
-    return pd.DataFrame(
-        {
-            col: located[col].to_numpy() if col in located.columns else _STRUCTURE_DEFAULTS[col]
-            for col in STRUCTURE_COLUMNS
-        },
-        index=pd.RangeIndex(n),
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,7 +155,7 @@ class AccessTable:
             frame = pd.DataFrame(
                 {"id": self.col("insee"), "lon": self.col("lon"), "lat": self.col("lat")}
             )
-            self._memo[("origins",)] = _with_areas(frame, self.col("dep"))
+            self._memo[("origins",)] = with_areas(frame, self.col("dep"))
         return self._memo[("origins",)]
 
     def matrix(self, by: Cost = "distance_km") -> CostMatrix:
@@ -560,15 +389,15 @@ class AccessTable:
             )
         keep = ~np.isin(ids, remove)
         structures = self.structures[keep].assign(added=False)
-        dist = _columns(self.distance_km, keep)
+        dist = select_columns(self.distance_km, keep)
         dur = None if self.duration_min is None else self.duration_min[:, keep]
         added_aja = False
         if add is not None and len(add):
-            new = _check_added(add, kept=set(ids[keep]))
+            new = check_added(add, kept=set(ids[keep]))
             added_aja = bool((new["kind"] == "aja").any())
-            d_new, t_new = _matrices(self.model, self.origins(), new)
-            structures = pd.concat([structures, _structures_frame(new)], ignore_index=True)
-            dist = _join(dist, d_new)
+            d_new, t_new = cost_matrices(self.model, self.origins(), new)
+            structures = pd.concat([structures, structures_frame(new)], ignore_index=True)
+            dist = join_columns(dist, d_new)
             if dur is not None and t_new is not None:
                 dur = np.concatenate([dur, t_new], axis=1)
         structures = structures.reset_index(drop=True)
@@ -637,7 +466,11 @@ class AccessTable:
         columns: Sequence[int] | np.ndarray | None = None,
         cache: bool = True,
     ) -> np.ndarray:
-        """Commune x candidate matrix of ``by``, the candidates being communes' points.
+        """Commune x candidate matrix of ``by`` (float32), the candidates being communes' points.
+
+        Measured by ``candidate_costs.commune_costs`` (kept on disk for the geodesic and
+        estimate models unless ``cache`` is false) and kept in memory, also by the tables
+        that ``with_changes`` makes from this one. Use it to *rank* candidate sites.
 
         Parameters
         ----------
@@ -647,40 +480,15 @@ class AccessTable:
             Row positions of the communes used as candidate sites (default: all of them).
         cache
             Keep the result on disk (geodesic and estimate models only).
-
-        Notes
-        -----
-        Asked of the travel model in blocks of columns. For all 4,025 communes that is 16
-        million pairs (about 25 s for the geodesic model), so the result is kept in memory
-        and, for the geodesic and estimate models, in ``settings.cache_dir() / "access"`` as
-        float32 (about 65 MB; one metre of precision at 100 km). The road model caches its own
-        tables. Use it to *rank* candidate sites; measure the chosen ones again with
-        ``with_changes`` (float64, one call).
         """
         self.matrix(by)  # validates ``by`` against the model
-        n = len(self.communes)
-        cols = np.arange(n) if columns is None else np.asarray(columns, dtype=np.int64)
-        if cols.ndim != 1 or cols.size == 0 or (cols < 0).any() or (cols >= n).any():
-            raise ValidationError(f"`columns` must be commune positions in [0, {n}).")
-        digest = hashlib.sha256(cols.tobytes()).hexdigest()[:16]
-        key = ("commune_costs", by, digest)
-        if key in self._memo:
-            return self._memo[key]
-        path = self._candidate_cache_path(by, digest) if cache else None
-        cached = None if path is None else _read_checked(path, (n, cols.size))
-        if cached is not None:
-            self._memo[key] = cached
-            return cached
-        origins = self.origins()
-        out = np.empty((n, cols.size), dtype=np.float32)
-        for s in range(0, cols.size, _CANDIDATE_CHUNK):
-            block = origins.iloc[cols[s : s + _CANDIDATE_CHUNK]]
-            dist, dur = _matrices(self.model, origins, block)
-            out[:, s : s + len(block)] = np.asarray(dist if by == "distance_km" else dur)
-        if path is not None:  # a cache only saves time: unwritable, it is warned and skipped
-            _write_checked(path, out)
-        self._memo[key] = out
-        return out
+        cols = candidate_costs.candidate_positions(columns, len(self.communes))
+        key = ("commune_costs", by, candidate_costs.positions_digest(cols))
+        if key not in self._memo:
+            self._memo[key] = candidate_costs.commune_costs(
+                self.model, self.origins(), by=by, columns=cols, cache=cache
+            )
+        return self._memo[key]
 
     def commune_pairs(
         self,
@@ -689,219 +497,17 @@ class AccessTable:
         by: Cost = "distance_km",
         columns: Sequence[int] | np.ndarray | None = None,
     ) -> sparse.csr_matrix:
-        """Commune x candidate costs ``<= radius`` only (CSR), the candidates being communes.
-
-        For a straight-line model the pairs come from a KD-tree (``GeodesicIndex.within``)
-        and only they are measured: a national candidate set fits in memory. For any other
-        model they are cut from ``commune_costs``. Use with
-        ``coverage.analysis.sparse_siting.coverage_from_pairs``.
+        """Commune x candidate costs ``<= radius`` only (CSR), the candidates being communes
+        (``candidate_costs.commune_pairs``: a KD-tree for a straight-line model, else cut from
+        ``commune_costs``). Use with ``coverage.analysis.sparse_siting.coverage_from_pairs``.
         """
         matrix = self.matrix(by)
-        n = len(self.communes)
-        cols = np.arange(n) if columns is None else np.asarray(columns, dtype=np.int64)
-        if cols.ndim != 1 or cols.size == 0 or (cols < 0).any() or (cols >= n).any():
-            raise ValidationError(f"`columns` must be commune positions in [0, {n}).")
-        if not (np.isfinite(radius) and radius >= 0):
-            raise ValidationError(f"`radius` must be a finite number >= 0; got {radius!r}.")
-        if isinstance(matrix, GeodesicMatrix):
-            lon, lat = self.col("lon"), self.col("lat")
-            index = GeodesicIndex(lon[cols], lat[cols], factor=matrix.factor)
-            return index.within(lon, lat, float(radius))
-        dense = self.commune_costs(by, columns=cols).astype(float)
-        rows, hits = np.nonzero(dense <= radius)
-        return sparse.csr_matrix((dense[rows, hits], (rows, hits)), shape=dense.shape)
-
-    def _candidate_cache_path(self, by: str, digest: str) -> Path | None:
-        if self.model_name not in ("geodesic", "estimate"):
-            return None
-        h = hashlib.sha256()
-        h.update(repr(self.model).encode())
-        h.update(by.encode())
-        h.update(digest.encode())
-        h.update("\n".join(self.col("insee")).encode())
-        h.update(self.col("lon").tobytes())
-        h.update(self.col("lat").tobytes())
-        name = f"communes-{self.model_name}-{h.hexdigest()[:20]}.npz"
-        return settings.cache_dir() / "access" / name
-
-
-def _columns(matrix: CostMatrix, keep: np.ndarray) -> CostMatrix:
-    """The columns ``keep`` (boolean mask) of a cost matrix, of the same type."""
-    if isinstance(matrix, GeodesicMatrix):
-        return matrix.select(keep)
-    return matrix[:, keep]
-
-
-def _join(left: CostMatrix, right: CostMatrix) -> CostMatrix:
-    """The columns of ``left`` then those of ``right`` (two matrices of one model)."""
-    if isinstance(left, GeodesicMatrix) and isinstance(right, GeodesicMatrix):
-        return left.append(right)
-    return np.concatenate([np.asarray(left), np.asarray(right)], axis=1)
-
-
-def _checksum(arr: np.ndarray) -> np.ndarray:
-    """SHA-256 of an array's shape, dtype and bytes, as 32 uint8 (stored beside it)."""
-    h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
-    h.update(np.ascontiguousarray(arr).data)
-    return np.frombuffer(h.digest(), dtype=np.uint8)
-
-
-def _write_checked(path: Path, arr: np.ndarray) -> None:
-    """Write ``arr`` and its checksum in one ``.npz`` (atomically); a cache folder that cannot
-    be written is warned about in French and skipped (``_atomic.cache_write``)."""
-    with cache_write(what="des coûts des communes candidates"), atomic_open(path, "wb") as fh:
-        np.savez(fh, costs=arr, sha256=_checksum(arr))
-
-
-def _read_checked(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
-    """The cached array at ``path``, or ``None`` when absent, damaged or of another shape.
-
-    A file whose bytes no longer match the checksum written with them (damaged in place,
-    truncated, or written by something else) is never trusted: the caller rebuilds it.
-    """
-    if not path.is_file():
-        return None
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy has no checksum
-            return None
-        with data:
-            arr, digest = data["costs"], data["sha256"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    if arr.shape != shape or not np.array_equal(digest, _checksum(arr)):
-        return None
-    return arr
-
-
-def _check_added(add: pd.DataFrame, *, kept: set[str]) -> pd.DataFrame:
-    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in add.columns]
-    if missing:
-        raise ValidationError(
-            f"`add` must have columns id, name, kind, lon, lat; missing {missing!r}."
+        cols = candidate_costs.candidate_positions(columns, len(self.communes))
+        return candidate_costs.commune_pairs(
+            matrix,
+            lon=self.col("lon"),
+            lat=self.col("lat"),
+            columns=cols,
+            radius=radius,
+            dense=lambda: self.commune_costs(by, columns=cols),
         )
-    bad_kind = sorted(set(add["kind"]) - set(KINDS))
-    if bad_kind:
-        raise ValidationError(f"`add` kind must be one of {KINDS!r}; got {bad_kind!r}.")
-    clash = sorted(set(add["id"]) & kept)
-    if clash or add["id"].duplicated().any():
-        raise ValidationError(f"`add` ids must be new and unique; got {add['id'].tolist()!r}.")
-    new = add.copy()
-    new["added"] = True
-    return new
-
-
-def access_from_frames(
-    communes: pd.DataFrame,
-    structures: pd.DataFrame,
-    *,
-    model: TravelModel,
-    zones_official: bool = False,
-    zones_label: str = "",
-) -> AccessTable:
-    """Build an access table from plain tables (one call of the travel model).
-
-    Parameters
-    ----------
-    communes
-        Origins: ``insee``, ``lon``, ``lat``, ``population``, ``dep``; optional ``name``,
-        ``epci_code``, ``epci_name``, ``point_source`` (default ``""``) and
-        ``aja_zone_device`` (default ``""``: no zone).
-    structures
-        Located structures: ``id``, ``name``, ``kind``, ``lon``, ``lat``; optional
-        ``commune_insee``, ``commune_name``, ``dep``, ``capacity``.
-    model
-        The travel model.
-    zones_official, zones_label
-        Provenance of ``aja_zone_device``.
-    """
-    missing = [c for c in ("insee", "lon", "lat", "population", "dep") if c not in communes]
-    if missing:
-        raise ValidationError(f"`communes` lacks column(s) {missing!r}.")
-    if communes["insee"].duplicated().any():
-        raise ValidationError("`communes` repeats INSEE codes.")
-    pop = pd.to_numeric(communes["population"], errors="coerce").to_numpy(dtype=float)
-    if not (np.isfinite(pop).all() and (pop >= 0).all()):
-        raise ValidationError("`communes` population must be finite numbers >= 0.")
-    columns = {c: communes[c].to_numpy() if c in communes.columns else "" for c in COMMUNE_COLUMNS}
-    columns["population"] = pop
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(communes)))
-    frame["aja_zone_device"] = frame["aja_zone_device"].fillna("").astype(str)
-    s = structures
-    missing = [c for c in ("id", "name", "kind", "lon", "lat") if c not in s.columns]
-    if missing:
-        raise ValidationError(f"`structures` lacks column(s) {missing!r}.")
-    bad = sorted(set(s["kind"]) - set(KINDS))
-    if bad:
-        raise ValidationError(f"`structures` kind must be one of {KINDS!r}; got {bad!r}.")
-    s = _structures_frame(s)
-    origins = _with_areas(frame[["insee", "lon", "lat"]].copy(), frame["dep"])
-    dist, dur = _matrices(model, origins, s)
-    return AccessTable(
-        communes=frame,
-        structures=s,
-        distance_km=dist,
-        duration_min=dur,
-        model=model,
-        zones_official=zones_official,
-        zones_label=zones_label,
-    )
-
-
-def build_access(
-    region: Region,
-    registry: Registry,
-    *,
-    zones: AjaZones | None = None,
-    model: TravelModel | None = None,
-) -> AccessTable:
-    """Ask the travel model for every commune x located structure cost (one call).
-
-    Parameters
-    ----------
-    region
-        The region (its communes are the origins).
-    registry
-        The structures; only located ones are measured (the others are listed by the
-        registry's completeness statement).
-    zones
-        AJA zones; default the official file if configured, else computed zones.
-    model
-        Travel model; default ``GeodesicModel()``.
-    """
-    model = model or GeodesicModel()
-    if zones is None:
-        zones = load_zones(region=region, registry=registry, model=model)
-    c = region.communes
-    communes = pd.DataFrame({col: c[col].to_numpy() for col in COMMUNE_COLUMNS[:-1]})
-    device = dict(zip(zones.assignment["insee"], zones.assignment["device_id"], strict=True))
-    communes["aja_zone_device"] = [str(device.get(code, "")) for code in communes["insee"]]
-    return access_from_frames(
-        communes,
-        registry.located(),
-        model=model,
-        zones_official=zones.official,
-        zones_label=zones.label_fr,
-    )
-
-
-def load_access(
-    *,
-    registry_path: str | os.PathLike[str] | None = None,
-    zones_path: str | os.PathLike[str] | None = None,
-    model: TravelModel | None = None,
-    cache_root: str | os.PathLike[str] | None = None,
-) -> tuple[AccessTable, Region, Registry]:
-    """Load the region, the registry and the AJA zones, and build the access table.
-
-    Returns
-    -------
-    (AccessTable, Region, Registry)
-        The table and what it was built from (the analysis reports the region's data date
-        and the registry's completeness).
-    """
-    region = load_region(cache_root)
-    registry = load_registry(registry_path, region=region)
-    model = model or GeodesicModel()
-    zones = load_zones(zones_path, region=region, registry=registry, model=model)
-    return build_access(region, registry, zones=zones, model=model), region, registry
