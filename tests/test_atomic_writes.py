@@ -188,13 +188,11 @@ ATOMIC = frozenset({"atomic_path", "atomic_open"})
 
 #: (file under coverage/, or app.py; function) -> why a direct write there is safe.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("data/region.py", "build_cache"): "writes into a private mkdtemp folder renamed as a whole",
-    ("web/uploads.py", "load_upload"): "scratch copy of an upload in a private TemporaryDirectory",
-    (
-        "web/uploads.py",
-        "import_upload",
-    ): "scratch copy of an upload in a private TemporaryDirectory",
-    ("web/uploads.py", "load_candidates_upload"): "scratch copy in a private TemporaryDirectory",
+    ("data/region_cache.py", "build_cache"): "writes into a private mkdtemp folder renamed whole",
+    ("web/uploads.py", "load_upload"): "scratch copy of an upload in the task's private folder",
+    ("web/uploads.py", "import_upload"): "scratch copy of an upload in the task's private folder",
+    ("web/uploads.py", "_read_candidates"): "scratch copy in the task's private folder",
+    ("web/planner_files.py", "read_planner_file"): "scratch copy in the task's private folder",
     ("outputs/exports.py", "_to_gpkg"): "writes the work file of write_gpkg's atomic_path block",
     ("data/_lock.py", "file_lock"): "creates an empty lock file for flock, never writes to it",
 }

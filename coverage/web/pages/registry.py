@@ -9,12 +9,12 @@ from coverage._errors import ValidationError
 from coverage.data.registry import Registry
 from coverage.data.registry_files import template_csv, template_xlsx
 from coverage.web import markup
-from coverage.web.budget import QUEUE_MESSAGE_FR, upload_slot
+from coverage.web.budget import QUEUE_MESSAGE_FR, check_upload_budget, upload_slot
 from coverage.web.builders import finder_for_registry
 from coverage.web.messages import guarded, show_error
 from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
 from coverage.web.sources import UploadSource
-from coverage.web.uploads import read_upload, upload_key
+from coverage.web.uploads import read_upload, upload_key, upload_name
 from coverage.web.widgets import notice, table, text
 
 
@@ -78,6 +78,8 @@ def _upload_form() -> None:
         return
     finder = current_finder()
     try:
+        # The budget first (milliseconds): a bomb never waits in the queue for a slot.
+        check_upload_budget(upload_name(upload.name), data)
         with upload_slot(on_wait=_queued):
             imp = read_upload(upload.name, data, region=finder.region, sheet=sheet or None)
             new = finder_for_registry(finder.region, imp.registry, model=finder.model)
