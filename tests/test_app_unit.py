@@ -476,13 +476,14 @@ def test_siting_tab_suggests_communes(finder):
     at = _planner(onglet="Sites suggérés")
     assert not at.exception
     at.number_input(key="site_k").set_value(2)
+    at.number_input(key="site_min_pop").set_value(2000)
     at.button[0].click().run()
     assert not at.exception
     frames = at.dataframe
     shown = frames[-1].value
     assert list(shown["Rang"]) == [1, 2]
     assert set(shown["Commune"]) <= set(finder.region.communes["name"])
-    # Candidates by default: communes of at least 2,000 inhabitants (the first answer is fast).
+    # Candidates of at least 2,000 inhabitants (by default every commune, as the command line).
     c = finder.region.communes
     big = set(c.loc[c["population"] >= 2000, "name"])
     assert set(shown["Commune"]) <= big

@@ -15,7 +15,7 @@ import re
 from unittest import mock
 
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

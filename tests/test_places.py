@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ARA_DEPARTEMENT_NAMES
+from _facts import ARA_DEPARTEMENT_NAMES
 
 from coverage._errors import OutsideRegionError, PlaceError
 from coverage.data.place_names import normalize, normalize_many

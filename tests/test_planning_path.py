@@ -190,3 +190,19 @@ def test_the_travel_model_chosen_on_the_desk_measures_as_the_cli_s():
     assert not at.exception, at.exception
     assert _metrics(at) == _headline_metrics(cli)
     assert "Au-delà de 45 min" in _metrics(at)
+
+
+def test_the_suggested_sites_are_the_cli_s_with_the_same_demand(files):
+    cli = _cli("--demand", str(files["demand"]), "--site", "3")
+    at = _desk(onglet="Sites suggérés")
+    at.run()
+    _upload(at, "plan_demand", files["demand"])
+    at.run()
+    at.button[0].click().run()  # "Suggérer", with the defaults: 3 sites, every commune
+    assert not at.exception, at.exception
+    sites = _frame_with(at, "Habitants ramenés sous le seuil")
+    expected = pd.DataFrame(cli["siting"]["suggestions"])
+    assert sites["Commune"].tolist() == expected["name"].tolist()
+    assert sites["Habitants ramenés sous le seuil"].tolist() == (
+        expected["people_within"].round(0).tolist()
+    )

@@ -11,7 +11,7 @@ import functools
 
 import pandas as pd
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 
 from coverage.data.place_results import MAX_CANDIDATES
 from coverage.data.places import lookup

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import ARA_DEPARTEMENT_NAMES, ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENT_NAMES, ARA_DEPARTEMENTS
 from pyproj import Geod
 
 from coverage import geography, settings

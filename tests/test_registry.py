@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARA_DEPARTEMENTS
+from _facts import ARA_DEPARTEMENTS
 
 from coverage import settings
 from coverage._errors import RegistryError

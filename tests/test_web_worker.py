@@ -402,7 +402,9 @@ def test_the_applicants_upload_is_read_once_in_a_worker(
     at.number_input(key="site_k").set_value(2)
     at.button[0].click().run()
     assert not at.exception
-    assert calls == ["read_candidates"]  # in a worker, once for this upload
+    # In a worker, once for this upload; each siting is a plan, in a worker too.
+    assert calls.count("read_candidates") == 1
+    assert calls == ["read_candidates", "plan", "plan"]
     worker.shutdown_if_idle(0)
 
 

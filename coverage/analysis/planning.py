@@ -10,6 +10,7 @@ answer to the same question.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,7 +28,6 @@ from coverage.data.registry import Registry
 from coverage.data.territories import Territories, default_territories, load_territories
 
 if TYPE_CHECKING:
-    from coverage.data.candidates import CandidateSet
     from coverage.data.weights import DemandWeights, DeprivationIndex
     from coverage.data.zones import AjaZones
     from coverage.travel.base import TravelModel
@@ -46,14 +46,15 @@ DEFAULT_COST: Final[Cost] = "distance_km"
 class Siting:
     """Suggest ``k`` new all-patients sites by ``objective``.
 
-    Candidates are the communes of the applicants in ``applicants`` when given, else every
-    commune; ``min_population`` keeps only those of at least that many inhabitants.
+    Candidates are the communes of the applicants when given (``applicants``: the applicants'
+    names by INSEE code, ``CandidateSet.names_by_commune``), else every commune;
+    ``min_population`` keeps only those of at least that many inhabitants.
     """
 
     k: int = DEFAULT_SITES
     objective: Objective = DEFAULT_OBJECTIVE
     min_population: int | None = DEFAULT_CANDIDATES_MIN_POPULATION
-    applicants: CandidateSet | None = None
+    applicants: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def candidate_communes(siting: Siting, access: AccessTable) -> tuple[str, ...] |
     """The candidate communes of ``siting`` (``None``: every commune)."""
     codes: list[str] | None = None
     if siting.applicants is not None:
-        codes = list(siting.applicants.names_by_commune())
+        codes = list(siting.applicants)
     if siting.min_population is not None:
         c = access.communes
         big = set(c.loc[c["population"] >= siting.min_population, "insee"].astype(str))
@@ -228,7 +229,7 @@ def candidate_communes(siting: Siting, access: AccessTable) -> tuple[str, ...] |
 def _siting(siting: Siting | None, access: AccessTable) -> SitingRequest | None:
     if siting is None:
         return None
-    names = {} if siting.applicants is None else siting.applicants.names_by_commune()
+    names = dict(siting.applicants or {})
     return SitingRequest(
         k=siting.k,
         objective=siting.objective,

@@ -255,7 +255,7 @@ def _siting(args: argparse.Namespace, region: Region) -> Siting | None:
     if args.candidates:
         from coverage.data.candidates import load_candidates
 
-        applicants = load_candidates(args.candidates, region=region)
+        applicants = load_candidates(args.candidates, region=region).names_by_commune()
     return Siting(
         k=args.site,
         objective=args.objective,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import Plan, PlanningRequest
     from coverage.analysis.scenario import ScenarioResult, WhatIf
-    from coverage.analysis.suggestions import Objective, SiteSuggestions
+    from coverage.analysis.suggestions import SiteSuggestions
 
 
 def finder_for_registry(region: Region, registry: Registry, *, model: TravelModel) -> Finder:
@@ -89,24 +89,6 @@ def run_scenario(whatif: WhatIf, add: tuple[str, ...], remove: tuple[str, ...]) 
     from coverage.analysis.scenario import Scenario
 
     return whatif.run(Scenario(add=add, remove=remove))
-
-
-def build_sites(
-    access: AccessTable,
-    *,
-    threshold: float,
-    by: Cost,
-    k: int,
-    objective: Objective,
-    candidates: tuple[str, ...] | None = None,
-) -> SiteSuggestions:
-    """Siting suggestions (``coverage.analysis.analyse.suggest_sites``) among ``candidates``
-    (INSEE codes; every commune when ``None``)."""
-    from coverage.analysis.suggestions import suggest_sites
-
-    return suggest_sites(
-        access, k=k, objective=objective, threshold=threshold, by=by, candidates=candidates
-    )
 
 
 def render_sites_map(sites: SiteSuggestions, analysis: Analysis) -> str:

@@ -23,7 +23,6 @@ from coverage.patient.finder import Finder, FinderResult
 from coverage.web.builders import (
     build_access_for,
     build_analysis,
-    build_sites,
     build_whatif,
     finder_with_model,
     render_charts,
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
     from coverage.analysis.access_matrix import Cost
     from coverage.analysis.analyse import Analysis
     from coverage.analysis.scenario import WhatIf
-    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 log = logging.getLogger("coverage.app")
 
@@ -168,23 +166,6 @@ def get_whatif(
     """:func:`build_whatif`, cached per registry key, threshold and cost."""
     del key
     return build_whatif(_access, _region, threshold=threshold, by=by)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def get_sites(
-    key: str,
-    threshold: float,
-    by: Cost,
-    k: int,
-    objective: Objective,
-    candidates: tuple[str, ...] | None,
-    _access: AccessTable,
-) -> SiteSuggestions:
-    """:func:`build_sites`, cached per registry key and request."""
-    del key
-    return build_sites(
-        _access, threshold=threshold, by=by, k=k, objective=objective, candidates=candidates
-    )
 
 
 # --------------------------------------------------------------------------- files

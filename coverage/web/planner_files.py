@@ -10,7 +10,6 @@ file by its uploaded name only, never by a server path.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -41,8 +40,11 @@ def read_planner_file(
     region: str,
     registry: Registry,
     higher_is_deprived: bool | None = None,
+    folder: Path | None = None,
 ) -> Territories | DemandWeights | DeprivationIndex:
-    """Read an uploaded planner file of ``kind`` for the region of INSEE code ``region``.
+    """Read an uploaded planner file of ``kind`` for the region of INSEE code ``region``, from
+    the task's private ``folder`` (``coverage.web.worker.scratch_folder``; one of its own when
+    ``None``).
 
     Raises
     ------
@@ -51,7 +53,7 @@ def read_planner_file(
         uploaded file (never the temporary one).
     """
     from coverage.web.budget import check_upload_budget
-    from coverage.web.uploads import upload_name
+    from coverage.web.uploads import scratch_file, upload_name
 
     shown = upload_name(name)
     suffix = PurePath(shown).suffix.lower()
@@ -62,8 +64,7 @@ def read_planner_file(
             what=_what(kind),
         )
     check_upload_budget(shown, data)
-    with tempfile.TemporaryDirectory(prefix="parcours-upload-") as folder:
-        path = Path(folder) / f"{kind}{suffix}"
+    with scratch_file(folder, f"{kind}{suffix}") as path:
         path.write_bytes(data)
         try:
             loaded = _load(kind, path, region, registry, higher_is_deprived)

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
-    from coverage.analysis.suggestions import Objective, SiteSuggestions
 
 T = TypeVar("T")
 Changes = tuple[tuple[str, ...], tuple[str, ...]]
@@ -48,14 +47,6 @@ class Source(Protocol):
     def plan(self, request: PlanningRequest, key: Hashable) -> Plan: ...
     def with_model(self, kind: str) -> Source: ...
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult: ...
-    def sites(
-        self,
-        a: Analysis,
-        *,
-        k: int,
-        objective: Objective,
-        candidates: tuple[str, ...] | None = None,
-    ) -> SiteSuggestions: ...
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str: ...
     def coverage_map(self, a: Analysis) -> str: ...
     def scenario_map(self, a: Analysis, changes: Changes, result: ScenarioResult) -> str: ...
@@ -106,18 +97,6 @@ class ServerSource:
         w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
         key = ("scenario", self.key, a.threshold, _by(a), changes)
         return session_memo().get(key, lambda: builders.run_scenario(w, *changes))
-
-    def sites(
-        self,
-        a: Analysis,
-        *,
-        k: int,
-        objective: Objective,
-        candidates: tuple[str, ...] | None = None,
-    ) -> SiteSuggestions:
-        return loaders.get_sites(
-            self.key, a.threshold, _by(a), k, objective, candidates, self.access()
-        )
 
     def finder_map(self, query: str, young: bool, result: FinderResult) -> str:
         return loaders.finder_map_html(self.key, query, young, result, self.finder)
@@ -257,22 +236,6 @@ class UploadSource:
         return self._analyses.get(
             ("scenario", a.threshold, by, changes),
             lambda: offload(tasks.scenario, self.parts.region, access, a.threshold, by, changes),
-        )
-
-    def sites(
-        self,
-        a: Analysis,
-        *,
-        k: int,
-        objective: Objective,
-        candidates: tuple[str, ...] | None = None,
-    ) -> SiteSuggestions:
-        access, by = self.access(), _by(a)
-        return self._analyses.get(
-            ("sites", a.threshold, by, k, objective, candidates),
-            _in_slot(
-                lambda: offload(tasks.sites, access, a.threshold, by, k, objective, candidates)
-            ),
         )
 
     # Maps draw every structure of the upload: their cost grows with it, so they take a slot.

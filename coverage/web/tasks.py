@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from coverage.analysis.analyse import Analysis
     from coverage.analysis.planning import Plan, PlanningRequest
     from coverage.analysis.scenario import ScenarioResult
-    from coverage.analysis.suggestions import Objective, SiteSuggestions
     from coverage.data.region import Region
     from coverage.data.registry import Registry
     from coverage.data.territories import Territories
@@ -120,20 +119,6 @@ def scenario(
     """A what-if: structures added at the communes ``changes[0]``, ``changes[1]`` removed."""
     whatif = builders.build_whatif(table, _region(region), threshold=threshold, by=by)
     return builders.run_scenario(whatif, *changes)
-
-
-def sites(
-    table: AccessTable,
-    threshold: float,
-    by: Cost,
-    k: int,
-    objective: Objective,
-    candidates: tuple[str, ...] | None,
-) -> SiteSuggestions:
-    """Siting suggestions among ``candidates`` (every commune when ``None``)."""
-    return builders.build_sites(
-        table, threshold=threshold, by=by, k=k, objective=objective, candidates=candidates
-    )
 
 
 def finder_map(parts: FinderParts, result: FinderResult) -> str:

@@ -34,7 +34,7 @@ CANDIDATE_SUFFIXES = (".csv", ".xlsx", ".ods")
 
 
 @contextlib.contextmanager
-def _scratch(folder: Path | None, name: str) -> Iterator[Path]:
+def scratch_file(folder: Path | None, name: str) -> Iterator[Path]:
     """``name`` in ``folder`` (removed after the block), or in a private folder of its own
     when ``folder`` is ``None`` (removed with it)."""
     if folder is None:
@@ -91,7 +91,7 @@ def load_upload(name: str, data: bytes, *, region: Region, folder: Path | None =
             ],
         )
     check_upload_budget(shown, data)
-    with _scratch(folder, f"registre{suffix}") as path:
+    with scratch_file(folder, f"registre{suffix}") as path:
         path.write_bytes(data)
         try:
             registry = load_registry(path, region=region)
@@ -116,7 +116,7 @@ def import_upload(
     if suffix not in UPLOAD_SUFFIXES:
         load_upload(name, data, region=region)  # raises the French "format non reconnu"
     check_upload_budget(shown, data)
-    with _scratch(folder, f"registre{suffix}") as path:
+    with scratch_file(folder, f"registre{suffix}") as path:
         path.write_bytes(data)
         try:
             imp = import_registry(path, region=region, sheet=sheet or None)
@@ -219,7 +219,7 @@ def check_candidates(name: str, data: bytes) -> str:
 
 def _read_candidates(shown: str, data: bytes, region: Region, folder: Path | None) -> CandidateSet:
     suffix = PurePath(shown).suffix.lower()
-    with _scratch(folder, f"candidats{suffix}") as path:
+    with scratch_file(folder, f"candidats{suffix}") as path:
         path.write_bytes(data)
         try:
             return load_candidates(path, region=region)

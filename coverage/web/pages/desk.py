@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 import streamlit as st
 
-from coverage._errors import CoverageError, ValidationError
-from coverage.analysis.suggestions import with_applicants
+from coverage._errors import CoverageError
+from coverage.analysis.planning import (
+    DEFAULT_CANDIDATES_MIN_POPULATION,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_SITES,
+    Siting,
+)
 from coverage.outputs.html import esc
 from coverage.outputs.labels import GLOSSARY
 from coverage.outputs.text import social_lines, straight_line_lines, territory_lines
@@ -263,30 +268,35 @@ SITE_OBJECTIVES = {
 
 
 def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
-    """Siting suggestions among the populous communes or the applicants, with their map."""
+    """Siting suggestions (``parcours analyse --site``): every commune by default, the populous
+    ones, or the applicants, asked of :func:`coverage.analysis.planning.plan` with the desk's
+    files, so that the suggestions are the command line's."""
     st.markdown(
         "Communes où une nouvelle structure tous publics rapprocherait le plus "
         "d'habitants (recherche gloutonne puis échanges de sites ; à confronter au terrain)."
     )
     with st.form("sites"):
-        k = st.number_input("Nombre de sites", min_value=1, max_value=10, value=3, key="site_k")
+        k = st.number_input(
+            "Nombre de sites", min_value=1, max_value=10, value=DEFAULT_SITES, key="site_k"
+        )
         objective = st.radio(
             "Objectif",
             list(SITE_OBJECTIVES),
+            index=list(SITE_OBJECTIVES).index(DEFAULT_OBJECTIVE),
             format_func=SITE_OBJECTIVES.get,
             key="site_obj",
             horizontal=True,
         )
         min_pop = st.number_input(
-            "Communes candidates d'au moins … habitants (0 : toutes, plus long)",
+            "Communes candidates d'au moins … habitants (0 : toutes)",
             min_value=0,
             max_value=500_000,
-            value=2_000,
+            value=DEFAULT_CANDIDATES_MIN_POPULATION or 0,
             step=500,
             key="site_min_pop",
         )
-        applicants = st.file_uploader(
-            "Ou : la liste des candidatures (registre, ou communes ; CSV, XLSX, ODS)",
+        upload = st.file_uploader(
+            "Et/ou : la liste des candidatures (registre, ou communes ; CSV, XLSX, ODS)",
             type=["csv", "xlsx", "ods"],
             key="site_candidates",
         )
@@ -296,34 +306,36 @@ def desk_sites(a: Analysis, access: AccessTable, source: Source) -> None:
     if not st.session_state.get("sites_asked"):
         return
     try:
-        candidates, names = _candidates(access, source, int(min_pop), applicants)
+        applicants, applicants_key = _applicants_of(upload, source)
+        siting = Siting(
+            k=int(k),
+            objective=cast("Objective", objective),
+            min_population=int(min_pop) or None,
+            applicants=applicants,
+        )
+        files = desk_files()
+        key = (*files.key, "sites", siting.k, siting.objective, siting.min_population)
+        with st.spinner("Recherche des meilleurs sites…"):
+            plan = source.plan(
+                files.request(a.threshold, cast("Cost", a.by), siting=siting),
+                (*key, applicants_key),
+            )
     except CoverageError as exc:  # refused, over the budget, or stopped in its worker
         show_error(exc)
         return
-    with st.spinner("Recherche des meilleurs sites…"):
-        sites = source.sites(
-            a, k=int(k), objective=cast("Objective", objective), candidates=candidates
-        )
-    sites = with_applicants(sites, names)
+    sites = plan.analysis.siting
+    assert sites is not None
     table(frames.sites_frame(sites))
     text(frames.sites_change(sites), css_class="pc-caption")
     html_frame(builders.render_sites_map(sites, a), height=480)
 
 
-def _candidates(
-    access: AccessTable, source: Source, min_pop: int, upload: Any
-) -> tuple[tuple[str, ...] | None, dict[str, str]]:
-    """The candidate communes: the applicants' when a list is given, else the populous ones."""
-    if upload is not None:
-        names = _applicants(upload.name, upload.getvalue(), source)
-        return tuple(names), names
-    if min_pop <= 0:
-        return None, {}
-    c = access.communes
-    codes = tuple(c.loc[c["population"] >= min_pop, "insee"].astype(str))
-    if not codes:
-        raise ValidationError(f"Aucune commune n'a au moins {min_pop} habitants.")
-    return codes, {}
+def _applicants_of(upload: Any, source: Source) -> tuple[dict[str, str] | None, str]:
+    """(the applicants by commune, their upload's key), or ``(None, "")`` without a file."""
+    if upload is None:
+        return None, ""
+    data = upload.getvalue()
+    return _applicants(upload.name, data, source), uploads.upload_key(data, name=upload.name)
 
 
 #: ``st.session_state`` key of the applicants read in this session: (upload key, names).

@@ -10,7 +10,7 @@ import streamlit as st
 
 from coverage._errors import ValidationError
 from coverage.analysis.planning import PlanningRequest
-from coverage.web import budget
+from coverage.web import budget, worker
 from coverage.web.messages import show_error
 from coverage.web.planner_files import KINDS_FR, PlannerFileKind, read_planner_file
 from coverage.web.uploads import upload_key, upload_name
@@ -115,9 +115,9 @@ def _read(
         return kept[kind]
     budget.check_upload_budget(upload_name(name), data)  # refused before any worker runs
     region = source.finder.region.code
-    with budget.upload_slot(on_wait=_queued):
+    with budget.upload_slot(on_wait=_queued), worker.scratch_folder() as folder:
         values = offload(
-            read_planner_file, kind, name, data, region, source.finder.registry, higher
+            read_planner_file, kind, name, data, region, source.finder.registry, higher, folder
         )
     kept[kind] = (key, values)
     return kept[kind]
