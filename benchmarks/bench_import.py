@@ -84,7 +84,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     targets = Targets("import")
-    region = load_region()
+    region = load_region(region="84")
     places = resolvable(region, 2_000)
     print(f"{args.rows} rows over {len(places)} communes resolvable by postcode and name")
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,7 @@ SIZE_LIMIT_MB = 15.0
 
 def main() -> int:
     targets = Targets("bench_maps")
-    region = load_region()
+    region = load_region(region="84")
     polygons = region.polygons().join(region.communes[["name", "population"]])
     vertices = int(shapely.get_num_coordinates(polygons.geometry.to_numpy()).sum())
     print(f"communes: {len(polygons)}, polygon vertices: {vertices:,}")

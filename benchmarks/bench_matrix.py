@@ -76,7 +76,7 @@ def main() -> int:
         print(f"Matrice d'Isère absente ({MATRIX}) : benchmark non lancé.")
         return 0
     targets = Targets("bench_matrix")
-    region = load_region()
+    region = load_region(region="84")
     points = region.communes[["insee", "lon", "lat"]]
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -130,7 +130,7 @@ def one_size(region, m: int, targets: Targets) -> None:
 
 def main() -> int:
     targets = Targets("bench_nearest")
-    region = load_region()
+    region = load_region(region="84")
     print(f"Nearest structure for each of {len(region.communes):,} communes (best of 9, in turns):")
     for m in SIZES:
         one_size(region, m, targets)

@@ -33,7 +33,7 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 def main() -> int:
     targets = Targets("bench_planner_inputs")
-    access, region, registry = load_access()
+    access, region, registry = load_access(region="84")
     c = region.communes
     folder = Path(tempfile.mkdtemp())
     epcis = sorted(set(c["epci_code"]) - {""})

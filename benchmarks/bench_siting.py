@@ -129,7 +129,7 @@ def main() -> int:
     logging.getLogger("access").setLevel(logging.WARNING)
     targets = Targets("bench_siting")
 
-    region = load_region()
+    region = load_region(region="84")
     c = region.communes
     insee = c["insee"].to_numpy()
     lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()

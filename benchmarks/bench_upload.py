@@ -149,7 +149,7 @@ def main() -> int:
     from coverage.patient.finder import Finder
 
     targets = Targets("bench_upload")
-    finder = Finder.load()
+    finder = Finder.load(region="84")
     region, model = finder.region, finder.model
     source = str(finder.registry.structures["source"].iloc[0])
     server_session(finder)  # warm-up: imports, region indexes, the map's code

@@ -11,9 +11,10 @@ UTM projection of each overseas département).
 ``FRANCE`` ("FR") is every département at once, metropolitan France and overseas together;
 each overseas département is still measured in its own projection.
 
-Chosen as ``--region`` on the command line, ``$PARCOURS_REGION`` or the page's setting: an
-INSEE region code ("84", "53"), a name in any case and with or without accents
-("Bretagne", "ile-de-france"), or "FR". Default: 84, Auvergne-Rhône-Alpes.
+Chosen by the front ends (``--region`` on the command line, ``?region=`` on the page, else
+``$PARCOURS_REGION``) and passed down as an argument: an INSEE region code ("84", "53"), a
+name in any case and with or without accents ("Bretagne", "ile-de-france"), or "FR". An empty
+text means the default, 84 (Auvergne-Rhône-Alpes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import csv
 import functools
 import io
 import lzma
-import os
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -224,10 +224,10 @@ def france_spec() -> RegionSpec:
     return RegionSpec(FRANCE, "France", deps, "en France", "hors de France", "la France")
 
 
-def region_spec(text: str | None = None) -> RegionSpec:
-    """The region named by ``text`` (INSEE code, name, or "FR"); default ``$PARCOURS_REGION``
-    or 84. Raises ``ValidationError`` in French, listing the choices, for anything else."""
-    chosen = (text if text is not None else os.environ.get(settings.REGION_ENV, "")).strip()
+def region_spec(text: str) -> RegionSpec:
+    """The region named by ``text`` (INSEE code, name, or "FR"; empty: 84). Raises
+    ``ValidationError`` in French, listing the choices, for anything else."""
+    chosen = text.strip()
     if not chosen:
         chosen = settings.DEFAULT_REGION
     if chosen.upper() in {FRANCE, "FRANCE"} or _key(chosen) in {"fr", "france", "toute la france"}:

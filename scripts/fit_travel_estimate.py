@@ -37,7 +37,7 @@ def isere_inputs(folder: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.nd
     lat = np.array([points[c]["lat"] for c in codes], dtype=float)
     km = geodesic_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
     minutes = wide.iloc[:, 1:].to_numpy(dtype=float) / 60.0
-    epci = load_region().communes.set_index("insee").loc[codes, "epci_code"].to_numpy()
+    epci = load_region(region="84").communes.set_index("insee").loc[codes, "epci_code"].to_numpy()
     return codes, km, minutes, epci
 
 

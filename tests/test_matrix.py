@@ -299,7 +299,7 @@ def test_the_finder_gives_the_matrix_cell_of_the_structures_commune(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MatrixUnitWarning)
         model = _model(region, ISERE_CSV)
-    finder = Finder.load(model=model)
+    finder = Finder.load(model=model, region="84")
     place = finder.lookup("Bourg-d'Oisans").place
     assert place is not None
     result = finder.find(place, k=3)

@@ -281,7 +281,7 @@ def real():
     from coverage.travel.base import nearest
     from coverage.travel.geodesic import GeodesicModel
 
-    communes = load_region().communes
+    communes = load_region(region="84").communes
     origins = pd.DataFrame(
         {"id": communes["insee"], "lon": communes["lon"], "lat": communes["lat"]}
     )

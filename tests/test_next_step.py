@@ -72,20 +72,20 @@ def test_outside_the_region_gets_the_same_and_the_region_in_words(
 ) -> None:
     with pytest.raises(PlaceError) as err:
         lookup(query, finder.region)
-    text = finder_text.place_error_text(err.value)
+    text = finder_text.place_error_text(err.value, served=finder.region.code)
     assert "Ce service couvre l'Auvergne-Rhône-Alpes" in text
     if region_name:
         assert f"la région {region_name}" in text
     assert "Parlez-en à votre médecin, qui prescrit le parcours." in text
     assert text.rstrip().endswith(ARS_PAGE_URL) and _jargon(text) == []
-    doc = finder_text.place_error_dict(err.value)
+    doc = finder_text.place_error_dict(err.value, served=finder.region.code)
     assert doc["next_step"]["outside_region"] is True
 
 
 def test_an_unknown_place_gets_a_next_step_too(finder: Finder) -> None:
     with pytest.raises(PlaceError) as err:
         lookup("Zzyzxville", finder.region)
-    text = finder_text.place_error_text(err.value)
+    text = finder_text.place_error_text(err.value, served=finder.region.code)
     assert "Parlez-en à votre médecin" in text and "Ce service couvre" not in text
 
 

@@ -219,7 +219,7 @@ def test_siting_among_applicants_only_picks_them_and_equals_spopt(region, tmp_pa
     from coverage.analysis import siting
     from coverage.analysis.access_build import load_access
 
-    access, _, _ = load_access()
+    access, _, _ = load_access(region="84")
     existing = access.nearest_cost("tous_publics", "distance_km").copy()
     existing[np.isnan(existing)] = np.inf
     pos = pd.Index(access.communes["insee"]).get_indexer(applicants)

@@ -94,9 +94,9 @@ def test_a_region_is_named_by_code_or_name(text: str, code: str) -> None:
 
 def test_default_region_is_84_and_the_variable_changes_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(settings.REGION_ENV, raising=False)
-    assert geography.region_spec().code == "84"
+    assert geography.region_spec(settings.region_from_environment()).code == "84"
     monkeypatch.setenv(settings.REGION_ENV, "Corse")
-    assert geography.region_spec().code == "94"
+    assert geography.region_spec(settings.region_from_environment()).code == "94"
 
 
 def test_an_unknown_region_is_refused_in_french_with_the_choices() -> None:
@@ -152,7 +152,7 @@ def test_a_region_has_its_communes_and_population(bretagne: Region) -> None:
     )
     assert int(bretagne.communes["population"].sum()) == pop
     assert bretagne.folder.name.startswith("region-v6-53-")
-    assert load_region().folder.name.startswith("region-v6-84-")
+    assert load_region(region="84").folder.name.startswith("region-v6-84-")
 
 
 def test_all_of_france_is_every_commune(france: Region) -> None:
@@ -171,7 +171,7 @@ def test_all_of_france_is_every_commune(france: Region) -> None:
 def test_brest_is_found_in_bretagne_and_named_with_its_region_elsewhere(bretagne: Region) -> None:
     assert lookup("Brest", bretagne).place.insee == "29019"
     with pytest.raises(OutsidePlaceError) as caught:
-        lookup("Brest", load_region())
+        lookup("Brest", load_region(region="84"))
     assert caught.value.region_code == "53"
     assert "Bretagne" in str(caught.value) and "Auvergne-Rhône-Alpes" in str(caught.value)
     with pytest.raises(OutsidePlaceError, match="n'est pas en Bretagne") as other:
@@ -251,7 +251,7 @@ def test_find_lyon_is_unchanged_by_the_region_option() -> None:
     assert default.stdout == explicit.stdout
     assert default.stdout.startswith("Lieu : Lyon (Rhône)")
     # The nearest all-patients structure, by an independent geodesic: Pont-d'Ain's town hall.
-    region = load_region()
+    region = load_region(region="84")
     lyon, pont = region.commune("69123"), region.commune("01304")
     _, _, metres = Geod(ellps="WGS84").inv(lyon["lon"], lyon["lat"], pont["lon"], pont["lat"])
     assert f"Pont-d'Ain (Ain) — {round(metres / 1000)} km" in default.stdout

@@ -293,7 +293,7 @@ def region_costs():
     from coverage.data.region import load_region
     from coverage.travel.geodesic import geodesic_km
 
-    c = load_region().communes
+    c = load_region(region="84").communes
     lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()
     pop = c["population"].to_numpy(dtype=float)
     cand = np.flatnonzero(pop >= 10_000)

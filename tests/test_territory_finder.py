@@ -49,10 +49,10 @@ def _files(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_the_territory_structure_comes_first_and_is_said(tmp_path: Path) -> None:
     registry, territories = _files(tmp_path)
-    plain = Finder.load(registry_path=registry)
+    plain = Finder.load(region="84", registry_path=registry)
     near = plain.find(plain.lookup("Aurillac").place)
     assert near.structures["id"].tolist()[0] == "test-aurillac"  # nearest by distance
-    finder = Finder.load(registry_path=registry, territories_path=territories)
+    finder = Finder.load(region="84", registry_path=registry, territories_path=territories)
     result = finder.find(finder.lookup("Aurillac").place)
     assert result.structures["id"].tolist() == ["test-lyon", "test-aurillac"]
     assert result.territory_structure_ids == ("test-lyon",)
@@ -85,4 +85,4 @@ def test_a_territory_file_naming_an_unknown_structure_is_refused(tmp_path: Path,
     err = capsys.readouterr().err
     assert "territoires" in err and "ligne 2" in err and "inconnue" in err
     with pytest.raises(RegistryError, match="inconnue"):
-        Finder.load(registry_path=registry, territories_path=territories)
+        Finder.load(region="84", registry_path=registry, territories_path=territories)

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from coverage import geography
 from coverage.patient.finder import Finder
 from coverage.web import loaders, region_budget
+from coverage.web.config import served_region
 from coverage.web.region_budget import (
     LRU_REGIONS,
     MAX_REGIONS_IN_MEMORY,
@@ -33,7 +34,7 @@ APP = ROOT / "app.py"
 TIMEOUT = 120
 _NOTICE = re.compile(r'<div class="pc-notice pc-(\w+)"[^>]*><p class="pc-p">(.*?)</p></div>', re.S)
 
-SERVED = geography.region_spec().code  # the server's own region (84 unless $PARCOURS_REGION)
+SERVED = served_region().code  # the server's own region (84 unless $PARCOURS_REGION)
 OTHERS = [r.code for r in geography.all_regions() if r.code != SERVED]
 
 
@@ -49,7 +50,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every ``Finder.load`` becomes a stand-in; the list collects the regions built."""
     built: list[str] = []
 
-    def fake_load(cls: type[Finder], *, model: object = None, region: str | None = None) -> StandIn:
+    def fake_load(cls: type[Finder], *, model: object = None, region: str) -> StandIn:
         code = geography.region_spec(region).code
         built.append(code)
         return StandIn(code)

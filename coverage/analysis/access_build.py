@@ -26,6 +26,7 @@ from coverage.data.registry import Registry
 from coverage.data.registry_files import load_registry
 from coverage.data.registry_schema import KINDS
 from coverage.data.zones import AjaZones
+from coverage.geography import RegionSpec
 from coverage.travel.base import TravelModel
 from coverage.travel.catchments import load_zones
 from coverage.travel.geodesic import GeodesicModel
@@ -127,12 +128,14 @@ def build_access(
 
 def load_access(
     *,
+    region: str | RegionSpec,
     registry_path: str | os.PathLike[str] | None = None,
     zones_path: str | os.PathLike[str] | None = None,
     model: TravelModel | None = None,
     cache_root: str | os.PathLike[str] | None = None,
 ) -> tuple[AccessTable, Region, Registry]:
-    """Load the region, the registry and the AJA zones, and build the access table.
+    """Load the region ``region`` (INSEE code, name or "FR", or its spec), the registry and
+    the AJA zones, and build the access table.
 
     Returns
     -------
@@ -140,8 +143,8 @@ def load_access(
         The table and what it was built from (the analysis reports the region's data date
         and the registry's completeness).
     """
-    region = load_region(cache_root)
-    registry = load_registry(registry_path, region=region)
+    served = load_region(cache_root, region=region)
+    registry = load_registry(registry_path, region=served)
     model = model or GeodesicModel()
-    zones = load_zones(zones_path, region=region, registry=registry, model=model)
-    return build_access(region, registry, zones=zones, model=model), region, registry
+    zones = load_zones(zones_path, region=served, registry=registry, model=model)
+    return build_access(served, registry, zones=zones, model=model), served, registry

@@ -163,24 +163,22 @@ def add_region_option(parser: argparse.ArgumentParser | Any) -> None:
     )
 
 
-def _run_in_region(args: argparse.Namespace) -> int:
-    """Run the command with ``--region`` in force (as ``$PARCOURS_REGION``) for its duration."""
-    chosen = getattr(args, "region", None)
-    if not chosen:
-        return int(args.func(args) or 0)
+def resolve_region(args: argparse.Namespace) -> None:
+    """Resolve the region once, for a command that takes ``--region``: ``--region``, else
+    ``$PARCOURS_REGION``, else 84. The command reads it as ``args.region_spec`` (a
+    :class:`~coverage.geography.RegionSpec`) and passes it down; nothing is written to the
+    environment. An unknown region is a French ``ValidationError``."""
+    if not hasattr(args, "region"):
+        return
     from coverage import settings
     from coverage.geography import region_spec
 
-    code = region_spec(chosen).code  # a French error for an unknown region
-    before = os.environ.get(settings.REGION_ENV)
-    os.environ[settings.REGION_ENV] = code
-    try:
-        return int(args.func(args) or 0)
-    finally:
-        if before is None:
-            os.environ.pop(settings.REGION_ENV, None)
-        else:
-            os.environ[settings.REGION_ENV] = before
+    args.region_spec = region_spec(args.region or settings.region_from_environment())
+
+
+def _run(args: argparse.Namespace) -> int:
+    resolve_region(args)
+    return int(args.func(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            code = _run_in_region(args)
+            code = _run(args)
         for w in caught:  # e.g. pairs with no road route: one French line, not a Python warning
             if issubclass(w.category, CoverageWarning):
                 print(f"Attention : {w.message}", file=sys.stderr)

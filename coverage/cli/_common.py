@@ -9,6 +9,7 @@ from typing import Any
 
 from coverage import settings
 from coverage.cli import add_region_option
+from coverage.data.region import load_region
 from coverage.patient.finder import Finder
 from coverage.travel import (
     FALLBACK_KINDS,
@@ -83,7 +84,9 @@ def _add_matrix_options(g: argparse._ArgumentGroup) -> None:
 
 
 def model_from_args(args: argparse.Namespace) -> TravelModel:
-    """The travel model the options of ``add_data_options`` ask for."""
+    """The travel model the options of ``add_data_options`` ask for (a commune matrix is
+    checked against the region ``args.region_spec``, loaded only for that model)."""
+    region = load_region(region=args.region_spec) if args.travel == "matrix" else None
     return make_model(
         args.travel,
         dataset=args.osrm_dataset,
@@ -91,6 +94,7 @@ def model_from_args(args: argparse.Namespace) -> TravelModel:
         matrix=getattr(args, "matrix", None),
         unit=getattr(args, "matrix_unit", None),
         fallback=getattr(args, "matrix_fallback", None),
+        region=region,
     )
 
 
@@ -102,6 +106,7 @@ def finder_from_args(args: argparse.Namespace) -> Finder:
         zones_path=args.aja_zones,
         model=model,
         territories_path=getattr(args, "territories", None),
+        region=args.region_spec,
     )
 
 

@@ -181,7 +181,7 @@ def _refuse_outputs_onto_inputs(args: argparse.Namespace) -> None:
     refuse_inputs(
         {"--report": args.report, "--map": args.map, "--csv": args.csv, "--gpkg": args.gpkg},
         {
-            "--registry": args.registry or default_registry_path(),
+            "--registry": args.registry or default_registry_path(args.region_spec.code),
             "--aja-zones": args.aja_zones,
             "--matrix": getattr(args, "matrix", None),
             "--territories": args.territories,
@@ -202,7 +202,9 @@ def _load(args: argparse.Namespace, by: Cost) -> tuple[AccessTable, Region, Regi
             f"--by duree demande un modèle de trajet avec durées (--travel osrm, matrix ou "
             f"estimate) ; « {model.label_fr} » n'en donne pas."
         )
-    return load_access(registry_path=args.registry, zones_path=args.aja_zones, model=model)
+    return load_access(
+        region=args.region_spec, registry_path=args.registry, zones_path=args.aja_zones, model=model
+    )
 
 
 def request_from_args(

@@ -66,7 +66,7 @@ def _refuse_output_onto_inputs(args: argparse.Namespace) -> None:
     refuse_inputs(
         {"--html": args.html},
         {
-            "--registry": args.registry or default_registry_path(),
+            "--registry": args.registry or default_registry_path(args.region_spec.code),
             "--aja-zones": args.aja_zones,
             "--matrix": getattr(args, "matrix", None),
         },
@@ -84,9 +84,17 @@ def run(args: argparse.Namespace) -> int:
         found = finder.lookup(args.place)
     except PlaceError as exc:
         if args.json:
-            print_json({"query": args.place, **finder_text.place_error_dict(exc)})
+            print_json(
+                {
+                    "query": args.place,
+                    **finder_text.place_error_dict(exc, served=finder.region.code),
+                }
+            )
         else:
-            print(f"Erreur : {finder_text.place_error_text(exc)}", file=sys.stderr)
+            print(
+                f"Erreur : {finder_text.place_error_text(exc, served=finder.region.code)}",
+                file=sys.stderr,
+            )
             code = getattr(exc, "region_code", "")
             if code and code != finder.region.code:
                 print(

@@ -73,7 +73,7 @@ def _sheet_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    reg = load_registry(args.path, region=load_region(), sheet=args.sheet)
+    reg = load_registry(args.path, region=load_region(region=args.region_spec), sheet=args.sheet)
     c = reg.counts()
     print(f"Fichier valide : {c['total']} structure(s), dont {c['located']} localisée(s).")
     print(reg.completeness_fr())
@@ -81,7 +81,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    reg = load_registry(args.path, region=load_region(), sheet=args.sheet)
+    reg = load_registry(args.path, region=load_region(region=args.region_spec), sheet=args.sheet)
     for r in reg.structures.to_dict("records"):
         where = (
             f"{r['commune_name']} ({r['dep']})" if r["located"] else f"non localisée ({r['dep']})"
@@ -95,7 +95,9 @@ def run_import(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and out.resolve() == Path(args.path).resolve():
         raise ValidationError(f"--out {args.out!r} est le fichier lu : choisissez un autre nom.")
-    imp = import_registry(args.path, region=load_region(), sheet=args.sheet, source=args.source)
+    imp = import_registry(
+        args.path, region=load_region(region=args.region_spec), sheet=args.sheet, source=args.source
+    )
     for line in import_report_lines(imp):
         print(line)
     _atomic.write_bytes(out, imp.canonical_csv())

@@ -16,6 +16,7 @@ from coverage import french, roads
 from coverage._errors import CoverageError, RoadEngineError
 from coverage.cli import add_region_option
 from coverage.data.region import load_region
+from coverage.geography import RegionSpec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -128,10 +129,11 @@ def render_event(event: roads.BuildEvent) -> str:
     return line(event) if line is not None else f"  {event.kind}"
 
 
-def _communes(partial: bool) -> pd.DataFrame | None:
-    """The region's communes for the coverage check; ``None`` (unchecked) only if partial."""
+def _communes(region: RegionSpec, partial: bool) -> pd.DataFrame | None:
+    """The communes of ``region`` for the coverage check; ``None`` (unchecked) only if
+    partial."""
     try:
-        return load_region().communes
+        return load_region(region=region).communes
     except CoverageError as exc:
         if not partial:
             raise RoadEngineError(
@@ -145,7 +147,7 @@ def _communes(partial: bool) -> pd.DataFrame | None:
 def run_build(args: argparse.Namespace) -> int:
     folder = roads.build_dataset(
         args.pbf,
-        communes=lambda: _communes(args.partial),
+        communes=lambda: _communes(args.region_spec, args.partial),
         out=args.out,
         partial=args.partial,
         progress=lambda event: print(render_event(event), flush=True),

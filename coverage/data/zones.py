@@ -76,9 +76,9 @@ class AjaZones:
         return self._memo["poly"]
 
 
-def default_zones_path(region: str | None = None) -> Path | None:
+def default_zones_path(region: str) -> Path | None:
     """The official zoning file in force, if any: ``$PARCOURS_AJA_ZONES``, else the embedded
-    one of ``region`` (INSEE code, default 84): ``data/aja_zones.csv`` for 84,
+    one of ``region`` (INSEE code): ``data/aja_zones.csv`` for 84,
     ``data/regions/<code>/aja_zones.csv`` for another (none is embedded today)."""
     env = os.environ.get(settings.AJA_ZONES_ENV)
     if env:

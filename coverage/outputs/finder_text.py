@@ -316,31 +316,34 @@ def next_step_lines(step: NextStep) -> list[str]:
     return ["Et maintenant :", *(f" - {s}" for s in next_step_sentences(step)), *page]
 
 
-def _step_for_error(exc: PlaceError) -> NextStep:
+def _step_for_error(exc: PlaceError, served: str) -> NextStep:
     if isinstance(exc, OutsidePlaceError):
         return next_step(
+            served=served,
             outside_region=True,
             region_name=exc.region_name,
             dep_name=exc.dep_name,
             region_code=exc.region_code,
         )
-    return next_step(outside_region=isinstance(exc, OutsideRegionError))
+    return next_step(served=served, outside_region=isinstance(exc, OutsideRegionError))
 
 
-def place_error_text(exc: PlaceError) -> str:
-    """A place error (unknown, outside the region) followed by the next step."""
-    return "\n".join([str(exc), "", *next_step_lines(_step_for_error(exc))])
+def place_error_text(exc: PlaceError, *, served: str) -> str:
+    """A place error (unknown, outside the region) followed by the next step; ``served``:
+    the INSEE code of the region the tool serves."""
+    return "\n".join([str(exc), "", *next_step_lines(_step_for_error(exc, served))])
 
 
-def place_error_dict(exc: PlaceError) -> dict[str, Any]:
-    """A place error for ``--json``: message, suggestions and the next step."""
+def place_error_dict(exc: PlaceError, *, served: str) -> dict[str, Any]:
+    """A place error for ``--json``: message, suggestions and the next step (``served``: the
+    INSEE code of the region the tool serves)."""
     return {
         "error": {
             "kind": "outside_region" if isinstance(exc, OutsideRegionError) else "place",
             "message": str(exc),
             "suggestions": list(exc.suggestions),
         },
-        "next_step": _step_for_error(exc).to_dict(),
+        "next_step": _step_for_error(exc, served).to_dict(),
     }
 
 

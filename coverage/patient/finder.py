@@ -30,7 +30,7 @@ from coverage.data.registry import Registry
 from coverage.data.registry_files import load_registry
 from coverage.data.territories import Territories, default_territories, load_territories
 from coverage.data.zones import COMPUTED_LABEL_FR, AjaZones, default_zones_path, read_official
-from coverage.geography import travel_area, travel_areas
+from coverage.geography import RegionSpec, travel_area, travel_areas
 from coverage.patient import forfait
 from coverage.patient.next_step import NextStep, next_step
 from coverage.travel.base import TravelModel
@@ -94,11 +94,12 @@ class FinderResult:
     completeness: str
     age: int | None
     origin_note: str
+    #: The next step (the served region's list of structures, the doctor).
+    next_step: NextStep
     registry_is_default: bool = False
     #: INSEE code of the region the finder serves ("84", "FR").
     region_code: str = settings.DEFAULT_REGION
     registry_counts: dict[str, int] = field(default_factory=dict)
-    next_step: NextStep = field(default_factory=next_step)
     #: The embedded (incomplete) registry's nearest structure is far: one nearer may exist.
     registry_may_miss_nearer: bool = False
     #: The département's structures without a known commune are a better lead than the
@@ -251,13 +252,13 @@ class Finder:
         model: TravelModel | None = None,
         cache_root: str | os.PathLike[str] | None = None,
         territories_path: str | os.PathLike[str] | None = None,
-        region: str | None = None,
+        region: str | RegionSpec,
     ) -> Finder:
         """Load everything a finder needs (region cache, registry, the official zoning if one
         is given or configured; computed zones are built on first use; the intervention
         territories when a file is given, else the region's embedded ones that go with its
-        embedded registry). ``region``: INSEE code, name or "FR" (default ``region_spec()``)."""
-        served = load_region(cache_root, region)
+        embedded registry). ``region`` (required): INSEE code, name or "FR", or its spec."""
+        served = load_region(cache_root, region=region)
         registry = load_registry(registry_path, region=served)
         chosen = Path(zones_path) if zones_path is not None else default_zones_path(served.code)
         zones = None if chosen is None else read_official(chosen, region=served, registry=registry)

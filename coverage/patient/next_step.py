@@ -94,11 +94,11 @@ def next_step(
     outside_region: bool = False,
     region_name: str = "",
     dep_name: str = "",
-    served: str | None = None,
+    served: str,
     region_code: str = "",
 ) -> NextStep:
     """The next step for a patient (see ``NextStep``); ``served`` is the INSEE code of the
-    region the tool serves (default ``region_spec()``)."""
+    region the tool serves (required)."""
     spec = region_spec(served)
     url = ars_page(sources, served=spec.code)
     ours = spec.code == DEFAULT_REGION

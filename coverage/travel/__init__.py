@@ -51,8 +51,10 @@ def _matrix_model(
     fallback: str | None,
     region: Any | None,
 ) -> TravelModel:
-    from coverage.data.region import load_region  # the region loads only when asked
     from coverage.travel.matrix import MatrixModel
+
+    if region is None:
+        raise ArgumentError("The `matrix` travel model needs `region` (the Region it serves).")
 
     path = matrix or os.environ.get(MATRIX_ENV, "").strip() or None
     if path is None:
@@ -63,7 +65,6 @@ def _matrix_model(
     kind = fallback or "none"
     if kind not in FALLBACK_KINDS:
         raise ArgumentError(f"`fallback` must be one of {FALLBACK_KINDS!r}; got {fallback!r}.")
-    region = region if region is not None else load_region()
     return MatrixModel.from_file(
         path,
         communes=region.communes,
@@ -90,7 +91,8 @@ def make_model(
     ``osrm-routed``); the road engine is imported only then. ``matrix`` reads the commune
     matrix file ``matrix`` (default ``$PARCOURS_MATRIX``) in ``unit`` (default
     ``$PARCOURS_MATRIX_UNIT``, else the column names, else inferred and warned), checked
-    against ``region`` (default ``load_region()``); ``fallback`` (``"none"``, ``"geodesic"``,
+    against ``region`` (the :class:`~coverage.data.region.Region` served, required for this
+    model: the front ends resolve it and pass it down); ``fallback`` (``"none"``, ``"geodesic"``,
     ``"estimate"``) measures the pairs it does not cover.
     """
     if kind == "geodesic":

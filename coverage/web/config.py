@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from coverage._errors import CoverageError
-from coverage.data.region import Region
+from coverage.data.region import Region, load_region
 from coverage.data.registry import default_registry_path
-from coverage.geography import region_spec
+from coverage.geography import RegionSpec, region_spec
+from coverage.settings import region_from_environment
 from coverage.travel import MATRIX_ENV, make_model
 from coverage.travel.base import TravelModel
 from coverage.travel.geodesic import GeodesicModel
@@ -32,18 +33,31 @@ DOWNLOAD_NAMES: dict[str, str] = {
 }
 
 
-def travel_model_from_env() -> TravelModel:
-    """The travel model named by ``$PARCOURS_TRAVEL`` (``geodesic`` when unset).
+def served_region() -> RegionSpec:
+    """The region this server serves by default: ``$PARCOURS_REGION``, else 84.
+
+    The page's one reading of the variable; a session's own choice (``?region=``) is
+    :func:`coverage.web.session.session_region`. Everything below takes the region as an
+    argument.
+    """
+    return region_spec(region_from_environment())
+
+
+def travel_model_from_env(region: str) -> TravelModel:
+    """The travel model named by ``$PARCOURS_TRAVEL`` (``geodesic`` when unset), for
+    ``region`` (INSEE code; its communes load only to check a commune matrix).
 
     ``osrm`` also reads ``$PARCOURS_OSRM_DATASET`` / ``$PARCOURS_OSRM_URL``. A model that
     cannot start falls back to the geodesic one (the page says which model measured).
     """
     kind = os.environ.get(TRAVEL_ENV, "geodesic").strip() or "geodesic"
     try:
+        served = load_region(region=region) if kind == "matrix" else None
         return make_model(
             kind,
             dataset=os.environ.get(OSRM_DATASET_ENV) or None,
             url=os.environ.get(OSRM_URL_ENV) or None,
+            region=served,
         )
     except CoverageError:
         log.exception("travel model %r unavailable; using the geodesic model", kind)
@@ -81,9 +95,9 @@ def travel_model(kind: str, region: Region) -> TravelModel:
     )
 
 
-def registry_key(path: str | os.PathLike[str] | None = None, *, region: str | None = None) -> str:
-    """Cache key of the page's data: the region served (``region``, else ``$PARCOURS_REGION``,
-    else 84) and its registry file's path, modification time and size."""
+def registry_key(path: str | os.PathLike[str] | None = None, *, region: str) -> str:
+    """Cache key of the page's data: the region served (``region``: INSEE code, name or "FR")
+    and its registry file's path, modification time and size."""
     region = region_spec(region).code
     p = Path(path) if path is not None else default_registry_path(region)
     if p is None:
@@ -96,5 +110,5 @@ def registry_key(path: str | os.PathLike[str] | None = None, *, region: str | No
 
 
 def region_name() -> str:
-    """The name of the region the page serves (``$PARCOURS_REGION``, default 84)."""
-    return region_spec().name
+    """The name of the region the page serves by default (:func:`served_region`)."""
+    return served_region().name

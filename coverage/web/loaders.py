@@ -30,7 +30,7 @@ from coverage.web.builders import (
     render_finder_map,
     render_report,
 )
-from coverage.web.config import travel_model, travel_model_from_env
+from coverage.web.config import served_region, travel_model, travel_model_from_env
 from coverage.web.region_budget import RegionCache, pinned_regions
 
 if TYPE_CHECKING:
@@ -45,9 +45,9 @@ log = logging.getLogger("coverage.app")
 # --------------------------------------------------------------------------- finders
 
 
-def get_finder(key: str, region: str | None = None) -> Finder:
+def get_finder(key: str, region: str) -> Finder:
     """The server's finder for the registry in force (``$PARCOURS_REGISTRY`` or embedded) of
-    ``region`` (INSEE code; default ``$PARCOURS_REGION``, else 84).
+    ``region`` (INSEE code, name or "FR").
 
     ``key`` is :func:`coverage.web.config.registry_key` of the registry file: a new key (file
     edited) loads again. Kept in :func:`finder_cache`: France and the server's own region for
@@ -68,13 +68,13 @@ def get_finder(key: str, region: str | None = None) -> Finder:
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _finder_cache(served: str) -> RegionCache[Finder]:
     """The process's one finder cache, for the server's region ``served`` (a new holder when
-    ``$PARCOURS_REGION`` changes; the old one is dropped)."""
+    the served region changes; the old one is dropped)."""
     return RegionCache(pinned_regions(served))
 
 
 def finder_cache() -> RegionCache[Finder]:
     """The finders in memory, shared by every session."""
-    return _finder_cache(region_spec().code)
+    return _finder_cache(served_region().code)
 
 
 def clear_finders() -> None:
@@ -83,7 +83,7 @@ def clear_finders() -> None:
 
 
 def _load_finder(region: str) -> Finder:
-    finder = Finder.load(model=travel_model_from_env(), region=region)
+    finder = Finder.load(model=travel_model_from_env(region), region=region)
     _warm_up(finder)
     return finder
 

@@ -4,8 +4,8 @@ Any visitor may ask for any region (``?region=``, the page's picker), and a regi
 memory is built (France: 14-18 s and about 560 MB). Two rules bound that:
 
 - :class:`RegionCache` keeps France (``FR``) and the server's own region
-  (``$PARCOURS_REGION``) pinned, never evicted by other visitors' switches, and at most
-  :data:`LRU_REGIONS` other regions, least recently used first out. At most
+  (:func:`coverage.web.config.served_region`) pinned, never evicted by other visitors'
+  switches, and at most :data:`LRU_REGIONS` other regions, least recently used first out. At most
   :data:`MAX_REGIONS_IN_MEMORY` regions are held, one entry per region (a new registry file
   replaces its region's entry). Builds of the other regions run one at a time, so at most one
   more region is in memory while it is being built. (The communes of every region loaded

@@ -10,7 +10,7 @@ from coverage._errors import ValidationError
 from coverage.geography import RegionSpec, region_spec
 from coverage.patient.finder import Finder
 from coverage.web import region_budget
-from coverage.web.config import registry_key
+from coverage.web.config import registry_key, served_region
 from coverage.web.loaders import finder_cache, get_finder
 from coverage.web.region_budget import RegionSwitchError, SwitchBudget
 from coverage.web.sources import ServerSource, Source, UploadSource
@@ -42,12 +42,16 @@ def clear_upload() -> None:
 
 def session_region() -> RegionSpec:
     """The region this session is served: its choice (``?region=`` or the page's control),
-    else the server's (``$PARCOURS_REGION``, else 84). An unknown ``?region=`` is ignored."""
+    else the server's (:func:`~coverage.web.config.served_region`: ``$PARCOURS_REGION``, else
+    84). An unknown ``?region=`` is ignored. The page resolves the region here, once per run,
+    and passes it down."""
     chosen = st.session_state.get(REGION_STATE) or st.query_params.get("region") or None
+    if not chosen:
+        return served_region()
     try:
-        return region_spec(chosen)
+        return region_spec(str(chosen))
     except ValidationError:
-        return region_spec()
+        return served_region()
 
 
 def set_region(code: str) -> None:
@@ -86,7 +90,7 @@ def server_finder(key: str, region: str) -> Finder:
     """
     cache, budget = finder_cache(), _session_budget()
     if not budget.admit(free=cache.is_free(region, key), now=time.monotonic()):
-        served = region_spec().code
+        served = served_region().code
         stay = [c for c in reversed(budget.recent) if cache.is_free(c, registry_key(region=c))]
         raise RegionSwitchError(stay_on=[*stay, served])
     finder = get_finder(key, region)
