@@ -409,7 +409,7 @@ def build_dataset(
         The extract (``.osm.pbf``, or ``.osm`` XML).
     communes
         The region's communes (columns ``insee``, ``dep``, ``lon``, ``lat``, e.g.
-        ``load_region().communes``), or a function returning them (called only once the
+        ``load_region(region=...).communes``), or a function returning them (called only once the
         extract has been read and is not already built), to check the extract covers them;
         ``None`` only with
         ``partial`` (coverage then not checked).

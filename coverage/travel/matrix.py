@@ -79,7 +79,7 @@ class MatrixCoverage:
 
 
 def commune_points(communes: pd.DataFrame) -> pd.DataFrame:
-    """The ``COMMUNE_COLUMNS`` of a communes frame (e.g. ``load_region().communes``)."""
+    """The ``COMMUNE_COLUMNS`` of a communes frame (e.g. ``load_region(region=...).communes``)."""
     missing = [c for c in COMMUNE_COLUMNS if c not in communes.columns]
     if missing:
         raise ArgumentError(f"`communes` must have columns {COMMUNE_COLUMNS}; missing {missing!r}.")
