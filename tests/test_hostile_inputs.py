@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import errno
 import os
-import resource
-import subprocess
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -29,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _measure import run_parcours
 
 from coverage import _atomic as atomic
 from coverage._csv import neutralise_cell, restore_cell
@@ -45,7 +43,6 @@ from coverage.travel import matrix_layouts
 from coverage.travel.matrix_file import check_region, read_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
-PARCOURS = ROOT / ".venv" / "bin" / "parcours"
 CPU_S = 2.0
 RSS_MB = 300
 
@@ -56,31 +53,10 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run(args: list[str], *, env: dict[str, str] | None = None) -> tuple[int, str, float, float]:
-    """(exit code, stderr, CPU seconds, peak RSS in MB) of ``parcours args``, capped so that a
-    reader that expands a bomb fails the test instead of the machine."""
-
-    def caps() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (30, 31))
-        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
-
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [str(PARCOURS), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            cwd=ROOT,
-            preexec_fn=caps,
-            env={**os.environ, **(env or {})},
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    return (
-        os.waitstatus_to_exitcode(status),
-        text,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
-    )
+    """(exit code, stderr, CPU seconds, peak RSS in MB) of ``parcours args``, measured alone
+    (``tests/_measure.py``) and capped so that a reader that expands a bomb fails the test
+    instead of the machine."""
+    return run_parcours(args, env=env, cpu_cap_s=30)
 
 
 # --- 4: linear matrix checks ----------------------------------------------------------------

@@ -9,15 +9,12 @@ are built here (``tests/_bombs.py``), never committed.
 
 from __future__ import annotations
 
-import os
-import resource
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _measure import run_parcours
 
 from coverage._errors import RegistryError
 from coverage.data.spreadsheet import MAX_ROWS, read_table
@@ -25,7 +22,6 @@ from coverage.web import budget
 from tests import _bombs
 
 ROOT = Path(__file__).resolve().parents[1]
-PARCOURS = ROOT / ".venv" / "bin" / "parcours"
 #: What a refused bomb may cost the command (the interpreter and the region included).
 CPU_S = 2.0
 RSS_MB = 300
@@ -50,26 +46,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(args: list[str]) -> tuple[int, str, float, float]:
-    """(exit code, stderr, CPU seconds, peak RSS in MB) of ``parcours args``, capped so that a
-    reader that does expand the bomb fails the test instead of the machine."""
-
-    def caps() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (20, 21))
-        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
-
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [str(PARCOURS), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            cwd=ROOT,
-            preexec_fn=caps,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    cpu = usage.ru_utime + usage.ru_stime
-    return os.waitstatus_to_exitcode(status), text, cpu, usage.ru_maxrss / 1024
+    """(exit code, stderr, CPU seconds, peak RSS in MB) of ``parcours args``, measured alone
+    (``tests/_measure.py``) and capped so that a reader that does expand the bomb fails the
+    test instead of the machine."""
+    return run_parcours(args, cpu_cap_s=20)
 
 
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
