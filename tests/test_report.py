@@ -207,7 +207,7 @@ def test_report_without_any_all_patients_structure(region, tmp_path):
     access = build_access(region, registry, zones=zones, model=GeodesicModel())
     analysis = analyse(access, region=region, registry=registry)
     assert analysis.main is None and analysis.lorenz is None and analysis.gaps.empty
-    assert analysis.aja_headline["communes"] == 4025
+    assert analysis.aja_headline.communes == 4025
     html = render_report(analysis)
     text = " ".join(parse(html).text)
     assert "Non calculé : aucune structure tous publics localisée dans le registre." in text

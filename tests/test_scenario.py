@@ -11,7 +11,7 @@ from pyproj import Geod
 from coverage import settings
 from coverage._errors import OutsideRegionError, PlaceError, ValidationError
 from coverage.analysis.access_build import build_access
-from coverage.analysis.scenario import Scenario, Site, WhatIf, resolve_site, what_if
+from coverage.analysis.scenario import Scenario, Site, WhatIf, resolve_site
 from coverage.outputs.text import scenario_lines
 from coverage.travel.catchments import computed_zones
 from coverage.travel.geodesic import GeodesicModel
@@ -57,13 +57,13 @@ def test_adding_a_structure_where_nobody_is_covered_lowers_the_share_exactly(
     assert pop_after < pop_before  # the area was uncovered: the what-if helps
 
     res = whatif.run(Scenario(add=(AURILLAC,)))
-    assert res.before["population_beyond"] == pop_before
-    assert res.after["population_beyond"] == pop_after
+    assert res.before.population_beyond == pop_before
+    assert res.after.population_beyond == pop_after
     assert res.deltas["population_beyond"] == pop_after - pop_before
     assert res.deltas["share_beyond"] == pytest.approx(share_after - share_before, abs=1e-15)
-    assert res.after["share_beyond"] == pytest.approx(share_after, abs=1e-15)
+    assert res.after.share_beyond == pytest.approx(share_after, abs=1e-15)
     w = region.communes["population"].to_numpy(dtype=float)
-    assert res.after["mean"] == pytest.approx(np.dot(w, after) / w.sum(), rel=1e-12)
+    assert res.after.mean == pytest.approx(np.dot(w, after) / w.sum(), rel=1e-12)
     assert res.changes[0].startswith("Ajout : structure tous publics à Aurillac (15)")
     cantal = res.departements.set_index("dep").loc["15"]
     assert cantal["share_beyond_after"] < cantal["share_beyond_before"] == 1.0
@@ -101,7 +101,7 @@ def test_move_keeps_the_structure_and_remove_the_last_one_empties_the_figures(wh
 
 def test_adding_an_aja_device_redraws_computed_zones(whatif):
     res = whatif.run(Scenario(add_aja=(AURILLAC,)))
-    assert res.aja_after["mean"] < res.aja_before["mean"]
+    assert res.aja_after.mean < res.aja_before.mean
     zones = res.access.communes.set_index("insee")["aja_zone_device"]
     assert zones[AURILLAC] == "ajout-1"
     # An all-patients what-if leaves the AJA figures as they were.
@@ -132,7 +132,7 @@ def test_scenarios_are_validated(whatif, base, region):
     with pytest.raises(ValidationError, match="inconnue ou non localisée"):
         whatif.run(Scenario(remove=("ligue-cancer-03",)))  # labelled but not located
     assert Scenario().is_empty
-    same = what_if(base, Scenario(), region=region)
+    same = WhatIf(base, region).run(Scenario())
     assert same.after == same.before
     assert all(v == 0 for v in same.deltas.values() if v is not None)
 

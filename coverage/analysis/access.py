@@ -53,9 +53,6 @@ ORIGIN_NOTE_FR = (
     "distance."
 )
 
-#: Columns of the long table (``AccessTable.long``).
-LONG_COLUMNS: tuple[str, ...] = ("commune", "structure", "distance_km", "duration_min", "model")
-
 
 @dataclass(frozen=True, eq=False)
 class AccessTable:

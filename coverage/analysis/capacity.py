@@ -89,12 +89,6 @@ class AccessIndex:
     per: float = 1.0
     missing: tuple[object, ...] = ()
 
-    def require(self) -> pd.Series:
-        """The scores, or ``ValidationError`` with the reason when not computed."""
-        if self.scores is None:
-            raise ValidationError(self.reason)
-        return self.scores
-
 
 def _check_steps(steps: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
     try:

@@ -16,10 +16,6 @@ import pandas as pd
 from coverage.analysis import metrics
 from coverage.analysis.access import AccessTable
 from coverage.analysis.access_matrix import Cost
-
-# The checks live in coverage.analysis.checks; analyse.py and scenario.py import them from here.
-from coverage.analysis.checks import check_cost as check_cost
-from coverage.analysis.checks import check_threshold as check_threshold
 from coverage.analysis.results import Headline, TheilSplit, ThresholdShare, clean, threshold_key
 
 #: Default acceptable distance (km), changeable by the planner.

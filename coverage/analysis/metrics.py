@@ -5,7 +5,7 @@ structure's distance from the access table) and ``weights`` (the communes' popul
 treats a commune as ``weight`` people who all share its value. With equal weights the results
 equal the usual unweighted formulas (checked against PySAL ``inequality`` in the tests).
 
-Here: location (mean, quantiles, maximum), shares beyond a threshold and FGT, the Theil T and
+Here: location (mean, quantiles), shares beyond a threshold and FGT, the Theil T and
 its decomposition, and ``summary``. The Lorenz curve, Gini, Palma and Atkinson are in
 :mod:`coverage.analysis.inequality_indices`; the checks and overflow-safe sums both modules
 share, in :mod:`coverage.analysis._weighted`.
@@ -64,7 +64,7 @@ DEFAULT_THRESHOLDS: tuple[float, ...] = (20.0, 30.0, 45.0)
 
 
 # --------------------------------------------------------------------------------------------
-# Location: mean, quantiles, maximum
+# Location: mean, quantiles
 # --------------------------------------------------------------------------------------------
 
 
@@ -128,23 +128,9 @@ def weighted_quantile(
     return float(out) if qa.ndim == 0 else out
 
 
-def weighted_median(values: ArrayLike, weights: ArrayLike | None = None) -> float:
-    """Population-weighted median, ``weighted_quantile(values, weights, 0.5)``.
-
-    With an even split of the population it is the lower of the two middle values.
-    """
-    return float(weighted_quantile(values, weights, 0.5))
-
-
 def p90(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     """Distance within which at least 90 % of the population lives (``weighted_quantile`` 0.9)."""
     return float(weighted_quantile(values, weights, 0.9))
-
-
-def weighted_max(values: ArrayLike, weights: ArrayLike | None = None) -> float:
-    """Largest value among communes with a positive weight (an uninhabited commune is ignored)."""
-    x, _ = _prepare(values, weights)
-    return float(x.max())
 
 
 # --------------------------------------------------------------------------------------------

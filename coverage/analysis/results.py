@@ -2,17 +2,14 @@
 
 A result never renders itself: it holds numbers and decisions (booleans), and
 ``to_dict()`` gives the JSON layout. Renderers (:mod:`coverage.outputs`) word them in French.
-
-``Headline`` and ``Provenance`` are also read-only mappings over that JSON layout, so a table
-that lists every figure can iterate over them; code that needs one figure uses the attributes
-(``head.mean``, ``head.beyond(30).share``) rather than building key strings.
+Code that needs one figure uses the attributes (``head.mean``, ``head.beyond(30).share``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -65,31 +62,8 @@ class TheilSplit:
     between_share: float | None
 
 
-class _JsonMapping(Mapping[str, Any]):
-    """Read-only mapping over ``to_dict()``, computed once per object."""
-
-    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _json(self) -> dict[str, Any]:
-        cached = self.__dict__.get("_json_cache")
-        if cached is None:
-            cached = self.to_dict()
-            object.__setattr__(self, "_json_cache", cached)
-        return cached
-
-    def __getitem__(self, key: str) -> Any:
-        return self._json()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._json())
-
-    def __len__(self) -> int:
-        return len(self._json())
-
-
-@dataclass(frozen=True, eq=False)
-class Headline(_JsonMapping):
+@dataclass(frozen=True)
+class Headline:
     """Headline figures of one cost per commune, population-weighted.
 
     ``thresholds`` holds the reported thresholds (20, 30, 45 and the planner's) in increasing
@@ -114,7 +88,6 @@ class Headline(_JsonMapping):
     population_no_route: float
     theil_dep: TheilSplit | None = None
     theil_aja: TheilSplit | None = None
-    _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def beyond(self, threshold: float) -> ThresholdShare:
         """The figures at one reported threshold (``KeyError`` when it was not reported)."""
@@ -137,11 +110,6 @@ class Headline(_JsonMapping):
     def population_beyond(self) -> float:
         """People beyond the planner's threshold."""
         return self.at_threshold.population
-
-    @property
-    def reported_thresholds(self) -> tuple[float, ...]:
-        """The thresholds reported, increasing."""
-        return tuple(t.threshold for t in self.thresholds)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout of the headline (flat keys, as ``metrics.summary`` writes them)."""
@@ -229,8 +197,8 @@ class WeightFacts:
         }
 
 
-@dataclass(frozen=True, eq=False)
-class Provenance(_JsonMapping):
+@dataclass(frozen=True)
+class Provenance:
     """What a reader needs to judge the figures: model, origins, zones, data, registry."""
 
     travel: TravelFacts
@@ -250,7 +218,6 @@ class Provenance(_JsonMapping):
     travel_coverage: Mapping[str, Any] | None = None
     #: The what-if changes these figures describe (empty: the registry as it is).
     scenario: tuple[str, ...] = ()
-    _json_cache: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout (``meta`` of ``parcours analyse --json``)."""

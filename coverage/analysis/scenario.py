@@ -1,9 +1,9 @@
 """What-if scenarios: add, remove or move structures and compare every headline figure.
 
 A scenario never touches the registry file: it works on a copy of the
-:class:`~coverage.access.AccessTable`, whose cost matrix is reused, so that only the added or
-moved structures are measured by the travel model (one call of 4,025 x a few pairs). With the
-base figures computed once (:class:`WhatIf`), a what-if takes a few tens of milliseconds.
+:class:`~coverage.analysis.access.AccessTable`, whose cost matrix is reused, so that only the
+added or moved structures are measured by the travel model (one call of communes x a few
+pairs). The base figures are computed once (:class:`WhatIf`), not at every what-if.
 
 Places are given as a planner types them: an INSEE code (``"15014"``), a commune name, a
 postcode, or a point ``"lat, lon"`` (resolved by :func:`coverage.data.places.lookup`; an ambiguous
@@ -150,7 +150,7 @@ class ScenarioResult:
     Attributes
     ----------
     before, after
-        Headline figures (``coverage.analysis.analyse.headline``) of the nearest all-patients
+        Headline figures (``coverage.analysis.figures.headline``) of the nearest all-patients
         structure's cost ``by``.
     deltas
         ``after - before`` for every numeric figure (``None`` when either is undefined).
@@ -194,13 +194,18 @@ class ScenarioResult:
             "unit": self.unit,
             "changes": list(self.changes),
             "added": _records(self.added),
-            "before": _clean_dict(self.before),
-            "after": _clean_dict(self.after),
+            "before": _json(self.before),
+            "after": _json(self.after),
             "deltas": _clean_dict(self.deltas),
-            "aja_before": _clean_dict(self.aja_before),
-            "aja_after": _clean_dict(self.aja_after),
+            "aja_before": _json(self.aja_before),
+            "aja_after": _json(self.aja_after),
             "departements": _records(self.departements),
         }
+
+
+def _json(head: Headline | None) -> dict[str, Any] | None:
+    """A headline's JSON layout (``None`` when it was not computed)."""
+    return None if head is None else head.to_dict()
 
 
 def _dep_table(access: AccessTable, by: Cost, threshold: float) -> pd.DataFrame:
@@ -322,7 +327,7 @@ class WhatIf:
         return ScenarioResult(
             before=self.before,
             after=after,
-            deltas=headline_deltas(self.before, after),
+            deltas=headline_deltas(_json(self.before), _json(after)),
             aja_before=self.aja_before,
             aja_after=aja_after,
             departements=deps,
@@ -373,15 +378,3 @@ def _check_located(sid: str, located: set[str]) -> None:
 
 def _aja_headline(access: AccessTable, threshold: float, by: Cost) -> Headline | None:
     return headline(access.zone_cost(by), access.population, threshold=threshold)
-
-
-def what_if(
-    access: AccessTable,
-    scenario: Scenario,
-    *,
-    region: Region,
-    threshold: float = DEFAULT_THRESHOLD,
-    by: Cost = "distance_km",
-) -> ScenarioResult:
-    """One scenario against ``access`` (for several, build a :class:`WhatIf` once)."""
-    return WhatIf(access, region, threshold=threshold, by=by).run(scenario)

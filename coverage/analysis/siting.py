@@ -16,8 +16,8 @@ Two objectives:
   :math:`\\sum_i w_i \\min(e_i, \\min_{j \\in S} c_{ij})`. A site's gain is the reduction
   of that sum (person-km or person-minutes).
 
-``greedy`` adds, k times, the candidate with the largest marginal gain (vectorised numpy,
-well under a second for 4,025 x 4,025). Both objectives are monotone submodular, so the
+``greedy`` adds, k times, the candidate with the largest marginal gain (vectorised numpy).
+Both objectives are monotone submodular, so the
 greedy value is at least (1 - 1/e) of the optimum's gain (Nemhauser, Wolsey & Fisher 1978,
 *Mathematical Programming* 14); ``refine=True`` then applies one-site swaps until none helps
 (Teitz & Bart 1968, *Operations Research* 16(5)). ``exact`` (``coverage.analysis.exact_siting``)
@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy import sparse
 
 from coverage._errors import ValidationError
@@ -56,33 +54,6 @@ from coverage.analysis.siting_base import (
 
 #: Candidate columns evaluated at once by the p-median greedy (bounds memory to ~n x 512).
 _CHUNK = 512
-
-
-def objective_value(
-    cost: npt.ArrayLike,
-    weights: npt.ArrayLike,
-    chosen: Sequence[int],
-    *,
-    objective: Objective,
-    existing: npt.ArrayLike | None = None,
-    threshold: float | None = None,
-) -> float:
-    """Objective of a given set of sites: covered population, or weighted total cost.
-
-    Parameters
-    ----------
-    cost, weights, existing, threshold
-        As for ``greedy``.
-    chosen
-        Candidate column indices opened in addition to the existing structures.
-    objective
-        ``"coverage"`` or ``"median"``.
-    """
-    p, z = check_siting(cost, weights, existing, 1, objective, threshold)
-    idx = np.asarray(list(chosen), dtype=int)
-    if idx.size and ((idx < 0).any() or (idx >= p.n_candidates).any()):
-        raise ValidationError(f"`chosen` must be column indices in [0, {p.n_candidates!r}).")
-    return value_of(p, best_costs(p, idx.tolist()), objective, z)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,110 +306,3 @@ def site(
         candidates=candidates,
         time_limit=how.time_limit,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Long-table adapter
-# --------------------------------------------------------------------------------------------
-
-
-def cost_matrix(
-    table: pd.DataFrame,
-    *,
-    by: str = "distance_km",
-    origins: Sequence[object] | pd.Index | None = None,
-    destinations: Sequence[object] | pd.Index | None = None,
-) -> tuple[np.ndarray, pd.Index, pd.Index]:
-    """Pivot a long (origin, destination, cost) table into a dense matrix.
-
-    Parameters
-    ----------
-    table
-        Long table with ``origin``, ``destination`` and the ``by`` column (see
-        ``coverage.travel.base.TABLE_COLUMNS``), from a single travel model.
-    by
-        Cost column, ``"distance_km"`` or ``"duration_min"``.
-    origins, destinations
-        Row and column order (default: sorted ids found in the table). Pairs absent from the
-        table, or with a missing cost, get ``inf`` (no route).
-
-    Returns
-    -------
-    (numpy.ndarray, pandas.Index, pandas.Index)
-        The (n_origins, n_destinations) matrix and its row and column ids.
-    """
-    missing = [c for c in ("origin", "destination", by) if c not in table.columns]
-    if missing:
-        raise ValidationError(f"`table` lacks column(s) {missing!r}.")
-    if "model" in table.columns and table["model"].nunique() > 1:
-        models = sorted(table["model"].unique())
-        raise ValidationError(f"`table` mixes travel models {models!r}; use one.")
-    if table.duplicated(["origin", "destination"]).any():
-        dup = table.loc[table.duplicated(["origin", "destination"]), ["origin", "destination"]]
-        raise ValidationError(f"`table` repeats pairs, e.g. {tuple(dup.iloc[0])!r}.")
-    values = pd.to_numeric(table[by], errors="coerce").to_numpy(dtype=float)
-    if len(values) and np.isnan(values).all():
-        raise ValidationError(f"`table` column {by!r} is empty (this travel model lacks it?).")
-    rows = pd.Index(sorted(table["origin"].unique()) if origins is None else list(origins))
-    cols = pd.Index(
-        sorted(table["destination"].unique()) if destinations is None else list(destinations)
-    )
-    if rows.has_duplicates or cols.has_duplicates:
-        raise ValidationError("`origins` and `destinations` must not repeat ids.")
-    ri = rows.get_indexer(pd.Index(table["origin"]))
-    ci = cols.get_indexer(pd.Index(table["destination"]))
-    ok = (ri >= 0) & (ci >= 0) & ~np.isnan(values)
-    out = np.full((len(rows), len(cols)), np.inf)
-    out[ri[ok], ci[ok]] = values[ok]
-    return out, rows, cols
-
-
-def site_from_table(
-    table: pd.DataFrame,
-    population: pd.Series,
-    *,
-    objective: Objective,
-    k: int,
-    existing: pd.Series | None = None,
-    threshold: float | None = None,
-    by: str = "distance_km",
-    search: Search | str = "greedy",
-) -> SitingResult:
-    """Siting from a long (origin, destination, cost) table of communes x candidate sites.
-
-    Parameters
-    ----------
-    table
-        Long table from a travel model: origins are the communes, destinations the
-        candidate sites (to restrict the candidates, keep only their rows).
-    population
-        Population indexed by origin id; its index fixes the demand rows.
-    existing
-        Current best cost to the existing structures, indexed by origin id (e.g. the
-        ``nearest`` table of the existing structures); communes absent from it have no
-        structure (``inf``).
-    objective, k, threshold, search
-        As for ``site``; ``by`` picks the cost column.
-
-    Returns
-    -------
-    SitingResult
-        With ``labels`` holding the chosen destination ids.
-    """
-    if not isinstance(population, pd.Series):
-        raise ValidationError("`population` must be a pandas Series indexed by origin id.")
-    matrix, rows, cols = cost_matrix(table, by=by, origins=population.index, destinations=None)
-    e = None
-    if existing is not None:
-        e = existing.reindex(rows).astype(float).fillna(np.inf).to_numpy()
-    res = site(
-        matrix,
-        population.to_numpy(dtype=float),
-        objective=objective,
-        k=k,
-        existing=e,
-        threshold=threshold,
-        search=search,
-    )
-    labels = tuple(cols[j] for j in res.chosen)
-    return replace(res, labels=labels)

@@ -18,7 +18,6 @@ import numpy as np
 from coverage._errors import ValidationError
 
 Objective = Literal["coverage", "median"]
-Method = Literal["greedy", "interchange", "exact"]
 OBJECTIVES: tuple[str, ...] = ("coverage", "median")
 
 
@@ -47,8 +46,6 @@ class SitingResult:
         Total population of the demand.
     threshold
         Coverage threshold (``None`` for the median objective).
-    labels
-        Destination ids of the chosen sites when built from a long table, else ``None``.
     seconds
         Wall-clock time of the search.
     optimal
@@ -66,7 +63,6 @@ class SitingResult:
     after: float
     total_weight: float
     threshold: float | None
-    labels: tuple[object, ...] | None = None
     seconds: float = 0.0
     optimal: bool | None = None
     notes: tuple[str, ...] = field(default=())
@@ -75,16 +71,6 @@ class SitingResult:
     def improvement(self) -> float:
         """Total gain of the chosen sites (same unit as ``gains``)."""
         return float(sum(self.gains))
-
-    @property
-    def mean_before(self) -> float:
-        """``before / total_weight``: covered share (coverage) or mean cost (median)."""
-        return self.before / self.total_weight
-
-    @property
-    def mean_after(self) -> float:
-        """``after / total_weight``: covered share (coverage) or mean cost (median)."""
-        return self.after / self.total_weight
 
 
 METHODS: tuple[str, ...] = ("greedy", "interchange", "exact")
