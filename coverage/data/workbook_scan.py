@@ -39,12 +39,12 @@ from coverage.data.spreadsheet import MAX_ROWS, MAX_SCANNED_ROWS
 #: Rows of a workbook (every sheet), up to the last value of each: those a reader scans.
 MAX_WORKBOOK_ROWS: Final[int] = MAX_SCANNED_ROWS
 #: Cells of a workbook (every sheet), up to the last value of each row, repeats included: 30
-#: columns for each of ``MAX_ROWS`` structures (a registry has about 20). openpyxl builds each
-#: cell in about 10 µs: at this bound a reader stays under 2 s of CPU.
+#: columns for each of ``MAX_ROWS`` structures (a registry has about 20). openpyxl builds the
+#: cells one by one: at this bound a reader stays within the hostile-file tests' 2 s of CPU.
 MAX_WORKBOOK_CELLS: Final[int] = 30 * MAX_ROWS
 #: Shared strings of an XLSX (each is at least one cell).
 MAX_SHARED_STRINGS: Final[int] = MAX_WORKBOOK_CELLS
-#: Uncompressed XML read while counting (a 5,000-row registry of 20 columns is about 15 MB).
+#: Uncompressed XML read while counting (well above a 5,000-row registry of 20 columns).
 MAX_XML_BYTES: Final[int] = 40_000_000
 #: A workbook is a zip: refuse one whose members would inflate beyond this (a zip bomb).
 MAX_UNZIPPED_BYTES: Final[int] = 100_000_000

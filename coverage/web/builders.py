@@ -55,7 +55,7 @@ def _to_html(m: folium.Map) -> str:
 
 
 def build_access_for(finder: Finder) -> AccessTable:
-    """Commune x structure costs of the finder's registry (``access.build_access``)."""
+    """Commune x structure costs of the finder's registry (``access_build.build_access``)."""
     from coverage.analysis.access_build import build_access
 
     return build_access(finder.region, finder.registry, zones=finder.zones, model=finder.model)

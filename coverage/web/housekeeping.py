@@ -13,10 +13,9 @@ seconds, stops the upload workers idle for a minute
 Before that thread starts, :func:`tune_malloc` caps glibc's malloc arenas at
 :data:`MALLOC_ARENAS` and fixes the size from which a block gets a memory map of its own.
 Streamlit runs every script run in a thread of its own, and glibc gives threads up to 8 arenas
-a core: what a run frees stays in its thread's arena. Measured with ``benchmarks/soak.py``
-(20 sessions for 150 s, one run each, so within run-to-run noise): under load, the memory
-glibc held free fell from ~180 to ~60 MB (``mallinfo2``) and the p95 from 1.48 to 1.09-1.19 s,
-while the load-phase memory stayed within 2 %. ``$MALLOC_ARENA_MAX`` and
+a core: what a run frees stays in its thread's arena. Measured with ``benchmarks/soak.py``:
+under load, the memory glibc held free (``mallinfo2``) and the p95 both fall, while the
+load-phase memory stays the same. ``$MALLOC_ARENA_MAX`` and
 ``$MALLOC_MMAP_THRESHOLD_``, when set, decide instead.
 """
 
@@ -52,7 +51,7 @@ _M_ARENA_MAX = -8
 #: The environment the page's server is started with (``make serve``): Python's objects from
 #: glibc's malloc, whose ``malloc_trim`` gives back every free 4 kB page, instead of Python's
 #: own 1 MiB arenas, of which a single object left by a closed session keeps the whole
-#: (``benchmarks/soak.py``: +105 MB once the sessions closed without it, +28 MB with it).
+#: (``benchmarks/soak.py`` measures what stays once the sessions have closed, with and without).
 SERVER_ENVIRONMENT = {"PYTHONMALLOC": "malloc"}
 
 _started = threading.Event()
@@ -88,8 +87,7 @@ def drop_dead_views() -> int:
     objects: the few that remain once the visitors have gone keep whole allocator arenas
     (``RELIABILITY.md``, section 4). ``has_reference`` clears them, the check pandas makes
     before a write. Runs after a collection (every live object is then in the oldest
-    generation): about 20 ms for 137,000 tracked objects (the finder loaded, Streamlit and
-    folium imported).
+    generation).
     """
     try:
         from pandas._libs.internals import BlockValuesRefs  # type: ignore[import-not-found]

@@ -1,7 +1,8 @@
 """What region switches may cost: a bounded cache of regions and a per-session build budget.
 
 Any visitor may ask for any region (``?region=``, the page's picker), and a region not in
-memory is built (France: 14-18 s and about 560 MB). Two rules bound that:
+memory is built (France's, the largest, takes the longest and the most memory). Two rules
+bound that:
 
 - :class:`RegionCache` keeps France (``FR``) and the server's own region
   (:func:`coverage.web.config.served_region`) pinned, never evicted by other visitors'

@@ -92,7 +92,7 @@ class ServerSource:
         )
 
     def scenario(self, a: Analysis, changes: Changes) -> ScenarioResult:
-        # A what-if is one visitor's (random communes, 0.1 s): kept in the session, freed
+        # A what-if is one visitor's (random communes, quick to redo): kept in the session, freed
         # with it, never in a process-wide cache that other visitors' scenarios would fill.
         w = loaders.get_whatif(self.key, a.threshold, _by(a), self.access(), self.finder.region)
         key = ("scenario", self.key, a.threshold, _by(a), changes)

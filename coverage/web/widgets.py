@@ -52,7 +52,7 @@ def html_frame(html: str, *, height: int) -> None:
 
     ``st.iframe`` first asks ``urllib.parse.urlparse`` whether the text is a URL, and
     ``urlsplit`` keeps its last 128 arguments and their parts in a process-wide cache: the
-    pages of 128 visitors' maps, kept after their sessions have closed (tens of megabytes). The
+    pages of 128 visitors' maps, kept after their sessions have closed. The
     cache is emptied once the frame is sent.
     """
     st.iframe(html, height=height)

@@ -5,8 +5,8 @@ workbook, its cells, the rows as text, the located communes); so do the analysis
 and the what-ifs of a 5,000-structure upload (records, dissolved zones, tooltips, JSON). In
 the server process that memory stays with the allocators once freed: a few small objects
 that outlive a session (caches, pandas' reference lists) pin the 1 MiB arenas and heap pages
-that its short-lived ones had filled (+310 MB for the server after 60 s of uploads only,
-``benchmarks/soak.py``). Here that work runs in at most :data:`coverage.web.budget.UPLOAD_SLOTS`
+that its short-lived ones had filled (``benchmarks/soak.py`` measures the server's growth).
+Here that work runs in at most :data:`coverage.web.budget.UPLOAD_SLOTS`
 worker processes (``spawn``: no fork of a threaded server), which hand back only results: the
 registry and how each row was read, access tables, analyses, what-ifs (a few megabytes of
 arrays) and maps as HTML text.
@@ -70,12 +70,12 @@ WORKERS_ENV = "PARCOURS_UPLOAD_WORKERS"
 TASKS_PER_WORKER = 100
 #: Seconds without a task after which the idle workers are stopped.
 IDLE_S = 60.0
-#: Longest a task may run, in seconds. The slowest valid work measured is under 10 s (a
-#: 5,000-structure upload read, or its maps); the bombs of issue 22 ran for minutes to hours.
+#: Longest a task may run, in seconds: well above the slowest valid work (a 5,000-structure
+#: upload read, or its maps), well below the bombs of issue 22.
 TIME_LIMIT_S = 120.0
 #: A worker's data segment (``RLIMIT_DATA``: heap and private memory maps), in bytes. A worker
 #: that loaded the region and read, measured, analysed and drew a 5,000-structure upload holds
-#: under 0.5 GiB of it (``VmData``); two workers at the cap stay within 4 GiB.
+#: a fraction of it (``VmData``); two workers at the cap stay within 4 GiB.
 MEMORY_LIMIT_BYTES = 2 * 2**30
 #: Seconds between two looks at a running task (its visitor, its time).
 POLL_S = 0.5

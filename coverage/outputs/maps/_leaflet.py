@@ -234,9 +234,8 @@ class _PointLayer(Layer):
 
     The points are one JSON array (``[lat, lon, popup HTML, tooltip HTML]`` each, the HTML
     already escaped), turned into Leaflet markers in the browser: 5,000 structures are one
-    element, not 20,000 folium objects. The coverage map of a 5,000-row upload took 12 s and
-    11.4 MB of HTML with one folium marker a point, 1.7 s and 4.5 MB this way
-    (``benchmarks/bench_upload.py`` prints the cost of an upload's two maps).
+    element, not 20,000 folium objects: a far smaller and faster map than one folium marker a
+    point (``benchmarks/bench_upload.py`` prints the cost of an upload's two maps).
     """
 
     _template = Template(

