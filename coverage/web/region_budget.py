@@ -9,8 +9,8 @@ bound that:
   switches, and at most :data:`LRU_REGIONS` other regions, least recently used first out. At most
   :data:`MAX_REGIONS_IN_MEMORY` regions are held, one entry per region (a new registry file
   replaces its region's entry). Builds of the other regions run one at a time, so at most one
-  more region is in memory while it is being built. (The communes of every region loaded
-  also stay in :mod:`coverage.data.region`'s memo, one entry per region: 19 at most.)
+  more region is in memory while it is being built. (The communes of the regions loaded
+  also stay in :mod:`coverage.data.region`'s memo, bounded to the same number.)
 - :class:`SwitchBudget` lets one session cause at most :data:`SWITCH_LIMIT` builds in
   :data:`SWITCH_WINDOW_S` seconds; beyond, it is answered with :class:`RegionSwitchError`
   (plain French) and nothing is built. A region in the cache, or pinned (built once per
