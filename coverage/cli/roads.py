@@ -91,7 +91,7 @@ def _coverage_done(e: roads.BuildEvent) -> str:
     found = (
         f"départements absents : {roads.name_departements(list(e.missing))}"
         if e.missing
-        else "12 départements sur 12"
+        else "chaque département de la région est couvert"
     )
     return f"  couverture vérifiée : {french.seconds(e.seconds or 0.0)} ; {found}"
 
@@ -207,7 +207,7 @@ def describe(ds: roads.Dataset, origin: str) -> list[str]:
         names = roads.name_departements(list(cov["missing"]))
         lines.append(f"  Couverture de la région : PARTIELLE ; départements absents : {names}")
     else:
-        lines.append("  Couverture de la région : 12 départements sur 12")
+        lines.append("  Couverture de la région : chaque département couvert")
     return lines
 
 

@@ -2,7 +2,7 @@
 
 ``build_dataset`` writes into a hidden temporary folder beside the target and renames it at the
 end, so a failed or interrupted build leaves nothing half built. Before accepting a dataset it
-checks that the extract covers the 12 départements of Auvergne-Rhône-Alpes (each commune's point
+checks that the extract covers every département of the region (each commune's point
 must lie within ``check.COVERED_SNAP_M`` of a road of the extract), unless ``partial=True``.
 Progress is reported as ``BuildEvent`` facts; the command line words them in French.
 """
@@ -59,7 +59,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("customize", "osrm-customize", "calcul des poids"),
 )
 #: Label of the last stage, the coverage check.
-COVERAGE_LABEL = "vérification de la couverture des 12 départements"
+COVERAGE_LABEL = "vérification de la couverture des départements de la région"
 #: Stages counted in "Étape i/n": the tools, then the coverage check.
 N_STEPS = len(STAGES) + 1
 
@@ -416,7 +416,7 @@ def build_dataset(
     out
         Folder of the dataset; default ``<cache>/osrm/<name>-<id>``.
     partial
-        Accept an extract that does not cover the 12 départements of the region.
+        Accept an extract that does not cover every département of the region.
     progress
         Called with one ``BuildEvent`` per step (stage started, stage done with time and memory).
     tools

