@@ -71,3 +71,26 @@ def test_a_list_of_communes_and_points(region: Region, tmp_path: Path) -> None:
 def test_bad_rows_refuse_the_file(row: str, match: str, region: Region, tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match=match):
         load_candidates(_write(tmp_path / "c.csv", f"id,insee,lat,lon\n{row}\n"), region=region)
+
+
+def test_an_applicants_workbook_is_parsed_once(region, tmp_path, monkeypatch):
+    # The reader looks at the header to tell a registry from a list, then reads the rows: the
+    # same parse serves both (a workbook at the cell limit took over 2 s read twice).
+    import _bombs
+
+    from coverage.data import spreadsheet
+
+    parses: list[str] = []
+    real = spreadsheet._parse
+    monkeypatch.setattr(
+        spreadsheet, "_parse", lambda data, name, *a: parses.append(name) or real(data, name, *a)
+    )
+    path = _bombs.xlsx_rows(tmp_path, 3)  # a registry's columns, three rows without a source
+    with pytest.raises(RegistryError, match="source"):
+        load_candidates(path, region=region)
+    assert parses == [str(path)]
+    bad = tmp_path / "liste.csv"
+    bad.write_text("insee,name\n99999,Nulle part\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"Nulle part|99999"):
+        load_candidates(bad, region=region)
+    assert parses.count(str(bad)) == 1  # refused for its rows: still one parse

@@ -852,26 +852,14 @@ def _at_the_limits() -> dict[str, Callable[[Path], Path]]:
     }
 
 
-#: Files at the limits that one reader still takes too long over (CPU s, measured): with the
-#: cell and shared-string bounds at 150,000 every reader is under 2 s but the applicants'
-#: (``candidates.load_candidates``), which opens an XLSX twice (its header, to tell a
-#: registry from a list, then its rows): openpyxl loads every shared string at each opening.
-#: Known, not yet fixed: strict, so that the fix shows.
-SLOW_AT_THE_LIMITS = {
-    "xlsx-one-row-at-the-cell-limit": "2.5 s (applicants; every other reader under 2 s)",
-    "xlsx-shared-strings-at-the-limit": "3.3 s (applicants; every other reader under 2 s)",
-}
 #: At the bound: the applicants' reader spends about 2 s of CPU on it, so it passes or fails
 #: with the machine's load. Not strict.
 BORDERLINE_AT_THE_LIMITS = {
-    "xlsx-20-sheets-of-999-rows": "1.98 s (applicants, the workbook opened twice)",
+    "xlsx-20-sheets-of-999-rows": "1.87-1.98 s (applicants)",
 }
 
 
 def _limit_marks(name: str) -> list[pytest.MarkDecorator]:
-    if name in SLOW_AT_THE_LIMITS:
-        reason = f"over {BOMB_CPU_S} s of CPU: {SLOW_AT_THE_LIMITS[name]}"
-        return [pytest.mark.xfail(reason=reason, strict=True)]
     if name in BORDERLINE_AT_THE_LIMITS:
         reason = f"at {BOMB_CPU_S} s of CPU: {BORDERLINE_AT_THE_LIMITS[name]}"
         return [pytest.mark.xfail(reason=reason, strict=False)]

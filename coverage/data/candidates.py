@@ -120,23 +120,12 @@ def load_candidates(
     )
 
 
-class _HeaderRead(Exception):
-    """Stops a reading once the header is known (no row is parsed)."""
-
-
 def _is_registry(path: str | os.PathLike[str], sheet: str | None) -> bool:
-    """True when the file's header has a registry's ``kind`` ("Public") column. Only the
-    header is read: the rows are parsed once, by the reader this answer chooses."""
-    header: list[str] = []
-
-    def stop_at_header(found: list[str], label: str) -> list[str]:
-        header.extend(found)
-        raise _HeaderRead
-
+    """True when the file's header has a registry's ``kind`` ("Public") column. The table read
+    here is the one the chosen reader gets back (``spreadsheet.read_table`` keeps the last):
+    the file is parsed once."""
     try:
-        read_table(path, sheet=sheet, what=WHAT, check_header=stop_at_header)
-    except _HeaderRead:
-        pass
+        header = list(read_table(path, sheet=sheet, what=WHAT).header)
     except RegistryError:
         return False  # the list reader reports it
     kinds = {fold(h) for h in ("kind", *FRENCH_HEADERS["kind"])}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -99,6 +100,7 @@ def read_table(
     RegistryError
         The file is missing, not a regular file, too big, unreadable, or holds a formula.
     """
+    global _last_read
     p = Path(path)
     name = str(p)
     try:
@@ -108,17 +110,76 @@ def read_table(
             raise RegistryError(
                 name, [f"{name} : --sheet ne s'applique qu'à un classeur (.xlsx ou .ods)."]
             )
-        if suffix in (".xlsx", ".xlsm"):
-            return _xlsx_table(data, name, sheet, check_header)
-        if suffix == ".ods":
-            return _ods_table(data, name, sheet, check_header)
-        if suffix in GEOJSON_SUFFIXES:
-            return _geojson_table(_decode(data, name)[0], name, check_header)
-        return _csv_table(data, name, check_header)
+        key = (name, sheet, hashlib.sha256(data).digest())
+        last = _last_read
+        if last is not None and last.key == key:  # the same bytes read again (see _last_read)
+            return last.again(check_header)
+        _last_read = None
+        read = _Read(key)
+        try:
+            read.table = _parse(data, name, suffix, sheet, read.recording(check_header))
+        except RegistryError as exc:
+            if read.header_ok:  # refused for its rows: any reader would refuse them so
+                read.refusal = exc
+                _last_read = read
+            raise
+        _last_read = read
+        return read.table
     except RegistryError as exc:
         if what == "de structures" and exc.path == name:
             raise
         raise RegistryError(name, exc.problems, what=what, total=exc.total) from None
+
+
+class _Read:
+    """One reading of a file: what identifies it (file name, sheet, digest of its bytes), its
+    header as read, and its table or the refusal of its rows."""
+
+    def __init__(self, key: tuple[str, str | None, bytes]) -> None:
+        self.key = key
+        self.header: list[str] = []
+        self.label = ""
+        self.header_ok = False
+        self.table: Table | None = None
+        self.refusal: RegistryError | None = None
+
+    def recording(self, check: HeaderCheck | None) -> HeaderCheck:
+        """``check`` that also records the header it was given and whether it passed."""
+
+        def record(header: list[str], label: str) -> list[str]:
+            self.header, self.label = list(header), label
+            problems = check(header, label) if check is not None else []
+            self.header_ok = not problems
+            return problems
+
+        return record
+
+    def again(self, check: HeaderCheck | None) -> Table:
+        """The same answer for another reader: its header check first, then the table or the
+        refusal of the rows."""
+        _header_ok(list(self.header), self.label, check)
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.table is not None
+        return self.table
+
+
+#: The last file read. A reader that must look at a file's header before choosing how to
+#: read it (the applicants' list: a registry or a list of communes) reads it whole, then the
+#: chosen reader gets the same answer back: a workbook is parsed once, not twice.
+_last_read: _Read | None = None
+
+
+def _parse(
+    data: bytes, name: str, suffix: str, sheet: str | None, check_header: HeaderCheck | None
+) -> Table:
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_table(data, name, sheet, check_header)
+    if suffix == ".ods":
+        return _ods_table(data, name, sheet, check_header)
+    if suffix in GEOJSON_SUFFIXES:
+        return _geojson_table(_decode(data, name)[0], name, check_header)
+    return _csv_table(data, name, check_header)
 
 
 def _read_bytes(path: Path, name: str) -> bytes:

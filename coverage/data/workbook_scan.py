@@ -40,8 +40,7 @@ from coverage.data.spreadsheet import MAX_ROWS, MAX_SCANNED_ROWS
 MAX_WORKBOOK_ROWS: Final[int] = MAX_SCANNED_ROWS
 #: Cells of a workbook (every sheet), up to the last value of each row, repeats included: 30
 #: columns for each of ``MAX_ROWS`` structures (a registry has about 20). openpyxl builds the
-#: cells one by one: at this bound each reader that opens a workbook once stays within the
-#: hostile-file tests' 2 s of CPU (the applicants' reader opens it twice: a known excess).
+#: cells one by one: at this bound a reader stays within the hostile-file tests' 2 s of CPU.
 MAX_WORKBOOK_CELLS: Final[int] = 30 * MAX_ROWS
 #: Shared strings of an XLSX (each is at least one cell).
 MAX_SHARED_STRINGS: Final[int] = MAX_WORKBOOK_CELLS
