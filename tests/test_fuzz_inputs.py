@@ -835,7 +835,7 @@ def _at_the_limits() -> dict[str, Callable[[Path], Path]]:
 
     header = len(_bombs.HEADER)
     return {
-        "ods-5000-rows-of-49-repeated-cells": lambda f: _bombs.ods_repeats(
+        "ods-5000-rows-at-the-cell-limit": lambda f: _bombs.ods_repeats(
             f, rows=MAX_ROWS, cells=scan.MAX_WORKBOOK_CELLS // (MAX_ROWS + 1) - 1
         ),
         "ods-11-mb-of-content": lambda f: _bombs.ods_large_content(f, 11),
@@ -871,7 +871,7 @@ def _limit_marks(name: str) -> list[pytest.MarkDecorator]:
     [
         pytest.param(name, marks=_limit_marks(name))
         for name in (
-            "ods-5000-rows-of-49-repeated-cells",
+            "ods-5000-rows-at-the-cell-limit",
             "ods-11-mb-of-content",
             "xlsx-5000-rows",
             "xlsx-20-sheets-of-999-rows",
