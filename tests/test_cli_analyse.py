@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from _facts import ARA_DEPARTEMENTS
 
 from coverage.cli import main
 
@@ -48,20 +49,7 @@ def test_json_has_every_headline_figure_and_the_departements(capsys):
     ):
         assert isinstance(head[key], float), key
     assert "duration_min" not in d["headline"]  # the geodesic model gives no time
-    assert [r["dep"] for r in d["departements"]] == [
-        "01",
-        "03",
-        "07",
-        "15",
-        "26",
-        "38",
-        "42",
-        "43",
-        "63",
-        "69",
-        "73",
-        "74",
-    ]
+    assert tuple(r["dep"] for r in d["departements"]) == ARA_DEPARTEMENTS
     assert d["meta"]["travel_model"]["label"] == "à vol d'oiseau"
     assert d["e2sfca"]["computed"] is False and d["e2sfca"]["summary"] is None
     assert d["e2sfca"]["note"].startswith("non calculé : capacités inconnues")
