@@ -23,6 +23,7 @@ from coverage._errors import (
     ValidationError,
 )
 from coverage.web import markup
+from coverage.web.budget import QUEUE_MESSAGE_FR
 
 log = logging.getLogger("coverage.app")
 
@@ -60,6 +61,12 @@ def error_message_fr(exc: BaseException) -> str:
 def log_exception(exc: BaseException, *, where: str) -> None:
     """Write ``exc`` with its traceback to the server log."""
     log.error("error in %s", where, exc_info=(type(exc), exc, exc.__traceback__))
+
+
+def show_queued() -> None:
+    """Tell the visitor that the upload waits for a free slot (``budget.upload_slot``'s
+    ``on_wait``)."""
+    st.info(QUEUE_MESSAGE_FR)
 
 
 def show_error(exc: BaseException) -> None:

@@ -22,6 +22,7 @@ from coverage.analysis.planning import Plan
 from coverage.patient.finder import Finder, FinderResult
 from coverage.web import budget, builders, loaders, tasks
 from coverage.web.config import travel_model
+from coverage.web.messages import show_queued
 from coverage.web.worker import offload
 
 if TYPE_CHECKING:
@@ -156,15 +157,11 @@ def session_memo() -> Memo:
     return memo
 
 
-def _queued() -> None:
-    st.info(budget.QUEUE_MESSAGE_FR)
-
-
 def _in_slot[R](build: Callable[[], R]) -> Callable[[], R]:
     """``build`` run while holding one of the upload slots."""
 
     def run() -> R:
-        with budget.upload_slot(on_wait=_queued):
+        with budget.upload_slot(on_wait=show_queued):
             return build()
 
     return run
@@ -198,7 +195,7 @@ class UploadSource:
 
     def access(self) -> AccessTable:
         def build() -> AccessTable:
-            with budget.upload_slot(on_wait=_queued):
+            with budget.upload_slot(on_wait=show_queued):
                 return offload(tasks.access, self.parts)
 
         return self._tables.get("access", build)

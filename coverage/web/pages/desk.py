@@ -22,7 +22,7 @@ from coverage.outputs.text import social_lines, straight_line_lines, territory_l
 from coverage.patient.finder import Finder
 from coverage.web import budget, builders, frames, loaders, markup, uploads
 from coverage.web.config import DOWNLOAD_NAMES, TRAVEL_FR, desk_travel_kinds
-from coverage.web.messages import guarded, show_error
+from coverage.web.messages import guarded, show_error, show_queued
 from coverage.web.pages.desk_inputs import DeskFiles, planner_files
 from coverage.web.session import current_source
 from coverage.web.sources import Source
@@ -351,14 +351,10 @@ def _applicants(name: str, data: bytes, source: Source) -> dict[str, str]:
     if isinstance(kept, tuple) and kept[0] == key:
         return dict(kept[1])
     uploads.check_candidates(name, data)
-    with budget.upload_slot(on_wait=_queued):
+    with budget.upload_slot(on_wait=show_queued):
         names = uploads.read_candidates_upload(name, data, region=source.finder.region)
     st.session_state[_APPLICANTS] = (key, names)
     return dict(names)
-
-
-def _queued() -> None:
-    st.info(budget.QUEUE_MESSAGE_FR)
 
 
 def desk_exports(a: Analysis, access: AccessTable, source: Source) -> None:

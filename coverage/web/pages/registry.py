@@ -9,9 +9,9 @@ from coverage._errors import ValidationError
 from coverage.data.registry import Registry
 from coverage.data.registry_files import template_csv, template_xlsx
 from coverage.web import markup
-from coverage.web.budget import QUEUE_MESSAGE_FR, check_upload_budget, upload_slot
+from coverage.web.budget import check_upload_budget, upload_slot
 from coverage.web.builders import finder_for_registry
-from coverage.web.messages import guarded, show_error
+from coverage.web.messages import guarded, show_error, show_queued
 from coverage.web.session import clear_upload, current_finder, session_upload, set_upload
 from coverage.web.sources import UploadSource
 from coverage.web.uploads import read_upload, upload_key, upload_name
@@ -80,7 +80,7 @@ def _upload_form() -> None:
     try:
         # The budget first (milliseconds): a bomb never waits in the queue for a slot.
         check_upload_budget(upload_name(upload.name), data)
-        with upload_slot(on_wait=_queued):
+        with upload_slot(on_wait=show_queued):
             imp = read_upload(upload.name, data, region=finder.region, sheet=sheet or None)
             new = finder_for_registry(finder.region, imp.registry, model=finder.model)
     except ValidationError as exc:
@@ -125,10 +125,6 @@ def _show_import(key: str) -> None:
         file_name="structures.csv",
         mime="text/csv",
     )
-
-
-def _queued() -> None:
-    st.info(QUEUE_MESSAGE_FR)
 
 
 @guarded
