@@ -125,11 +125,7 @@ def plan(
     """
     if access is None:
         access = _access(region, registry, model=model, zones=zones)
-    if request.by == "duration_min" and not access.has_time:
-        raise ValidationError(
-            "La mesure en durée demande un modèle de trajet avec durées (routes OSRM, "
-            f"distancier ou estimation) ; « {access.model_label} » n'en donne pas."
-        )
+    access.matrix(request.by)  # refuses, first, a duration of a model without times
     inputs = _inputs(request, access, region, registry)
     result = _what_if(request, access, region)
     if result is not None:

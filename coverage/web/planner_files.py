@@ -29,8 +29,6 @@ KINDS_FR: Final[dict[str, str]] = {
     "demand_aja": "Pondération de la demande AJA (15-25 ans)",
     "deprivation": "Indice de défavorisation",
 }
-#: The suffixes the planners' readers understand.
-SUFFIXES: Final = (".csv", ".xlsx", ".ods")
 
 
 def read_planner_file(
@@ -42,48 +40,44 @@ def read_planner_file(
     higher_is_deprived: bool | None = None,
     folder: Path | None = None,
 ) -> Territories | DemandWeights | DeprivationIndex:
-    """Read an uploaded planner file of ``kind`` for the region of INSEE code ``region``, from
-    the task's private ``folder`` (``coverage.web.worker.scratch_folder``; one of its own when
-    ``None``).
+    """Read an uploaded planner file of ``kind``, already checked by
+    :func:`check_planner_file`, for the region of INSEE code ``region``, from the task's
+    private ``folder`` (``coverage.web.worker.scratch_folder``; one of its own when ``None``).
 
     Raises
     ------
     RegistryError
-        The file is refused (format, budget, or its rows), each problem in French, naming the
-        uploaded file (never the temporary one).
+        The file's rows are refused, each problem in French, naming the uploaded file (never
+        the temporary one).
     """
-    from coverage.web.budget import check_upload_budget
-    from coverage.web.uploads import scratch_file, upload_name
+    from coverage.web.uploads import scratch_file, shown_problems, upload_name
 
     shown = upload_name(name)
-    suffix = PurePath(shown).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise RegistryError(
-            shown,
-            [f"format non reconnu : {suffix or 'sans extension'!r} ; attendu .csv, .xlsx ou .ods."],
-            what=_what(kind),
-        )
-    check_upload_budget(shown, data)
-    with scratch_file(folder, f"{kind}{suffix}") as path:
+    with scratch_file(folder, f"{kind}{PurePath(shown).suffix.lower()}") as path:
         path.write_bytes(data)
         try:
             loaded = _load(kind, path, region, registry, higher_is_deprived)
         except RegistryError as exc:
-            problems = [_named(p, path, shown) for p in exc.problems]
+            problems = shown_problems(exc.problems, path, shown)
             raise RegistryError(shown, problems, what=_what(kind), total=exc.total) from None
     from coverage.data.territories import Territories
 
     if isinstance(loaded, Territories):
-        return dataclasses.replace(loaded, source=_named(loaded.source, path, shown))
+        source = shown_problems([loaded.source], path, shown)[0]
+        return dataclasses.replace(loaded, source=source)
     return dataclasses.replace(loaded, path=shown)
+
+
+def check_planner_file(kind: PlannerFileKind, name: str, data: bytes) -> str:
+    """The shown name of a planner's upload whose format and budget are checked, in
+    milliseconds: a refused file never waits for a slot nor reaches a worker."""
+    from coverage.web.uploads import check_table_upload
+
+    return check_table_upload(name, data, what=_what(kind))
 
 
 def _what(kind: str) -> str:
     return "de territoires" if kind == "territories" else "de valeurs par commune"
-
-
-def _named(text: str, path: Path, shown: str) -> str:
-    return text.replace(str(path), shown).replace(path.name, shown)
 
 
 def _load(

@@ -29,8 +29,8 @@ from coverage.web.budget import check_upload_budget
 UPLOAD_SUFFIXES = (".csv", ".geojson", ".json", ".xlsx", ".ods")
 #: Longest file name shown (its extension always kept).
 MAX_NAME_CHARS = 120
-#: Suffixes of an applicants' list.
-CANDIDATE_SUFFIXES = (".csv", ".xlsx", ".ods")
+#: Suffixes of a file read as a table: an applicants' list, a planner's file.
+TABLE_SUFFIXES = (".csv", ".xlsx", ".ods")
 
 
 @contextlib.contextmanager
@@ -48,7 +48,7 @@ def scratch_file(folder: Path | None, name: str) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def _shown(problems: list[str], path: Path, shown: str) -> list[str]:
+def shown_problems(problems: list[str], path: Path, shown: str) -> list[str]:
     """``problems`` naming the uploaded file, not its temporary copy."""
     return [p.replace(str(path), shown).replace(path.name, shown) for p in problems]
 
@@ -96,7 +96,7 @@ def load_upload(name: str, data: bytes, *, region: Region, folder: Path | None =
         try:
             registry = load_registry(path, region=region)
         except RegistryError as exc:
-            raise RegistryError(shown, _shown(exc.problems, path, shown)) from None
+            raise RegistryError(shown, shown_problems(exc.problems, path, shown)) from None
     return dataclasses.replace(registry, path=shown, is_default=False)
 
 
@@ -121,7 +121,7 @@ def import_upload(
         try:
             imp = import_registry(path, region=region, sheet=sheet or None)
         except RegistryError as exc:
-            problems = _shown(exc.problems, path, shown)
+            problems = shown_problems(exc.problems, path, shown)
             raise RegistryError(shown, problems, total=exc.total) from None
     registry = dataclasses.replace(imp.registry, path=shown, is_default=False)
     return dataclasses.replace(imp, registry=registry)
@@ -197,24 +197,30 @@ def read_upload(name: str, data: bytes, *, region: Region, sheet: str | None = N
         return worker.run_in_worker(read_and_summarise, name, data, region.code, sheet, folder)
 
 
-def check_candidates(name: str, data: bytes) -> str:
-    """The shown name of an applicants' upload whose format and budget are checked (in
-    milliseconds, before any reading).
+def check_table_upload(name: str, data: bytes, *, what: str = "de structures") -> str:
+    """The shown name of an upload read as a table (an applicants' list, a planner's file)
+    whose format and budget are checked (in milliseconds, before any reading and any queue).
 
     Raises
     ------
     RegistryError
-        Not a .csv, .xlsx or .ods file, or over the upload budget.
+        Not a .csv, .xlsx or .ods file (the file named as ``what``), or over the upload budget.
     """
     shown = upload_name(name)
     suffix = PurePath(shown).suffix.lower()
-    if suffix not in CANDIDATE_SUFFIXES:
+    if suffix not in TABLE_SUFFIXES:
         raise RegistryError(
             shown,
             [f"format non reconnu : {suffix or 'sans extension'!r} ; attendu .csv, .xlsx ou .ods."],
+            what=what,
         )
     check_upload_budget(shown, data)
     return shown
+
+
+def check_candidates(name: str, data: bytes) -> str:
+    """:func:`check_table_upload` of an applicants' list."""
+    return check_table_upload(name, data)
 
 
 def _read_candidates(shown: str, data: bytes, region: Region, folder: Path | None) -> CandidateSet:
@@ -224,7 +230,7 @@ def _read_candidates(shown: str, data: bytes, region: Region, folder: Path | Non
         try:
             return load_candidates(path, region=region)
         except RegistryError as exc:
-            problems = _shown(exc.problems, path, shown)
+            problems = shown_problems(exc.problems, path, shown)
             raise RegistryError(shown, problems, what="de candidats", total=exc.total) from None
 
 

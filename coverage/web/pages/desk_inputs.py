@@ -11,8 +11,13 @@ import streamlit as st
 from coverage._errors import ValidationError
 from coverage.analysis.planning import PlanningRequest
 from coverage.web import budget, worker
-from coverage.web.messages import show_error
-from coverage.web.planner_files import KINDS_FR, PlannerFileKind, read_planner_file
+from coverage.web.messages import show_error, show_queued
+from coverage.web.planner_files import (
+    KINDS_FR,
+    PlannerFileKind,
+    check_planner_file,
+    read_planner_file,
+)
 from coverage.web.uploads import upload_key, upload_name
 from coverage.web.worker import offload
 
@@ -101,10 +106,6 @@ def planner_files(source: Source) -> DeskFiles:
     return DeskFiles(**read, key=tuple(keys))
 
 
-def _queued() -> None:
-    st.info(budget.QUEUE_MESSAGE_FR)
-
-
 def _read(
     kind: PlannerFileKind, name: str, data: bytes, source: Source, higher: bool | None
 ) -> tuple[str, Any]:
@@ -113,9 +114,9 @@ def _read(
     kept = st.session_state.setdefault(FILES_STATE, {})
     if kind in kept and kept[kind][0] == key:
         return kept[kind]
-    budget.check_upload_budget(upload_name(name), data)  # refused before any worker runs
+    check_planner_file(kind, name, data)  # refused before any queue and any worker
     region = source.finder.region.code
-    with budget.upload_slot(on_wait=_queued), worker.scratch_folder() as folder:
+    with budget.upload_slot(on_wait=show_queued), worker.scratch_folder() as folder:
         values = offload(
             read_planner_file, kind, name, data, region, source.finder.registry, higher, folder
         )
